@@ -1,0 +1,3 @@
+"""divergence losses (_classes): filled in by the family's issue."""
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""ranking losses (_registry): filled in by the family's issue."""
+
+__all__: list[str] = []
+CASES: list = []

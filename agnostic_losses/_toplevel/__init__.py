@@ -1,0 +1,1 @@
+"""The optax / braintools surface, one module per loss family."""

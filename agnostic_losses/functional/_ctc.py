@@ -1,0 +1,3 @@
+"""torch.nn.functional ctc losses."""
+
+__all__: list[str] = []

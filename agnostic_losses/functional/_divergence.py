@@ -1,0 +1,3 @@
+"""torch.nn.functional divergence losses."""
+
+__all__: list[str] = []

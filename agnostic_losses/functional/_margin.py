@@ -1,0 +1,3 @@
+"""torch.nn.functional margin losses."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""torch.nn.functional ranking losses."""
+
+__all__: list[str] = []

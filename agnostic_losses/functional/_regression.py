@@ -1,0 +1,3 @@
+"""torch.nn.functional regression losses."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""torch.nn.functional segmentation losses."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""torch.nn.functional similarity losses."""
+
+__all__: list[str] = []

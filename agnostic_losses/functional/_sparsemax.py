@@ -1,0 +1,3 @@
+"""torch.nn.functional sparsemax losses."""
+
+__all__: list[str] = []

@@ -1,0 +1,136 @@
+"""The test matrix: every loss test runs on each backend x dtype.
+
+Fixtures
+--------
+backend
+    A :class:`~agnostic_losses._testing.backends.Backend` (numpy, array_api_strict, jax, jax-jit,
+    torch, dask, cupy). Not installed -> skip; named in ``AGNOSTIC_LOSSES_BACKENDS`` (set by the
+    nox sessions) but missing -> fail.
+xp
+    That backend's namespace. On ``jax-jit`` the functions a test module tags with
+    ``array_api_extra.testing.lazy_xp_function`` run under ``jax.jit``; on ``dask`` they may not
+    materialise the graph.
+dtype
+    ``'float32'`` or ``'float64'``; ``half_dtype``: ``'float16'``/``'bfloat16'`` (torch, jax).
+make, run, grad, close
+    Build an input on the backend, call a function the backend's way (jit / no-compute), take
+    gradients (torch, jax), and compare with the dtype's tolerance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agnostic_losses._testing import backends as _backends
+from agnostic_losses._testing.assertions import assert_close, default_tolerance
+from agnostic_losses._testing.backends import Backend
+
+_REQUESTED = {
+    Backend.parse(name.strip())
+    for name in os.environ.get("AGNOSTIC_LOSSES_BACKENDS", "").split(",")
+    if name.strip()
+}
+
+
+def _resolve(backend: Backend) -> Backend:
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        if backend in _REQUESTED:
+            pytest.fail(f"backend {backend.value} was requested but is unavailable: {reason}")
+        pytest.skip(reason)
+    return backend
+
+
+@pytest.fixture(params=list(Backend), ids=[b.value for b in Backend])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return _resolve(request.param)
+
+
+@pytest.fixture
+def xp(backend: Backend, request: pytest.FixtureRequest) -> Iterator[Any]:
+    namespace = backend.namespace()
+    if backend.lazy:
+        from array_api_extra.testing import patch_lazy_xp_functions
+
+        with patch_lazy_xp_functions(request, xp=namespace):
+            yield namespace
+    else:
+        yield namespace
+
+
+@pytest.fixture(params=["float32", "float64"])
+def dtype(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=["float16", "bfloat16"])
+def half_dtype(request: pytest.FixtureRequest, backend: Backend) -> str:
+    if request.param not in backend.dtypes:
+        pytest.skip(f"{backend.value} has no {request.param} in its namespace")
+    return request.param
+
+
+@pytest.fixture
+def make(backend: Backend, xp: Any, request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``make(values, dtype=None)``: a backend array; floats in the test's ``dtype``."""
+    default = request.getfixturevalue("dtype") if "dtype" in request.fixturenames else "float64"
+
+    def _make(values: Any, dtype: str | None = None) -> Any:
+        array = np.asarray(values)
+        if dtype in ("int32", "int64", "bool"):
+            return _backends.from_numpy(backend, array.astype(dtype))
+        if dtype is not None or np.issubdtype(array.dtype, np.floating):
+            return _backends.from_numpy(backend, array.astype(np.float64), dtype or default)
+        return _backends.from_numpy(backend, array)
+
+    return _make
+
+
+@pytest.fixture
+def run(backend: Backend) -> Callable[..., Any]:
+    """``run(fn, *args, **kwargs)``: call ``fn`` under jit on jax-jit, compute-free on dask."""
+
+    def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return _backends.call(backend, fn, *args, **kwargs)
+
+    return _run
+
+
+@pytest.fixture
+def grad(backend: Backend) -> Callable[..., Any]:
+    """``grad(fn, args, kwargs=None, argnums=(0,))`` -> (value, [grads]) as NumPy."""
+    if not backend.differentiable:
+        pytest.skip(f"{backend.value} has no automatic differentiation")
+
+    def _grad(fn: Callable[..., Any], args: Any, kwargs: Any = None, argnums: Any = (0,),
+              cotangent: Any = None) -> Any:
+        return _backends.value_and_grad(backend, fn, tuple(args), kwargs, argnums=argnums,
+                                        cotangent=cotangent)
+
+    return _grad
+
+
+@pytest.fixture
+def close() -> Callable[..., None]:
+    """``close(actual, desired, factor=1.0)``: assert_close with the actual dtype's tolerance."""
+
+    def _close(actual: Any, desired: Any, factor: float = 1.0, **kwargs: Any) -> None:
+        rtol, atol = default_tolerance(actual)
+        kwargs.setdefault("rtol", rtol * factor)
+        kwargs.setdefault("atol", atol * factor)
+        assert_close(actual, desired, **kwargs)
+
+    return _close
+
+
+def pytest_report_header() -> list[str]:
+    lines = []
+    for backend in Backend:
+        reason = backend.unavailable_reason()
+        lines.append(f"  {backend.value:17s} {'ok' if reason is None else 'skip: ' + reason}")
+    return ["agnostic_losses backends:", *lines]
