@@ -26,13 +26,22 @@ __all__ = [
 ]
 
 
+def _abs(xp: Any, x: Any) -> Any:
+    """``|x|`` whose derivative at 0 is 0 on every backend.
+
+    ``xp.abs`` has derivative 0 at 0 in torch but 1 in JAX; ``maximum`` splits a tie evenly
+    everywhere, so ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0``.
+    """
+    return xp.maximum(x, -x)
+
+
 def softplus(xp: Any, x: Any) -> Any:
     """``log(1 + exp(x))`` without overflow.
 
     ``max(x, 0) + log1p(exp(-|x|))`` never exponentiates a positive number; ``maximum`` splits
     its gradient at the tie, so the derivative at 0 is exactly ``sigmoid(0) = 0.5``.
     """
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-xp.abs(x)))
+    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-_abs(xp, x)))
 
 
 def log_sigmoid(xp: Any, x: Any) -> Any:
@@ -46,7 +55,7 @@ def log_sigmoid_pair(xp: Any, x: Any) -> tuple[Any, Any]:
     ``log sigmoid(x) = -max(-x, 0) - log1p(exp(-|x|))``; the two outputs differ only in which
     ``max`` term they take, so one exponential serves both.
     """
-    tail = xp.log1p(xp.exp(-xp.abs(x)))
+    tail = xp.log1p(xp.exp(-_abs(xp, x)))
     return -xp.maximum(-x, 0.0) - tail, -xp.maximum(x, 0.0) - tail
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from ._dispatch import check_choice
 from ._numerics import safe_divide
 
-__all__ = ["REDUCTIONS", "check_reduction", "legacy_reduction", "apply_reduction", "weighted_mean"]
+__all__ = ["REDUCTIONS", "apply_reduction", "check_reduction", "legacy_reduction", "weighted_mean"]
 
 REDUCTIONS = ("none", "mean", "sum")
 

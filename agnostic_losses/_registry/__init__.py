@@ -3,17 +3,16 @@ benchmarks and the README loss table."""
 
 from __future__ import annotations
 
-from ._case import SURFACES, Inputs, LossCase, Peer, construct_and_call
-
 from . import classification as _classification
-from . import regression as _regression
-from . import margin as _margin
-from . import sparsemax as _sparsemax
-from . import ranking as _ranking
-from . import divergence as _divergence
-from . import similarity as _similarity
-from . import segmentation as _segmentation
 from . import ctc as _ctc
+from . import divergence as _divergence
+from . import margin as _margin
+from . import ranking as _ranking
+from . import regression as _regression
+from . import segmentation as _segmentation
+from . import similarity as _similarity
+from . import sparsemax as _sparsemax
+from ._case import SURFACES, Inputs, LossCase, Peer, construct_and_call
 
 __all__ = [
     "CASES",

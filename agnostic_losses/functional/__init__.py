@@ -3,27 +3,29 @@
 Every function accepts arrays of any Array API library, not only torch tensors.
 """
 
-# ruff: noqa: F403, F405
+# ruff: noqa: F403
 from __future__ import annotations
 
-from . import _classification
-from . import _regression
-from . import _margin
-from . import _sparsemax
-from . import _ranking
-from . import _divergence
-from . import _similarity
-from . import _segmentation
-from . import _ctc
+from . import (
+    _classification,
+    _ctc,
+    _divergence,
+    _margin,
+    _ranking,
+    _regression,
+    _segmentation,
+    _similarity,
+    _sparsemax,
+)
 from ._classification import *
-from ._regression import *
-from ._margin import *
-from ._sparsemax import *
-from ._ranking import *
-from ._divergence import *
-from ._similarity import *
-from ._segmentation import *
 from ._ctc import *
+from ._divergence import *
+from ._margin import *
+from ._ranking import *
+from ._regression import *
+from ._segmentation import *
+from ._similarity import *
+from ._sparsemax import *
 
 __all__ = sorted(
     name
