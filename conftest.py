@@ -107,10 +107,16 @@ def grad(backend: Backend) -> Callable[..., Any]:
     if not backend.differentiable:
         pytest.skip(f"{backend.value} has no automatic differentiation")
 
-    def _grad(fn: Callable[..., Any], args: Any, kwargs: Any = None, argnums: Any = (0,),
-              cotangent: Any = None) -> Any:
-        return _backends.value_and_grad(backend, fn, tuple(args), kwargs, argnums=argnums,
-                                        cotangent=cotangent)
+    def _grad(
+        fn: Callable[..., Any],
+        args: Any,
+        kwargs: Any = None,
+        argnums: Any = (0,),
+        cotangent: Any = None,
+    ) -> Any:
+        return _backends.value_and_grad(
+            backend, fn, tuple(args), kwargs, argnums=argnums, cotangent=cotangent
+        )
 
     return _grad
 

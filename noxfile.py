@@ -21,7 +21,12 @@ def _install(session: nox.Session, extras: str) -> None:
 
 def _pytest(session: nox.Session, backends: str, *selectors: str) -> None:
     session.run(
-        "pytest", "-n", WORKERS, "-q", *selectors, *session.posargs,
+        "pytest",
+        "-n",
+        WORKERS,
+        "-q",
+        *selectors,
+        *session.posargs,
         env={"AGNOSTIC_LOSSES_BACKENDS": backends, "JAX_PLATFORMS": "cpu"},
     )
 
@@ -37,8 +42,13 @@ def tests(session: nox.Session) -> None:
 @nox.parametrize("backend", ["numpy", "array_api_strict", "jax", "torch", "dask"])
 def backend(session: nox.Session, backend: str) -> None:
     """One backend alone (plus NumPy for references)."""
-    extras = {"numpy": "test", "array_api_strict": "test", "jax": "test,jax,peers",
-              "torch": "test,torch", "dask": "test,dask"}[backend]
+    extras = {
+        "numpy": "test",
+        "array_api_strict": "test",
+        "jax": "test,jax,peers",
+        "torch": "test,torch",
+        "dask": "test,dask",
+    }[backend]
     _install(session, extras)
     requested = "numpy,jax,jax-jit" if backend == "jax" else backend
     _pytest(session, requested, "-k", backend)

@@ -36,7 +36,7 @@ _NAMESPACE_CACHE: dict[type, Any] = {}
 
 
 class AxisError(ValueError, IndexError):
-    """An axis argument outside ``[-ndim, ndim)``: both a ValueError and an IndexError, as NumPy's."""
+    """An axis outside ``[-ndim, ndim)``: a ValueError and an IndexError, as NumPy's."""
 
 
 def library_name(x: Any) -> str:

@@ -102,7 +102,7 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
 
 
 def safe_log(xp: Any, x: Any, floor: float | None = None) -> Any:
-    """``log(x)`` clamped below at ``floor`` (e.g. -100 as torch's BCE), gradient 0 where clamped."""
+    """``log(x)`` clamped below at ``floor`` (-100 in torch's BCE); gradient 0 where clamped."""
     out = xp.log(x)
     if floor is None:
         return out
@@ -144,4 +144,3 @@ def gather_labels(xp: Any, x: Any, labels: Any, *, use_take: bool | None = None)
     hit = labels[..., None] == classes
     # where() rather than a product: 0 * (-inf) would be NaN for masked classes.
     return xp.sum(xp.where(hit, x, 0.0), axis=-1)
-

@@ -63,8 +63,9 @@ class TestBinaryCrossEntropyWithLogits:
         y = np.asarray([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
         pw = np.asarray([1.0, 2.0, 3.0])
         expected = pw * y * np.logaddexp(0, -x) + (1 - y) * np.logaddexp(0, x)
-        out = binary_cross_entropy_with_logits(make(x), make(y), pos_weight=make(pw),
-                                               reduction="none")
+        out = binary_cross_entropy_with_logits(
+            make(x), make(y), pos_weight=make(pw), reduction="none"
+        )
         close(out, expected, check_dtype=False)
 
     def test_integer_target_raises(self, make: Any) -> None:
@@ -82,5 +83,7 @@ class TestBinaryCrossEntropyWithLogits:
 
     def test_class_matches_function(self, make: Any, close: Any) -> None:
         x, y = make([0.3, -2.0]), make([1.0, 0.0])
-        close(BCEWithLogitsLoss(reduction="sum")(x, y),
-              binary_cross_entropy_with_logits(x, y, reduction="sum"))
+        close(
+            BCEWithLogitsLoss(reduction="sum")(x, y),
+            binary_cross_entropy_with_logits(x, y, reduction="sum"),
+        )

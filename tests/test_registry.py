@@ -57,8 +57,14 @@ def test_value_matches_reference(case: LossCase, backend: Backend, xp: Any, dtyp
         assert out.device == args[0].device
     expected = _reference(case, _rounded(inputs, backend, dtype))
     rtol, atol = default_tolerance(dtype)
-    assert_close(out, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id,
-                 check_dtype=False)
+    assert_close(
+        out,
+        expected,
+        rtol=rtol * case.rtol,
+        atol=atol * case.rtol,
+        err_msg=case.id,
+        check_dtype=False,
+    )
 
 
 def _finite_differences(case: LossCase, inputs: Inputs, cotangent: np.ndarray) -> list[np.ndarray]:
@@ -90,12 +96,19 @@ def test_gradient_matches_finite_differences(case: LossCase, backend: Backend, x
     args, kwargs = _convert(backend, inputs, "float64")
     value = _reference(case, inputs)
     cotangent = np.random.default_rng(1).uniform(0.5, 1.5, size=value.shape)
-    _, grads = B.value_and_grad(backend, case.func, args, kwargs, argnums=case.grad_argnums,
-                                cotangent=cotangent)
+    _, grads = B.value_and_grad(
+        backend, case.func, args, kwargs, argnums=case.grad_argnums, cotangent=cotangent
+    )
     expected = _finite_differences(case, inputs, cotangent)
     for i, got, want in zip(case.grad_argnums, grads, expected):
-        assert_close(np.asarray(got), want, rtol=1e-5 * case.rtol, atol=1e-6 * case.rtol,
-                     err_msg=f"{case.id} d/d(arg {i})", check_dtype=False)
+        assert_close(
+            np.asarray(got),
+            want,
+            rtol=1e-5 * case.rtol,
+            atol=1e-6 * case.rtol,
+            err_msg=f"{case.id} d/d(arg {i})",
+            check_dtype=False,
+        )
 
 
 PEER_CASES = [c for c in CASES if c.peer is not None and c.peer.runnable]
@@ -122,11 +135,21 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
         value, grads = B.to_numpy(case.func(*args, **kwargs)), []
         peer_value, peer_grads = B.to_numpy(peer_fn(*args, **kwargs)), []
     rtol, atol = default_tolerance(dtype)
-    assert_close(np.asarray(value), np.asarray(peer_value, dtype=value.dtype), rtol=rtol * case.rtol,
-                 atol=atol * case.rtol, err_msg=f"{case.id} vs {peer.label}")
+    assert_close(
+        np.asarray(value),
+        np.asarray(peer_value, dtype=value.dtype),
+        rtol=rtol * case.rtol,
+        atol=atol * case.rtol,
+        err_msg=f"{case.id} vs {peer.label}",
+    )
     for got, want in zip(grads, peer_grads):
-        assert_close(np.asarray(got), np.asarray(want, dtype=got.dtype), rtol=rtol * case.rtol,
-                     atol=atol * case.rtol, err_msg=f"{case.id} gradient vs {peer.label}")
+        assert_close(
+            np.asarray(got),
+            np.asarray(want, dtype=got.dtype),
+            rtol=rtol * case.rtol,
+            atol=atol * case.rtol,
+            err_msg=f"{case.id} gradient vs {peer.label}",
+        )
 
 
 def test_half_precision(case: LossCase, backend: Backend, xp: Any, half_dtype: str) -> None:
@@ -142,8 +165,14 @@ def test_half_precision(case: LossCase, backend: Backend, xp: Any, half_dtype: s
     assert np.array_equal(np.isfinite(got), np.isfinite(expected)), case.id
     rtol, atol = default_tolerance(half_dtype)
     scale = max(1.0, float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)))
-    assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * scale * case.rtol,
-                 err_msg=case.id, check_dtype=False)
+    assert_close(
+        got,
+        expected,
+        rtol=rtol * case.rtol,
+        atol=atol * scale * case.rtol,
+        err_msg=case.id,
+        check_dtype=False,
+    )
 
 
 PROPERTY_CASES = [c for c in CASES if c.properties]
@@ -166,5 +195,7 @@ def test_invariants(case: LossCase, seed: int) -> None:
 
 def test_every_case_has_an_oracle() -> None:
     """Each case is checked against a NumPy reference, a runnable peer, or both."""
-    missing = [c.id for c in CASES if c.reference is None and (c.peer is None or not c.peer.runnable)]
+    missing = [
+        c.id for c in CASES if c.reference is None and (c.peer is None or not c.peer.runnable)
+    ]
     assert not missing, f"cases with neither a reference nor a runnable peer: {missing}"

@@ -47,7 +47,8 @@ class Peer:
 
     @classmethod
     def path(cls, library: str, dotted: str) -> Peer:
-        """A peer that is called exactly as ours: ``Peer.path('torch', 'torch.nn.functional.l1_loss')``."""
+        """A peer called exactly as ours: ``Peer.path('torch', 'torch.nn.functional.l1_loss')``.
+        """
         return cls(library, dotted, lambda: _import_dotted(dotted))
 
     @classmethod
@@ -152,8 +153,11 @@ class LossCase:
 
     @property
     def qualified_name(self) -> str:
-        prefix = {"top": "agnostic_losses", "functional": "agnostic_losses.functional",
-                  "class": "agnostic_losses"}[self.surface]
+        prefix = {
+            "top": "agnostic_losses",
+            "functional": "agnostic_losses.functional",
+            "class": "agnostic_losses",
+        }[self.surface]
         return f"{prefix}.{self.name}"
 
     def inputs(self, seed: int = 0) -> Inputs:

@@ -44,8 +44,11 @@ def _binary_weighted(rng: np.random.Generator) -> Inputs:
     logits, labels = _binary(rng).args
     return Inputs(
         (logits, labels),
-        {"weight": rng.uniform(0.5, 2.0, size=(4, 3)), "pos_weight": rng.uniform(0.5, 3.0, size=(3,)),
-         "reduction": "sum"},
+        {
+            "weight": rng.uniform(0.5, 2.0, size=(4, 3)),
+            "pos_weight": rng.uniform(0.5, 3.0, size=(3,)),
+            "reduction": "sum",
+        },
     )
 
 
@@ -61,24 +64,44 @@ def _perfect_binary(inputs: Inputs) -> Inputs:
 
 CASES = [
     LossCase(
-        "sigmoid_binary_cross_entropy", "top", FAMILY, T.sigmoid_binary_cross_entropy, _binary,
-        ref_sigmoid_bce, Peer.path("jax", "optax.losses.sigmoid_binary_cross_entropy"),
-        properties=frozenset({"nonnegative", "zero_at_target"}), perfect=_perfect_binary,
+        "sigmoid_binary_cross_entropy",
+        "top",
+        FAMILY,
+        T.sigmoid_binary_cross_entropy,
+        _binary,
+        ref_sigmoid_bce,
+        Peer.path("jax", "optax.losses.sigmoid_binary_cross_entropy"),
+        properties=frozenset({"nonnegative", "zero_at_target"}),
+        perfect=_perfect_binary,
     ),
     LossCase(
-        "binary_cross_entropy_with_logits", "functional", FAMILY,
-        F.binary_cross_entropy_with_logits, _binary, ref_bce_with_logits,
+        "binary_cross_entropy_with_logits",
+        "functional",
+        FAMILY,
+        F.binary_cross_entropy_with_logits,
+        _binary,
+        ref_bce_with_logits,
         Peer.path("torch", "torch.nn.functional.binary_cross_entropy_with_logits"),
         properties=frozenset({"nonnegative"}),
     ),
     LossCase(
-        "binary_cross_entropy_with_logits", "functional", FAMILY,
-        F.binary_cross_entropy_with_logits, _binary_weighted, ref_bce_with_logits,
+        "binary_cross_entropy_with_logits",
+        "functional",
+        FAMILY,
+        F.binary_cross_entropy_with_logits,
+        _binary_weighted,
+        ref_bce_with_logits,
         Peer.path("torch", "torch.nn.functional.binary_cross_entropy_with_logits"),
         variant="weight-pos_weight-sum",
     ),
     LossCase(
-        "BCEWithLogitsLoss", "class", FAMILY, construct_and_call(C.BCEWithLogitsLoss),
-        _binary_none, ref_bce_with_logits, Peer.torch_class("BCEWithLogitsLoss"), variant="none",
+        "BCEWithLogitsLoss",
+        "class",
+        FAMILY,
+        construct_and_call(C.BCEWithLogitsLoss),
+        _binary_none,
+        ref_bce_with_logits,
+        Peer.torch_class("BCEWithLogitsLoss"),
+        variant="none",
     ),
 ]

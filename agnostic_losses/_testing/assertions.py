@@ -55,14 +55,20 @@ def assert_close(
     prefix = f"{err_msg}: " if err_msg else ""
     if desired_module != "numpy" or actual_module == "numpy":
         if actual_module != desired_module:
-            msg = f"{prefix}namespace differs: actual is {actual_module}, desired is {desired_module}"
+            msg = (
+                f"{prefix}namespace differs: actual is {actual_module}, desired is {desired_module}"
+            )
             raise AssertionError(msg)
         if check_dtype and dtype_name(actual) != dtype_name(desired):
-            msg = f"{prefix}dtype differs: actual {dtype_name(actual)}, desired {dtype_name(desired)}"
+            msg = (
+                f"{prefix}dtype differs: actual {dtype_name(actual)}, desired {dtype_name(desired)}"
+            )
             raise AssertionError(msg)
         actual_device = getattr(actual, "device", None)
         desired_device = getattr(desired, "device", None)
-        if actual_module not in ("numpy", "jax", "dask") and str(actual_device) != str(desired_device):
+        if actual_module not in ("numpy", "jax", "dask") and str(actual_device) != str(
+            desired_device
+        ):
             msg = f"{prefix}device differs: actual {actual_device}, desired {desired_device}"
             raise AssertionError(msg)
     a = np.asarray(to_numpy(actual), dtype=np.float64) if _is_float(actual) else to_numpy(actual)

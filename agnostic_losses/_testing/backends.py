@@ -252,11 +252,14 @@ def value_and_grad(
         for i in argnums:
             leaves[i] = args[i].detach().clone().requires_grad_(True)
         out = func(*leaves, **kwargs)
-        weights = torch.ones_like(out) if cotangent is None else torch.asarray(
-            cotangent, dtype=out.dtype, device=out.device
+        weights = (
+            torch.ones_like(out)
+            if cotangent is None
+            else torch.asarray(cotangent, dtype=out.dtype, device=out.device)
         )
-        grads = torch.autograd.grad((out * weights).sum(), [leaves[i] for i in argnums],
-                                    allow_unused=True)
+        grads = torch.autograd.grad(
+            (out * weights).sum(), [leaves[i] for i in argnums], allow_unused=True
+        )
         grads = [torch.zeros_like(leaves[i]) if g is None else g for i, g in zip(argnums, grads)]
         return to_numpy(out), [to_numpy(g) for g in grads]
     if backend in (Backend.JAX, Backend.JAX_JIT):

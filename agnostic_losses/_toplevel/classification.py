@@ -44,7 +44,8 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     --------
     >>> import numpy as np
     >>> from agnostic_losses import sigmoid_binary_cross_entropy
-    >>> loss = sigmoid_binary_cross_entropy(np.asarray([1.0, -1.0, 0.0]), np.asarray([1.0, 0.0, 1.0]))
+    >>> logits, labels = np.asarray([1.0, -1.0, 0.0]), np.asarray([1.0, 0.0, 1.0])
+    >>> loss = sigmoid_binary_cross_entropy(logits, labels)
     >>> np.round(loss, 7)
     array([0.3132617, 0.3132617, 0.6931472])
     """

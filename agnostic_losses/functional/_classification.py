@@ -22,7 +22,7 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     pos_weight: Any = None,
 ) -> Any:
-    r"""Binary cross-entropy from logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
+    r"""Binary cross-entropy from logits, as torch's ``binary_cross_entropy_with_logits``.
 
     .. math::
 
@@ -63,8 +63,7 @@ def binary_cross_entropy_with_logits(
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight)
     check_floating(xp, "input", input)
-    check_floating(xp, "target", target,
-                   "Cast 0/1 labels to the input's dtype, as torch requires.")
+    check_floating(xp, "target", target, "Cast 0/1 labels to the input's dtype, as torch requires.")
     check_same_shape("input", input, "target", target)
     work = compute_dtype(xp, input.dtype)
     if pos_weight is not None:
@@ -75,4 +74,3 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * cast(xp, weight, work)
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-
