@@ -102,11 +102,16 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
 
 
 def safe_log(xp: Any, x: Any, floor: float | None = None) -> Any:
-    """``log(x)`` clamped below at ``floor`` (-100 in torch's BCE); gradient 0 where clamped."""
-    out = xp.log(x)
+    """``log(x)`` clamped below at ``floor`` (-100 in torch's BCE); gradient 0 where clamped.
+
+    The input is guarded as well as the output: ``maximum(log(0), floor)`` alone would send
+    ``0 * (1/0) = NaN`` back through the discarded branch.
+    """
     if floor is None:
-        return out
-    return xp.maximum(out, floor)
+        return xp.log(x)
+    positive = x > 0
+    out = xp.log(xp.where(positive, x, 1.0))
+    return xp.where(positive, xp.maximum(out, floor), floor)
 
 
 def safe_divide(xp: Any, num: Any, den: Any, fill: float = 0.0) -> Any:

@@ -1,0 +1,142 @@
+"""Dispatch layer: namespace resolution, errors, dtype/device helpers, reductions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agnostic_losses import _dispatch as D
+from agnostic_losses._reductions import (
+    apply_reduction,
+    check_reduction,
+    legacy_reduction,
+    weighted_mean,
+)
+from agnostic_losses._testing.backends import to_numpy
+
+
+def test_namespace_resolves_and_skips_scalars(xp: Any, make: Any, backend: Any) -> None:
+    x = make([1.0, 2.0])
+    got = D.namespace(a=x, b=None, c=3.0, d=x)
+    assert got.__name__.split(".")[-1] in ("numpy", "torch", "array", "array_api_strict", "cupy")
+    assert D.library_name(x) == backend.library
+
+
+def test_namespace_rejects_lists_and_tuples(make: Any) -> None:
+    with pytest.raises(TypeError, match=r"`target` must be an array, got a Python list"):
+        D.namespace(input=make([1.0]), target=[1.0])
+    with pytest.raises(TypeError, match=r"`input` must be an array, got a Python tuple"):
+        D.namespace(input=(1.0,))
+
+
+def test_namespace_needs_an_array() -> None:
+    with pytest.raises(TypeError, match=r"at least one of `input`, `target` must be an array"):
+        D.namespace(input=1.0, target=None)
+
+
+def test_namespace_rejects_unknown_objects() -> None:
+    with pytest.raises(TypeError, match=r"`input` must be an array of a library"):
+        D.namespace(input=object())
+
+
+def test_mixed_libraries_name_both(backend: Any, make: Any) -> None:
+    if backend.library == "numpy":
+        pytest.skip("needs a library other than numpy")
+    msg = rf"`logits` is a {backend.library} array but `labels` is a numpy array"
+    with pytest.raises(TypeError, match=msg):
+        D.namespace(logits=make([1.0]), labels=np.asarray([1.0]))
+
+
+def test_namespace_is_cached_per_type(make: Any) -> None:
+    x = make([1.0])
+    first = D.namespace(x=x)
+    assert type(x) in D._NAMESPACE_CACHE
+    assert D.namespace(x=x) is first
+
+
+def test_is_lazy(backend: Any, make: Any, run: Any) -> None:
+    x = make([1.0])
+    seen = []
+    run(lambda v: seen.append(D.is_lazy(v)) or v, x)
+    assert seen == [backend.lazy]
+
+
+def test_compute_dtype_promotes_half_only(xp: Any, half_dtype: str) -> None:
+    assert D.compute_dtype(xp, getattr(xp, half_dtype)) == xp.float32
+    assert D.compute_dtype(xp, xp.float64) == xp.float64
+    assert D.compute_dtype(xp, xp.int64) == xp.int64
+
+
+def test_cast_is_identity_for_same_dtype(xp: Any, make: Any, dtype: str) -> None:
+    x = make([1.0])
+    assert D.cast(xp, x, getattr(xp, dtype)) is x
+    other = "float64" if dtype == "float32" else "float32"
+    assert D.cast(xp, x, getattr(xp, other)).dtype == getattr(xp, other)
+
+
+def test_cast_keeps_torch_gradient() -> None:
+    torch = pytest.importorskip("torch")
+    import array_api_compat.torch as txp
+
+    x = torch.ones(2, requires_grad=True)
+    assert D.cast(txp, x, torch.float32) is x
+    assert D.cast(txp, x, torch.float64).requires_grad
+
+
+def test_scalar_like_matches_dtype_and_device(xp: Any, make: Any, dtype: str) -> None:
+    x = make([1.0, 2.0])
+    c = D.scalar_like(xp, 2.5, x)
+    assert c.dtype == x.dtype
+    assert D.device_of(c) == D.device_of(x)
+
+
+def test_check_axis() -> None:
+    assert D.check_axis("axis", -1, 3) == 2
+    with pytest.raises(D.AxisError, match=r"`axis`=3 is out of range for an input with 2 dim"):
+        D.check_axis("axis", 3, 2)
+    with pytest.raises(IndexError):
+        D.check_axis("axis", -3, 2)
+    with pytest.raises(TypeError, match=r"`axis` must be an int, got 1.5"):
+        D.check_axis("axis", 1.5, 2)
+
+
+def test_check_dtype_helpers(xp: Any, make: Any) -> None:
+    with pytest.raises(TypeError, match=r"`labels` must have an integer dtype .* use f\(\)"):
+        D.check_integer(xp, "labels", make([1.0]), "use f()")
+    with pytest.raises(TypeError, match=r"`logits` must have a real floating dtype"):
+        D.check_floating(xp, "logits", make([1], dtype="int64"))
+
+
+def test_check_same_shape(make: Any) -> None:
+    with pytest.raises(ValueError, match=r"`a` and `b` must have the same shape; got \(2,\)"):
+        D.check_same_shape("a", make([1.0, 2.0]), "b", make([[1.0], [2.0]]))
+
+
+def test_check_reduction_lists_allowed_values() -> None:
+    assert check_reduction("sum") == "sum"
+    with pytest.raises(ValueError, match=r"`reduction` must be one of 'none', 'mean', 'sum'; got"):
+        check_reduction("elementwise_mean")
+
+
+@pytest.mark.parametrize(
+    ("size_average", "reduce", "expected"),
+    [(None, None, "sum"), (True, None, "mean"), (False, None, "sum"), (None, False, "none")],
+)
+def test_legacy_reduction(size_average: Any, reduce: Any, expected: str) -> None:
+    assert legacy_reduction(size_average, reduce, "sum") == expected
+
+
+def test_apply_reduction(xp: Any, make: Any, run: Any, close: Any) -> None:
+    loss = make([1.0, 2.0, 6.0])
+    close(run(apply_reduction, xp, loss, "mean"), np.asarray(3.0), check_dtype=False)
+    close(run(apply_reduction, xp, loss, "sum"), np.asarray(9.0), check_dtype=False)
+    assert run(apply_reduction, xp, loss, "none") is not None
+
+
+def test_weighted_mean_all_zero_weights(xp: Any, make: Any, run: Any) -> None:
+    out = run(weighted_mean, xp, make([0.0, 0.0]), make([0.0, 0.0]), fill=float("nan"))
+    assert np.isnan(to_numpy(out))
+    out = run(weighted_mean, xp, make([0.0, 0.0]), make([0.0, 0.0]))
+    assert to_numpy(out) == 0.0

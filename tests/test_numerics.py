@@ -1,0 +1,149 @@
+"""Shared numerics: values against SciPy/NumPy float64, gradients at the edges, on every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import special
+
+from agnostic_losses import _numerics as N
+
+EXTREMES = [-np.inf, -1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4, np.inf]
+
+
+def test_softplus_and_log_sigmoid(xp: Any, make: Any, run: Any, close: Any) -> None:
+    x = np.asarray(EXTREMES)
+    close(run(N.softplus, xp, make(x)), np.logaddexp(0.0, x), check_dtype=False)
+    close(run(N.log_sigmoid, xp, make(x)), -np.logaddexp(0.0, -x), check_dtype=False)
+    pos, neg = run(N.log_sigmoid_pair, xp, make(x))
+    close(pos, -np.logaddexp(0.0, -x), check_dtype=False)
+    close(neg, -np.logaddexp(0.0, x), check_dtype=False)
+
+
+def test_softplus_gradient_is_sigmoid_everywhere(xp: Any, make: Any, grad: Any) -> None:
+    x = np.asarray(EXTREMES)
+    _, (g,) = grad(lambda v: N.softplus(xp, v), (make(x),))
+    np.testing.assert_allclose(g, special.expit(x), rtol=1e-6)
+    _, (g_pair,) = grad(lambda v: N.log_sigmoid_pair(xp, v)[0], (make(x),))
+    np.testing.assert_allclose(g_pair, special.expit(-x), rtol=1e-6)
+
+
+def test_logsumexp_matches_scipy(xp: Any, make: Any, run: Any, close: Any) -> None:
+    x = np.random.default_rng(0).normal(size=(3, 5)) * 50
+    close(run(N.logsumexp, xp, make(x), axis=-1), special.logsumexp(x, axis=-1), check_dtype=False)
+    close(
+        run(N.logsumexp, xp, make(x), axis=0, keepdims=True),
+        special.logsumexp(x, axis=0, keepdims=True),
+        check_dtype=False,
+    )
+    close(
+        run(N.log_softmax, xp, make(x), axis=0), special.log_softmax(x, axis=0), check_dtype=False
+    )
+
+
+def test_logsumexp_all_masked_row(xp: Any, make: Any, run: Any) -> None:
+    # pitfall 2: a row of -inf is -inf, not NaN; a single +inf gives +inf
+    x = np.asarray([[-np.inf, -np.inf], [0.0, -np.inf], [np.inf, 0.0]])
+    from agnostic_losses._testing.backends import to_numpy
+
+    out = to_numpy(run(N.logsumexp, xp, make(x), axis=-1))
+    np.testing.assert_array_equal(out, [-np.inf, 0.0, np.inf])
+
+
+def test_logsumexp_gradient_ignores_masked_entries(xp: Any, make: Any, grad: Any) -> None:
+    x = np.asarray([[1.0, -np.inf, 2.0], [1e4, -1e4, -np.inf]])
+    _, (g,) = grad(lambda v: N.logsumexp(xp, v, axis=-1), (make(x),))
+    expected = special.softmax(np.where(np.isinf(x), -np.inf, x), axis=-1)
+    np.testing.assert_allclose(g, expected, atol=1e-12)
+    assert np.all(np.isfinite(g))
+
+
+def test_logaddexp(xp: Any, make: Any, run: Any, close: Any) -> None:
+    a = np.asarray([0.0, -np.inf, 1e4, -np.inf, 3.0])
+    b = np.asarray([0.0, 1.0, -1e4, -np.inf, 3.0])
+    close(run(N.logaddexp, xp, make(a), make(b)), np.logaddexp(a, b), check_dtype=False)
+
+
+def test_logaddexp_gradient_with_infinite_operand(xp: Any, make: Any, grad: Any) -> None:
+    a, b = make([0.0, -np.inf, 1e4]), make([0.0, 1.0, -1e4])
+    _, (ga, gb) = grad(lambda u, v: N.logaddexp(xp, u, v), (a, b), argnums=(0, 1))
+    np.testing.assert_allclose(ga, [0.5, 0.0, 1.0])
+    np.testing.assert_allclose(gb, [0.5, 1.0, 0.0])
+
+
+def test_xlogy_and_xmul_zero_conventions(xp: Any, make: Any, grad: Any) -> None:
+    x = make([0.0, 0.5, 1.0])
+    y = make([0.0, 0.25, 1.0])
+    value, (gx, gy) = grad(lambda a, b: N.xlogy(xp, a, b), (x, y), argnums=(0, 1))
+    np.testing.assert_allclose(value, special.xlogy([0.0, 0.5, 1.0], [0.0, 0.25, 1.0]))
+    assert np.all(np.isfinite(gx))
+    assert np.all(np.isfinite(gy))
+    log_y = make([-np.inf, np.log(0.25), 0.0])
+    value, (gx, gl) = grad(lambda a, b: N.xmul(xp, a, b), (x, log_y), argnums=(0, 1))
+    np.testing.assert_allclose(value, [0.0, 0.5 * np.log(0.25), 0.0])
+    np.testing.assert_array_equal(gl, [0.0, 0.5, 1.0])
+    assert np.all(np.isfinite(gx))
+
+
+def test_safe_divide_fill_and_zero_gradient(xp: Any, make: Any, grad: Any) -> None:
+    num, den = make([0.0, 3.0]), make([0.0, 2.0])
+    value, (gn, gd) = grad(
+        lambda a, b: N.safe_divide(xp, a, b, fill=float("nan")), (num, den), argnums=(0, 1)
+    )
+    np.testing.assert_array_equal(value, [np.nan, 1.5])
+    np.testing.assert_array_equal(gn, [0.0, 0.5])
+    np.testing.assert_array_equal(gd, [0.0, -0.75])
+
+
+@pytest.mark.parametrize("use_take", [True, False], ids=["take_along_axis", "one-hot"])
+def test_gather_labels_paths_agree(
+    xp: Any, make: Any, run: Any, close: Any, use_take: bool
+) -> None:
+    if use_take and not hasattr(xp, "take_along_axis"):
+        pytest.skip("namespace has no take_along_axis (standard 2024.12)")
+    x = np.asarray([[0.5, -np.inf, 2.0], [1.0, 3.0, -1.0]])
+    labels = np.asarray([2, 0])
+    out = run(N.gather_labels, xp, make(x), make(labels), use_take=use_take)
+    close(out, np.asarray([2.0, 1.0]), check_dtype=False)
+
+
+def test_gather_labels_gradient_is_one_hot(xp: Any, make: Any, grad: Any) -> None:
+    x = make([[0.5, 1.0, 2.0], [1.0, 3.0, -1.0]])
+    labels = make([1, 2], dtype="int64")
+    for use_take in (True, False):
+        _, (g,) = grad(
+            lambda v, lab, t=use_take: N.gather_labels(xp, v, lab, use_take=t), (x, labels)
+        )
+        np.testing.assert_array_equal(g, [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def test_one_hot(xp: Any, make: Any, run: Any, close: Any, dtype: str) -> None:
+    out = run(N.one_hot, xp, make([0, 2, 5], dtype="int64"), 3, getattr(xp, dtype))
+    close(out, np.asarray([[1.0, 0, 0], [0, 0, 1], [0, 0, 0]]), check_dtype=False)
+
+
+def test_safe_log_floor_has_zero_gradient(xp: Any, make: Any, grad: Any) -> None:
+    value, (g,) = grad(lambda v: N.safe_log(xp, v, floor=-100.0), (make([0.0, 0.5]),))
+    np.testing.assert_allclose(value, [-100.0, np.log(0.5)])
+    np.testing.assert_allclose(g, [0.0, 2.0])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    hnp.arrays(np.float64, (4, 6), elements=st.floats(-700, 700)),
+    st.floats(-1000, 1000),
+)
+def test_logsumexp_shift_invariance(x: np.ndarray, shift: float) -> None:
+    import array_api_compat.numpy as xp
+
+    np.testing.assert_allclose(
+        N.logsumexp(xp, x + shift), N.logsumexp(xp, x) + shift, rtol=1e-12, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        N.logsumexp(xp, x), special.logsumexp(x, axis=-1), rtol=1e-12, atol=1e-12
+    )
