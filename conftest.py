@@ -134,6 +134,36 @@ def close() -> Callable[..., None]:
     return _close
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "autodiff: the test differentiates; collected only for torch and jax backends"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect combinations that cannot exist (not skip: they are not missing, they are void).
+
+    A half dtype on a backend without one, or a gradient test on a backend without autodiff.
+    Unavailable backends still *skip*, with the reason.
+    """
+    keep, void = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        backend = params.get("backend")
+        half = params.get("half_dtype")
+        needs_grad = "grad" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
+            "autodiff"
+        )
+        impossible = backend is not None and (
+            (half is not None and half not in backend.dtypes)
+            or (needs_grad and not backend.differentiable)
+        )
+        (void if impossible else keep).append(item)
+    if void:
+        config.hook.pytest_deselected(items=void)
+        items[:] = keep
+
+
 def pytest_report_header() -> list[str]:
     lines = []
     for backend in Backend:
