@@ -1,3 +1,205 @@
-"""margin losses (_kernels): filled in by the family's issue."""
+"""Margin kernels: binary and multiclass hinge / perceptron losses and torch's margin losses.
 
-__all__: list[str] = []
+Every kernel is unreduced and takes arrays already validated and cast to the compute dtype.
+Kinks (``max(0, .)``) use ``xp.maximum``, which splits the gradient evenly at a tie on every
+backend, so the gradient at the margin itself is finite and backend-independent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import device_of, is_lazy
+from .._numerics import gather_labels, log_sigmoid_pair, one_hot, softplus, xmul
+
+__all__ = [
+    "check_labels_in_range",
+    "hinge",
+    "hinge_embedding",
+    "invalid_to_nan",
+    "margin_ranking",
+    "multi_margin",
+    "multiclass_hinge",
+    "multiclass_perceptron",
+    "multilabel_margin",
+    "multilabel_soft_margin",
+    "perceptron",
+    "sanitize_labels",
+    "soft_margin",
+    "squared_hinge",
+    "to_signed_labels",
+]
+
+
+# --- label helpers (shared by the margin, sparsemax and ranking surfaces) -------------------
+
+
+def check_labels_in_range(
+    xp: Any, name: str, labels: Any, num_classes: int, *, padding: int | None = None
+) -> None:
+    """Raise ValueError if an eager ``labels`` array has a value outside ``[0, num_classes)``.
+
+    ``padding`` is an extra allowed value (``-1`` in ``multilabel_margin_loss``). Lazy arrays
+    (JAX tracers, Dask) are not read; the kernels turn invalid labels into NaN there.
+    """
+    if is_lazy(labels) or labels.size == 0:
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    if padding is not None:
+        bad = bad & (labels != padding)
+    if bool(xp.any(bad)):
+        value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
+        if not bool(xp.any(bad & (labels == value))):
+            value = int(xp.min(xp.where(bad, labels, xp.max(labels))))
+        allowed = f"[0, {num_classes})" + ("" if padding is None else f" or {padding}")
+        msg = f"`{name}` must hold class indices in {allowed}; got {value}."
+        raise ValueError(msg)
+
+
+def sanitize_labels(xp: Any, labels: Any, num_classes: int) -> tuple[Any, Any]:
+    """``(valid, safe)``: which labels are in range, and the labels with 0 in place of the rest.
+
+    Out-of-range labels are never used as an index; their loss is set to NaN by
+    :func:`invalid_to_nan` (a clamped class would silently give a plausible wrong loss).
+    """
+    valid = (labels >= 0) & (labels < num_classes)
+    return valid, xp.where(valid, labels, xp.zeros_like(labels))
+
+
+def invalid_to_nan(xp: Any, loss: Any, valid: Any) -> Any:
+    """``loss`` with NaN where ``valid`` is False (double where: no NaN reaches other gradients)."""
+    return xp.where(valid, loss, float("nan"))
+
+
+def to_signed_labels(xp: Any, labels: Any) -> Any:
+    """Keras's convention: a target array entirely in {0, 1} is mapped to {-1, 1}.
+
+    The test is a 0-d array fed to ``where`` (no Python ``bool``), so it runs under jit; a
+    target array with any other value (e.g. already -1/1) is left unchanged.
+    """
+    is_binary = xp.all((labels == 0) | (labels == 1))
+    return xp.where(is_binary, 2.0 * labels - 1.0, labels)
+
+
+# --- binary ----------------------------------------------------------------------------------
+
+
+def hinge(xp: Any, outputs: Any, targets: Any) -> Any:
+    """``max(0, 1 - y x)`` for targets ``y`` in {-1, 1}."""
+    return xp.maximum(1.0 - outputs * targets, 0.0)
+
+
+def squared_hinge(xp: Any, outputs: Any, targets: Any) -> Any:
+    """``max(0, 1 - y x) ** 2``; differentiable at the margin (derivative 0 there)."""
+    h = hinge(xp, outputs, targets)
+    return h * h
+
+
+def perceptron(xp: Any, outputs: Any, targets: Any) -> Any:
+    """``max(0, -y x)`` for targets ``y`` in {-1, 1}."""
+    return xp.maximum(-outputs * targets, 0.0)
+
+
+def soft_margin(xp: Any, x: Any, y: Any) -> Any:
+    """``log(1 + exp(-y x))`` as ``softplus(-y x)``: no overflow for ``|x|`` up to ``+-inf``."""
+    return softplus(xp, -y * x)
+
+
+def margin_ranking(xp: Any, x1: Any, x2: Any, y: Any, margin: float) -> Any:
+    """``max(0, -y (x1 - x2) + margin)``."""
+    return xp.maximum(margin - y * (x1 - x2), 0.0)
+
+
+def hinge_embedding(xp: Any, x: Any, y: Any, margin: float) -> Any:
+    """torch's ``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``.
+
+    As in torch, a target that is neither 1 nor -1 receives both terms.
+    """
+    zero = xp.zeros_like(x)
+    clamp = xp.where(y != 1, xp.maximum(margin - x, 0.0), zero)
+    return clamp + xp.where(y != -1, x, zero)
+
+
+def multilabel_soft_margin(xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
+    """Per-sample mean over the last axis of the sigmoid cross-entropy (torch's definition).
+
+    Log-sigmoids keep saturated logits exact; ``xmul`` makes ``0 * log sigmoid(-inf)`` zero.
+    """
+    log_p, log_not_p = log_sigmoid_pair(xp, x)
+    loss = -(xmul(xp, y, log_p) + xmul(xp, 1.0 - y, log_not_p))
+    if weight is not None:
+        loss = loss * weight
+    return xp.mean(loss, axis=-1)
+
+
+# --- multiclass (class indices on the last axis) ---------------------------------------------
+
+
+def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
+    """Crammer-Singer: ``max_j (s_j + 1 - [j = y]) - s_y``; invalid labels give NaN.
+
+    Shifting by ``s_y`` before the max keeps the value exactly 0 at a large-margin prediction
+    and invariant to adding a constant to every score.
+    """
+    num_classes = scores.shape[-1]
+    valid, safe = sanitize_labels(xp, labels, num_classes)
+    target = gather_labels(xp, scores, safe)
+    delta = 1.0 - one_hot(xp, safe, num_classes, scores.dtype)
+    loss = xp.max(scores - target[..., None] + delta, axis=-1)
+    return invalid_to_nan(xp, loss, valid)
+
+
+def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
+    """``max_j s_j - s_y``; invalid labels give NaN."""
+    valid, safe = sanitize_labels(xp, labels, scores.shape[-1])
+    target = gather_labels(xp, scores, safe)
+    loss = xp.max(scores - target[..., None], axis=-1)
+    return invalid_to_nan(xp, loss, valid)
+
+
+def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: Any = None) -> Any:
+    """Weston-Watkins: ``sum_{j != y} w_y max(0, margin - x_y + x_j) ** p / C`` per sample."""
+    num_classes = x.shape[-1]
+    valid, safe = sanitize_labels(xp, target, num_classes)
+    x_y = gather_labels(xp, x, safe)
+    others = 1.0 - one_hot(xp, safe, num_classes, x.dtype)
+    h = xp.maximum(margin - x_y[..., None] + x, 0.0)
+    if p == 2:
+        h = h * h
+    loss = xp.sum(h * others, axis=-1) / num_classes
+    if weight is not None:
+        loss = loss * gather_labels(xp, xp.broadcast_to(weight, x.shape), safe)
+    return invalid_to_nan(xp, loss, valid)
+
+
+def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
+    """torch's multilabel margin loss for index targets padded with -1.
+
+    Only the prefix before the first -1 counts. The prefix is a cumulative mask (no
+    data-dependent shape): entry ``j`` is kept while no -1 has been seen at or before ``j``.
+    ``loss = sum_{j kept} sum_{i not a target} max(0, 1 - (x[t_j] - x[i])) / C``; a repeated
+    target index counts once per occurrence, as in torch.
+    """
+    num_classes = x.shape[-1]
+    seen_pad = xp.cumulative_sum(xp.astype(target == -1, xp.int32), axis=-1)
+    kept = (seen_pad == 0) & (target >= 0) & (target < num_classes)
+    invalid = xp.any((seen_pad == 0) & ((target < -1) | (target >= num_classes)), axis=-1)
+    safe = xp.where(kept, target, xp.zeros_like(target))
+    kept_f = xp.astype(kept, x.dtype)
+    # is_target[i] = 1 if class i appears among the kept targets.
+    hits = one_hot(xp, safe, num_classes, x.dtype) * kept_f[..., None]
+    is_target = xp.minimum(xp.sum(hits, axis=-2), 1.0)
+    x_t = _gather_slots(xp, x, safe)  # (..., C): x at each target slot
+    pair = xp.maximum(1.0 - x_t[..., :, None] + x[..., None, :], 0.0)  # (..., slot j, class i)
+    pair = pair * (1.0 - is_target)[..., None, :] * kept_f[..., :, None]
+    loss = xp.sum(pair, axis=(-2, -1)) / num_classes
+    return invalid_to_nan(xp, loss, ~invalid)
+
+
+def _gather_slots(xp: Any, x: Any, index: Any) -> Any:
+    """``out[..., j] = x[..., index[..., j]]`` for an index array shaped like ``x``."""
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(x, xp.astype(index, xp.int64), axis=-1)
+    classes = xp.arange(x.shape[-1], dtype=index.dtype, device=device_of(index))
+    hit = index[..., :, None] == classes
+    return xp.sum(xp.where(hit, x[..., None, :], 0.0), axis=-1)

@@ -1,3 +1,416 @@
 """torch.nn.functional margin losses."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_floating,
+    check_integer,
+    check_same_shape,
+    compute_dtype,
+    namespace,
+)
+from .._docs import fill_doc
+from .._kernels import margin as _k
+from .._reductions import apply_reduction, check_reduction, legacy_reduction
+
+__all__ = [
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+]
+
+
+def _check_class_input(name: str, x: Any) -> None:
+    if x.ndim not in (1, 2):
+        msg = f"`{name}` must have shape (C,) or (N, C); got {tuple(x.shape)}."
+        raise ValueError(msg)
+
+
+@fill_doc
+def margin_ranking_loss(
+    input1: Any,
+    input2: Any,
+    target: Any,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Margin ranking loss, as torch's ``margin_ranking_loss``.
+
+    .. math::
+
+        \ell_i = \max(0, -y_i (x_{1,i} - x_{2,i}) + \text{margin})
+
+    ``y = 1`` asks for ``x1`` to rank above ``x2``, ``y = -1`` for the reverse.
+
+    {backends}
+
+    Parameters
+    ----------
+    input1, input2 : array, shape (*)
+        Scores of the two items, real floating, same shape.
+    target : array, shape (*)
+        -1 or 1, same shape as the inputs (integer or floating).
+    margin : float, default 0
+        Required score gap.
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.margin_ranking_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import margin_ranking_loss
+    >>> x1, x2 = np.asarray([1.0, 0.2]), np.asarray([0.5, 0.4])
+    >>> margin_ranking_loss(x1, x2, np.asarray([1.0, 1.0]), margin=0.1, reduction="none")
+    array([0. , 0.3])
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input1=input1, input2=input2, target=target)
+    check_floating(xp, "input1", input1)
+    check_floating(xp, "input2", input2)
+    check_same_shape("input1", input1, "input2", input2)
+    check_same_shape("input1", input1, "target", target)
+    work = compute_dtype(xp, input1.dtype)
+    loss = _k.margin_ranking(
+        xp, cast(xp, input1, work), cast(xp, input2, work), cast(xp, target, work), margin
+    )
+    return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
+
+
+@fill_doc
+def hinge_embedding_loss(
+    input: Any,
+    target: Any,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Hinge embedding loss, as torch's ``hinge_embedding_loss``.
+
+    .. math::
+
+        \ell_i = \begin{cases} x_i & y_i = 1 \\ \max(0, \text{margin} - x_i) & y_i = -1
+        \end{cases}
+
+    ``input`` is usually a distance between two embeddings. As in torch, a target that is
+    neither 1 nor -1 receives both terms.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Real floating.
+    target : array, shape (*)
+        -1 or 1, same shape as ``input``.
+    margin : float, default 1.0
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.hinge_embedding_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import hinge_embedding_loss
+    >>> x = np.asarray([0.3, 0.4, 2.0])
+    >>> hinge_embedding_loss(x, np.asarray([1.0, -1.0, -1.0]), reduction="none")
+    array([0.3, 0.6, 0. ])
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input=input, target=target)
+    check_floating(xp, "input", input)
+    check_same_shape("input", input, "target", target)
+    work = compute_dtype(xp, input.dtype)
+    loss = _k.hinge_embedding(xp, cast(xp, input, work), cast(xp, target, work), margin)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+@fill_doc
+def soft_margin_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Two-class logistic loss, as torch's ``soft_margin_loss``.
+
+    .. math::
+
+        \ell_i = \log(1 + e^{-y_i x_i})
+
+    computed as ``softplus(-y x)``: exact for ``|x|`` up to ``1e4`` and ``inf``.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Real floating.
+    target : array, shape (*)
+        -1 or 1, same shape as ``input``.
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.soft_margin_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import soft_margin_loss
+    >>> round(float(soft_margin_loss(np.asarray([0.0, 2.0]), np.asarray([1.0, -1.0]))), 6)
+    1.410038
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input=input, target=target)
+    check_floating(xp, "input", input)
+    check_same_shape("input", input, "target", target)
+    work = compute_dtype(xp, input.dtype)
+    loss = _k.soft_margin(xp, cast(xp, input, work), cast(xp, target, work))
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+@fill_doc
+def multilabel_soft_margin_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multi-label one-versus-all logistic loss, as torch's ``multilabel_soft_margin_loss``.
+
+    .. math::
+
+        \ell_n = -\frac{1}{C} \sum_{c} w_c \left[y_{nc} \log \sigma(x_{nc})
+        + (1 - y_{nc}) \log \sigma(-x_{nc})\right]
+
+    computed with log-sigmoids (exact for saturated logits). ``'mean'`` averages ``l_n`` over
+    samples.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (N, C) or (C,)
+        Logits, real floating.
+    target : array, shape (N, C) or (C,)
+        0/1 (multi-hot) or probabilities, same shape as ``input``. For class-index targets
+        padded with -1 use :func:`multilabel_margin_loss`.
+    weight : array, shape (C,), optional
+        Class weights (broadcast against ``input``).
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.multilabel_soft_margin_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import multilabel_soft_margin_loss
+    >>> x = np.asarray([[0.0, 0.0], [2.0, -2.0]])
+    >>> multilabel_soft_margin_loss(x, np.asarray([[1.0, 0.0], [1.0, 0.0]]), reduction="none")
+    array([0.69314718, 0.12692801])
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input=input, target=target, weight=weight)
+    check_floating(xp, "input", input)
+    _check_class_input("input", input)
+    check_same_shape("input", input, "target", target)
+    work = compute_dtype(xp, input.dtype)
+    if weight is not None:
+        weight = cast(xp, weight, work)
+    loss = _k.multilabel_soft_margin(xp, cast(xp, input, work), cast(xp, target, work), weight)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+@fill_doc
+def multilabel_margin_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multi-label hinge loss over class-index targets, as torch's ``multilabel_margin_loss``.
+
+    .. math::
+
+        \ell_n = \frac{1}{C} \sum_{j \in T_n} \sum_{i \notin T_n}
+        \max(0, 1 - (x_{n, j} - x_{n, i}))
+
+    where ``T_n`` is the prefix of ``target[n]`` before its first -1. The prefix is found with
+    a cumulative mask, so shapes never depend on the data (works under ``jax.jit``).
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (N, C) or (C,)
+        Scores, real floating.
+    target : array of int, shape (N, C) or (C,)
+        Class indices padded with -1, same shape as ``input``; entries after the first -1 are
+        ignored. Out-of-range indices raise ValueError eagerly and give NaN under jit/Dask.
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) (or () for 1-d input) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.multilabel_margin_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import multilabel_margin_loss
+    >>> x = np.asarray([[0.1, 0.2, 0.4, 0.8]])
+    >>> round(float(multilabel_margin_loss(x, np.asarray([[3, 0, -1, 1]]))), 6)
+    0.85
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input=input, target=target)
+    check_floating(xp, "input", input)
+    check_integer(
+        xp,
+        "target",
+        target,
+        "For 0/1 multi-hot targets use `multilabel_soft_margin_loss`.",
+    )
+    _check_class_input("input", input)
+    check_same_shape("input", input, "target", target)
+    _k.check_labels_in_range(xp, "target", target, input.shape[-1], padding=-1)
+    work = compute_dtype(xp, input.dtype)
+    loss = _k.multilabel_margin(xp, cast(xp, input, work), target)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+@fill_doc
+def multi_margin_loss(
+    input: Any,
+    target: Any,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multiclass (Weston-Watkins) hinge loss, as torch's ``multi_margin_loss``.
+
+    .. math::
+
+        \ell_n = \frac{1}{C} \sum_{j \neq y_n} w_{y_n}
+        \max(0, \text{margin} - x_{n, y_n} + x_{n, j})^p
+
+    A sum over the wrong classes divided by ``C``, unlike the Crammer-Singer max of
+    :func:`agnostic_losses.multiclass_hinge_loss`. ``'mean'`` is the plain mean over samples
+    (not divided by the sum of ``w_y``).
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (N, C) or (C,)
+        Scores, real floating.
+    target : array of int, shape (N,) or ()
+        Class indices in ``[0, C)`` (ValueError eagerly, NaN under jit/Dask otherwise).
+    p : {1, 2}, default 1
+    margin : float, default 1.0
+    weight : array, shape (C,), optional
+        Class weights; each sample's loss is scaled by the weight of its target class.
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) (or () for 1-d input) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.multi_margin_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import multi_margin_loss
+    >>> x = np.asarray([[0.1, 0.2, 0.4, 0.8]])
+    >>> round(float(multi_margin_loss(x, np.asarray([3]))), 6)
+    0.325
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    if p not in (1, 2) or isinstance(p, bool):
+        msg = f"`p` must be 1 or 2; got {p!r}."
+        raise ValueError(msg)
+    xp = namespace(input=input, target=target, weight=weight)
+    check_floating(xp, "input", input)
+    check_integer(
+        xp,
+        "target",
+        target,
+        "For -1/1 or 0/1 targets of the same shape as `input` use `soft_margin_loss` or "
+        "`multilabel_soft_margin_loss`.",
+    )
+    _check_class_input("input", input)
+    if input.ndim == 1 and tuple(target.shape) == (1,):
+        input = input[None, :]  # torch accepts a (1,) target for a (C,) input
+    if tuple(target.shape) != tuple(input.shape[:-1]):
+        msg = (
+            f"`target` must have shape {tuple(input.shape[:-1])} (the shape of `input` without "
+            f"its class axis); got {tuple(target.shape)}."
+        )
+        raise ValueError(msg)
+    num_classes = input.shape[-1]
+    if weight is not None and tuple(weight.shape) != (num_classes,):
+        msg = f"`weight` must have shape ({num_classes},); got {tuple(weight.shape)}."
+        raise ValueError(msg)
+    _k.check_labels_in_range(xp, "target", target, num_classes)
+    work = compute_dtype(xp, input.dtype)
+    if weight is not None:
+        weight = cast(xp, weight, work)
+    loss = _k.multi_margin(xp, cast(xp, input, work), target, p, margin, weight)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
