@@ -13,6 +13,7 @@ nox.options.sessions = ["lint", "tests"]
 CONSTRAINTS = ("-c", "requirements/constraints.txt")
 CPU_BACKENDS = "numpy,array_api_strict,jax,jax-jit,torch,dask"
 WORKERS = "2"
+BACKENDS = ["numpy", "array_api_strict", "jax", "torch", "dask"]
 
 
 def _install(session: nox.Session, extras: str) -> None:
@@ -39,7 +40,7 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize("backend", ["numpy", "array_api_strict", "jax", "torch", "dask"])
+@nox.parametrize("backend", BACKENDS, ids=BACKENDS)
 def backend(session: nox.Session, backend: str) -> None:
     """One backend alone (plus NumPy for references)."""
     extras = {
