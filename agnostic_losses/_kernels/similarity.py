@@ -1,3 +1,160 @@
-"""similarity losses (_kernels): filled in by the family's issue."""
+"""Similarity and metric-learning kernels: cosine, p-norm distances, triplet, NT-Xent, Circle."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._dispatch import device_of
+from .._numerics import _abs, logaddexp, logsumexp, safe_divide, softplus
+
+__all__ = [
+    "circle",
+    "cosine_embedding",
+    "cosine_similarity",
+    "ntxent",
+    "optax_triplet_distance",
+    "pairwise_cosine_similarity",
+    "pnorm",
+    "triplet_hinge",
+]
+
+
+def _inverse_sqrt_or_zero(xp: Any, x: Any) -> Any:
+    """``1 / sqrt(x)`` where ``x > 0`` and 0 where ``x == 0``.
+
+    Double ``where``: ``x`` is replaced by 1 before the square root, so neither ``1 / 0`` nor the
+    infinite slope of ``sqrt`` at 0 reaches the value or the gradient.
+    """
+    zero = x == 0
+    return xp.where(zero, 0.0, 1.0 / xp.sqrt(xp.where(zero, 1.0, x)))
+
+
+def _sqrt_or_zero(xp: Any, x: Any) -> Any:
+    """``sqrt(x)`` whose gradient at ``x == 0`` is 0 instead of ``inf`` (then NaN downstream)."""
+    zero = x == 0
+    return xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, x)))
+
+
+def cosine_similarity(xp: Any, a: Any, b: Any, epsilon: float, axis: tuple[int, ...]) -> Any:
+    """optax's cosine: ``<a, b> / (sqrt(max(|a|^2, eps)) sqrt(max(|b|^2, eps)))`` over ``axis``.
+
+    ``epsilon`` floors each *squared* norm, as optax does. Where a floored squared norm is still
+    0 (a zero vector with ``epsilon=0``) the similarity is 0 with a zero gradient, not NaN.
+    """
+    inv_a = _inverse_sqrt_or_zero(xp, xp.maximum(xp.sum(a * a, axis=axis), epsilon))
+    inv_b = _inverse_sqrt_or_zero(xp, xp.maximum(xp.sum(b * b, axis=axis), epsilon))
+    return xp.sum(a * b, axis=axis) * inv_a * inv_b
+
+
+def pairwise_cosine_similarity(xp: Any, x: Any, y: Any, eps: float) -> Any:
+    """braintools' matrix ``<x_i, y_j> / max(|x_i| |y_j|, eps)`` for rows ``x_i``, ``y_j``.
+
+    The row norms use a square root guarded at 0, so a zero row gives similarity 0 and a finite
+    gradient (``y_j / eps`` for the zero row, as braintools).
+    """
+    dots = xp.matmul(x, xp.matrix_transpose(y))
+    norm_x = _sqrt_or_zero(xp, xp.sum(x * x, axis=-1))
+    norm_y = _sqrt_or_zero(xp, xp.sum(y * y, axis=-1))
+    return dots / xp.maximum(norm_x[:, None] * norm_y[None, :], eps)
+
+
+def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:
+    """``||x||_p`` along ``axis``; gradient 0 (not NaN) at the zero vector, as torch's norm."""
+    if math.isinf(p):
+        return xp.max(_abs(xp, x), axis=axis)
+    if p == 2:
+        return _sqrt_or_zero(xp, xp.sum(x * x, axis=axis))
+    total = xp.sum(_abs(xp, x) ** p, axis=axis)
+    zero = total == 0
+    return xp.where(zero, 0.0, xp.where(zero, 1.0, total) ** (1.0 / p))
+
+
+def optax_triplet_distance(xp: Any, a: Any, b: Any, p: float, eps: float, axis: int) -> Any:
+    """optax's ``(sum |a - b|^p + eps)^(1/p)``: ``eps`` inside the root keeps the gradient
+    finite when ``a == b``."""
+    diff = a - b
+    powered = diff * diff if p == 2 else _abs(xp, diff) ** p
+    return (xp.sum(powered, axis=axis) + eps) ** (1.0 / p)
+
+
+def triplet_hinge(xp: Any, d_pos: Any, d_neg: Any, margin: Any) -> Any:
+    """``max(d_pos - d_neg + margin, 0)``."""
+    return xp.maximum(d_pos - d_neg + margin, 0.0)
+
+
+# torch's cosine_embedding_loss adds this to each squared norm.
+_TORCH_COSINE_EPS = 1e-12
+
+
+def cosine_embedding(xp: Any, x1: Any, x2: Any, target: Any, margin: float) -> Any:
+    """torch's elementwise cosine-embedding loss; the class axis is the last one.
+
+    ``cos = <x1, x2> / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))`` is finite for zero vectors;
+    ``1 - cos`` where ``target == 1``, ``max(cos - margin, 0)`` where ``target == -1``, else 0.
+    """
+    denominator = xp.sqrt(
+        (xp.sum(x1 * x1, axis=-1) + _TORCH_COSINE_EPS)
+        * (xp.sum(x2 * x2, axis=-1) + _TORCH_COSINE_EPS)
+    )
+    cos = xp.sum(x1 * x2, axis=-1) / denominator
+    positive = xp.where(target == 1, 1.0 - cos, 0.0)
+    negative = xp.where(target == -1, xp.maximum(cos - margin, 0.0), 0.0)
+    return positive + negative
+
+
+def ntxent(xp: Any, embeddings: Any, labels: Any, temperature: Any) -> Any:
+    """optax's NT-Xent: mean over positive pairs ``(i, j)`` of
+    ``-log(exp(s_ij) / (exp(s_ij) + sum_{k: y_k != y_i} exp(s_ik)))``, ``s = cos / T``.
+
+    Written with log-sum-exp over the negatives and ``logaddexp``; a row without negatives has a
+    log-sum-exp of ``-inf`` that ``logaddexp`` absorbs. No positive pair at all gives 0.
+    """
+    n = embeddings.shape[0]
+    eps = float(xp.finfo(embeddings.dtype).eps)
+    sims = cosine_similarity(xp, embeddings[None, :, :], embeddings[:, None, :], eps, (-1,))
+    sims = sims / temperature
+    same = labels[:, None] == labels[None, :]
+    eye = xp.eye(n, dtype=xp.bool, device=device_of(embeddings))
+    positives = same & ~eye
+    negative_lse = logsumexp(xp, xp.where(same, -math.inf, sims), axis=-1, keepdims=True)
+    log_softmax = sims - logaddexp(xp, negative_lse, sims)
+    weights = xp.astype(positives, sims.dtype)
+    total = -xp.sum(xp.where(positives, log_softmax, 0.0))
+    return safe_divide(xp, total, xp.sum(weights))
+
+
+def circle(
+    xp: Any,
+    embeddings: Any,
+    labels: Any,
+    ref_embeddings: Any,
+    ref_labels: Any,
+    remove_diagonal: bool,
+    gamma: float,
+    margin: float,
+) -> Any:
+    """Keras 3's Circle loss per query row, on cosine distances ``d = max(1 - <e, r>, 0)``.
+
+    ``softplus(lse_pos(-gamma a_p (margin - d)) + lse_neg(gamma a_n (1 - margin - d)))`` with
+    ``a_p = max(margin + d, 0)``, ``a_n = max(1 + margin - d, 0)``. A row without positives or
+    without negatives is 0 (keras's ``softplus(-inf)``); its logits are replaced by 0 before the
+    log-sum-exp so the ``log(0)`` of an empty row never meets the gradient.
+    """
+    n, m = embeddings.shape[0], ref_embeddings.shape[0]
+    dist = xp.maximum(1.0 - xp.matmul(embeddings, xp.matrix_transpose(ref_embeddings)), 0.0)
+    same = labels[:, None] == ref_labels[None, :]
+    negative = ~same
+    positive = same
+    if remove_diagonal:
+        positive = same & ~xp.eye(n, m, dtype=xp.bool, device=device_of(embeddings))
+    pos_weight = xp.maximum(xp.where(positive, margin + dist, 0.0), 0.0)
+    neg_weight = xp.maximum(xp.where(negative, 1.0 + margin - dist, 0.0), 0.0)
+    pos_logits = -gamma * pos_weight * (margin - dist)
+    neg_logits = gamma * neg_weight * (1.0 - margin - dist)
+    row_ok = xp.any(positive, axis=-1) & xp.any(negative, axis=-1)
+    keep = row_ok[:, None]
+    pos_in = xp.where(keep, xp.where(positive, pos_logits, -math.inf), 0.0)
+    neg_in = xp.where(keep, xp.where(negative, neg_logits, -math.inf), 0.0)
+    total = logsumexp(xp, pos_in, axis=-1) + logsumexp(xp, neg_in, axis=-1)
+    return xp.where(row_ok, softplus(xp, total), 0.0)

@@ -1,3 +1,85 @@
 """torch.nn.functional divergence losses."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, namespace
+from .._docs import fill_doc
+from .._kernels import divergence as _k
+from .._reductions import apply_reduction, check_reduction, legacy_reduction
+
+__all__ = ["kl_div"]
+
+KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+@fill_doc
+def kl_div(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Any:
+    r"""Kullback-Leibler divergence KL(target || input), as torch's ``kl_div``.
+
+    .. math::
+
+        \ell_i = t_i (\log t_i - x_i), \qquad
+        \ell_i = e^{t_i} (t_i - x_i) \text{ with } \texttt{log\_target}
+
+    where ``x = input`` holds log-probabilities. ``'mean'`` divides the sum by the number of
+    elements (torch's default, which is not the mathematical KL); ``'batchmean'`` divides by the
+    batch size ``input.shape[0]`` and is the KL per sample. A zero target contributes exactly 0,
+    also where ``x = -inf`` (torch gives NaN there), and the gradients with respect to both
+    arguments stay finite (torch's target gradient is NaN at a zero target).
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Log-probabilities of the prediction.
+    target : array, shape (*)
+        Target probabilities (or log-probabilities with ``log_target=True``), same shape.
+    {legacy}
+    reduction : {'mean', 'batchmean', 'sum', 'none'}, default 'mean'
+        ``'none'``: elementwise; ``'sum'``; ``'mean'``: sum / number of elements;
+        ``'batchmean'``: sum / ``input.shape[0]`` (sum for a 0-d input).
+    log_target : bool, default False
+        Whether ``target`` is given in log space.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.kl_div.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import kl_div
+    >>> x = np.log(np.asarray([[0.5, 0.25, 0.25]]))
+    >>> t = np.asarray([[0.25, 0.25, 0.5]])
+    >>> round(float(kl_div(x, t, reduction="batchmean")), 7)
+    0.1732868
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction), KL_REDUCTIONS)
+    xp = namespace(input=input, target=target)
+    check_floating(xp, "input", input)
+    check_floating(xp, "target", target)
+    check_same_shape("input", input, "target", target)
+    work = compute_dtype(xp, input.dtype)
+    x, t = cast(xp, input, work), cast(xp, target, work)
+    loss = _k.kl_terms_log_target(xp, x, t) if log_target else _k.kl_terms(xp, x, t)
+    if reduction == "batchmean":
+        total = xp.sum(loss)
+        out = total / input.shape[0] if input.ndim > 0 else total
+    else:
+        out = apply_reduction(xp, loss, reduction)
+    return cast(xp, out, input.dtype)

@@ -1,3 +1,261 @@
-"""torch.nn.functional similarity losses."""
+"""torch.nn.functional similarity and metric-learning losses."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, namespace
+from .._docs import fill_doc
+from .._kernels import similarity as _k
+from .._reductions import apply_reduction, check_reduction, legacy_reduction
+
+__all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+
+
+def _check_triplet(xp: Any, anchor: Any, positive: Any, negative: Any) -> None:
+    for name, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_floating(xp, name, x)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        msg = (
+            "`anchor`, `positive` and `negative` must have the same number of dimensions; got "
+            f"{anchor.ndim}, {positive.ndim} and {negative.ndim}."
+        )
+        raise ValueError(msg)
+    check_same_shape("anchor", anchor, "positive", positive)
+    check_same_shape("anchor", anchor, "negative", negative)
+
+
+def _pairwise_distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
+    """torch's ``pairwise_distance``: ``||x1 - x2 + eps||_p`` over the last axis."""
+
+    def distance(x1: Any, x2: Any) -> Any:
+        xp = namespace(x1=x1, x2=x2)
+        return _k.pnorm(xp, x1 - x2 + eps, p)
+
+    return distance
+
+
+def _triplet(
+    xp: Any,
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    distance: Callable[[Any, Any], Any],
+    margin: float,
+    swap: bool,
+    reduction: str,
+) -> Any:
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = xp.minimum(d_neg, distance(positive, negative))
+    return apply_reduction(xp, _k.triplet_hinge(xp, d_pos, d_neg, margin), reduction)
+
+
+@fill_doc
+def cosine_embedding_loss(
+    input1: Any,
+    input2: Any,
+    target: Any,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Cosine embedding loss of pairs labelled similar (1) or dissimilar (-1), as torch's.
+
+    .. math::
+
+        \ell_i = \begin{cases} 1 - \cos(x_{1i}, x_{2i}) & y_i = 1 \\
+                 \max(0, \cos(x_{1i}, x_{2i}) - m) & y_i = -1 \end{cases}
+
+    with :math:`\cos = \langle x_1, x_2 \rangle / \sqrt{(\|x_1\|^2 + 10^{-12})(\|x_2\|^2 +
+    10^{-12})}` as in torch, so a zero vector gives cosine 0 and a finite gradient. Targets other
+    than 1 and -1 contribute 0 (torch's behaviour; not checked).
+
+    {backends}
+
+    Parameters
+    ----------
+    input1, input2 : array, shape (N, D) or (D,)
+        Embedding pairs, same shape.
+    target : array, shape (N,) or ()
+        1 or -1 per pair (integer or floating).
+    margin : float, default 0
+        Margin of dissimilar pairs, in [-1, 1].
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.cosine_embedding_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import cosine_embedding_loss
+    >>> x1 = np.asarray([[1.0, 0.0], [1.0, 1.0]])
+    >>> x2 = np.asarray([[0.0, 1.0], [1.0, 1.0]])
+    >>> np.round(cosine_embedding_loss(x1, x2, np.asarray([1, -1]), reduction="none"), 6)
+    array([1., 1.])
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(input1=input1, input2=input2, target=target)
+    check_floating(xp, "input1", input1)
+    check_floating(xp, "input2", input2)
+    check_same_shape("input1", input1, "input2", input2)
+    if input1.ndim not in (1, 2):
+        msg = f"`input1` must be 1-d (D,) or 2-d (N, D), got shape {tuple(input1.shape)}."
+        raise ValueError(msg)
+    expected = tuple(input1.shape[:-1])
+    if tuple(target.shape) != expected:
+        msg = f"`target` must have shape {expected} to match `input1`, got {tuple(target.shape)}."
+        raise ValueError(msg)
+    work = compute_dtype(xp, input1.dtype)
+    loss = _k.cosine_embedding(xp, cast(xp, input1, work), cast(xp, input2, work), target, margin)
+    return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
+
+
+@fill_doc
+def triplet_margin_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Triplet margin loss with torch's pairwise distance ``||a - b + eps||_p``.
+
+    .. math::
+
+        \ell_i = \max(d(a_i, p_i) - d(a_i, n_i) + m, 0), \qquad d(a, b) = \|a - b + \epsilon\|_p
+
+    With ``swap=True`` the negative distance is ``min(d(a, n), d(p, n))``. The norm's gradient
+    is 0 (not NaN) where ``a - b + eps`` is the zero vector.
+
+    {backends}
+
+    Parameters
+    ----------
+    anchor, positive, negative : array, shape (N, D) or (D,)
+        Embeddings, same shape.
+    margin : float, default 1.0
+        Required gap between the distances.
+    p : float, default 2
+        Norm degree, positive (``inf`` allowed).
+    eps : float, default 1e-6
+        Added to the difference before the norm.
+    swap : bool, default False
+        Use the distance swap of Balntas et al.
+    {legacy}
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.triplet_margin_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import triplet_margin_loss
+    >>> a, p, n = np.asarray([[0.0, 0.0]]), np.asarray([[3.0, 4.0]]), np.asarray([[0.0, 1.0]])
+    >>> round(float(triplet_margin_loss(a, p, n, eps=0.0)), 6)
+    5.0
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp = namespace(anchor=anchor, positive=positive, negative=negative)
+    _check_triplet(xp, anchor, positive, negative)
+    if not p > 0:
+        msg = f"`p` must be positive, got {p!r}."
+        raise ValueError(msg)
+    work = compute_dtype(xp, anchor.dtype)
+    a, pos, neg = (cast(xp, x, work) for x in (anchor, positive, negative))
+    out = _triplet(xp, a, pos, neg, _pairwise_distance(p, eps), margin, swap, reduction)
+    return cast(xp, out, anchor.dtype)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    *,
+    distance_function: Callable[[Any, Any], Any] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    r"""Triplet margin loss with a custom distance, as torch's
+    ``triplet_margin_with_distance_loss``.
+
+    .. math::
+
+        \ell_i = \max(d(a_i, p_i) - d(a_i, n_i) + m, 0)
+
+    ``distance_function(x1, x2)`` receives arrays of the caller's library (in float32 for
+    half-precision inputs) and returns one distance per row; the default is torch's
+    ``pairwise_distance`` (``||x1 - x2 + 1e-6||_2``) written with the Array API.
+
+    Works on any Array API library (NumPy, CuPy, JAX, PyTorch, Dask, array-api-strict): the
+    result has the input's library, dtype and device.
+
+    Parameters
+    ----------
+    anchor, positive, negative : array, shape (N, D) or (D,)
+        Embeddings, same shape.
+    distance_function : callable, optional
+        Non-negative distance between two arrays, reducing the last axis.
+    margin : float, default 1.0
+        Required gap, positive (torch raises otherwise).
+    swap : bool, default False
+        Use ``min(d(a, n), d(p, n))`` as the negative distance.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'none'``: no reduction; ``'mean'``: the mean over all elements; ``'sum'``: the sum.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.triplet_margin_with_distance_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import triplet_margin_with_distance_loss
+    >>> l1 = lambda x, y: np.sum(np.abs(x - y), axis=-1)
+    >>> a, p, n = np.asarray([[0.0, 0.0]]), np.asarray([[1.0, 1.0]]), np.asarray([[0.0, 1.0]])
+    >>> float(triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
+    2.0
+    """
+    reduction = check_reduction(reduction)
+    if not margin > 0:
+        msg = f"`margin` must be greater than 0 (as in torch), got {margin!r}."
+        raise ValueError(msg)
+    if distance_function is not None and not callable(distance_function):
+        msg = f"`distance_function` must be callable or None, got {type(distance_function)}."
+        raise TypeError(msg)
+    xp = namespace(anchor=anchor, positive=positive, negative=negative)
+    _check_triplet(xp, anchor, positive, negative)
+    work = compute_dtype(xp, anchor.dtype)
+    a, pos, neg = (cast(xp, x, work) for x in (anchor, positive, negative))
+    distance = distance_function or _pairwise_distance(2.0, 1e-6)
+    out = _triplet(xp, a, pos, neg, distance, margin, swap, reduction)
+    return cast(xp, out, anchor.dtype)
