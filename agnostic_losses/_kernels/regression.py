@@ -1,3 +1,116 @@
-"""regression losses (_kernels): filled in by the family's issue."""
+"""Regression kernels: elementwise losses of a residual, and likelihood-based regression losses.
 
-__all__: list[str] = []
+Every kernel is elementwise (no reduction); the surfaces reduce. Arrays arrive validated, in the
+compute dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._numerics import softplus
+
+__all__ = [
+    "absolute",
+    "absolute_percentage_error",
+    "gaussian_nll",
+    "huber",
+    "log_cosh",
+    "poisson_nll",
+    "smooth_l1",
+    "squared",
+    "squared_log_error",
+]
+
+_LOG2 = math.log(2.0)
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def absolute(xp: Any, x: Any) -> Any:
+    """``|x|`` with derivative 0 at 0 on every backend.
+
+    ``xp.abs`` has derivative 1 at 0 in JAX but 0 in torch; ``maximum`` splits a tie evenly, so
+    ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0`` everywhere, as torch's ``l1_loss`` does.
+    """
+    return xp.maximum(x, -x)
+
+
+def squared(xp: Any, x: Any) -> Any:
+    """``x ** 2``."""
+    return x * x
+
+
+def huber(xp: Any, x: Any, delta: Any) -> Any:
+    """Huber loss of the residual ``x``: ``x**2 / 2`` inside ``[-delta, delta]``, linear outside.
+
+    Written as ``q**2 / 2 + delta * (|x| - q)`` with ``q = min(|x|, delta)``: no branch, and the
+    two pieces meet with matching slope, so the gradient is ``clip(x, -delta, delta)`` exactly.
+    """
+    a = absolute(xp, x)
+    q = xp.minimum(a, delta)
+    return 0.5 * (q * q) + delta * (a - q)
+
+
+def smooth_l1(xp: Any, x: Any, beta: float) -> Any:
+    """torch's smooth L1: ``huber(x, beta) / beta``; ``beta == 0`` is plain L1.
+
+    ``beta`` is a Python float, so the L1 limit is chosen before tracing: no 0/0 reaches the
+    value or the gradient.
+    """
+    if beta == 0:
+        return absolute(xp, x)
+    return huber(xp, x, beta) / beta
+
+
+def log_cosh(xp: Any, x: Any) -> Any:
+    """``log(cosh(x))`` without overflow.
+
+    ``log cosh x = |x| + log(1 + exp(-2|x|)) - log 2``: nothing is exponentiated with a positive
+    argument, so ``|x|`` past 89 (float32) or 710 (float64) stays finite; the derivative is
+    ``tanh(x)``, 0 at 0.
+    """
+    a = absolute(xp, x)
+    return a + softplus(xp, -2.0 * a) - _LOG2
+
+
+def squared_log_error(xp: Any, predictions: Any, targets: Any) -> Any:
+    """``(log1p(predictions) - log1p(targets)) ** 2``; inputs must exceed -1."""
+    d = xp.log1p(predictions) - xp.log1p(targets)
+    return d * d
+
+
+def absolute_percentage_error(xp: Any, predictions: Any, targets: Any, eps: float) -> Any:
+    """``100 * |targets - predictions| / max(|targets|, eps)``, elementwise (keras's MAPE)."""
+    return 100.0 * absolute(xp, targets - predictions) / xp.maximum(absolute(xp, targets), eps)
+
+
+def poisson_nll(xp: Any, input: Any, target: Any, log_input: bool, full: bool, eps: float) -> Any:
+    """Poisson negative log-likelihood of ``target`` given a rate (or log-rate) ``input``.
+
+    ``full`` adds Stirling's approximation of ``log(target!)``,
+    ``t log t - t + log(2 pi t) / 2``, only where ``t > 1`` (torch's convention). The logarithms
+    see ``where(t > 1, t, 1)``, so ``t = 0`` produces neither a NaN value nor a NaN gradient.
+    """
+    # log_input: exp(input) is the rate; otherwise eps keeps the log finite at a zero rate
+    loss = xp.exp(input) - target * input if log_input else input - target * xp.log(input + eps)
+    if full:
+        big = target > 1
+        t = xp.where(big, target, 1.0)
+        stirling = t * xp.log(t) - t + 0.5 * xp.log(t) + _HALF_LOG_2PI
+        loss = loss + xp.where(big, stirling, 0.0)
+    return loss
+
+
+def gaussian_nll(xp: Any, input: Any, target: Any, var: Any, full: bool, eps: float) -> Any:
+    """``(log v + (input - target)**2 / v) / 2`` with ``v = max(var, eps)``.
+
+    The clamp is a ``where``: below ``eps`` the loss does not depend on ``var`` and its gradient
+    there is 0 (torch passes the gradient at ``eps`` straight through instead).
+    """
+    v = xp.where(var < eps, eps, var)
+    d = input - target
+    loss = 0.5 * (xp.log(v) + d * d / v)
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return loss

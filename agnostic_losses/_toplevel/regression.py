@@ -1,3 +1,504 @@
-"""regression losses (_toplevel): filled in by the family's issue."""
+"""Top-level regression losses (optax / braintools / brainpy / keras names).
 
-__all__: list[str] = []
+optax's names (``squared_error``, ``l2_loss``, ``huber_loss``, ``log_cosh``) return the
+unreduced loss by default; braintools' ``axis``/``reduction`` options are accepted as a superset.
+``absolute_error`` and ``l1_loss`` follow braintools (default ``reduction='mean'``),
+``mean_squared_log_error`` follows brainpy and ``mean_absolute_percentage_error`` keras.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_axis,
+    check_floating,
+    check_same_shape,
+    compute_dtype,
+    is_lazy,
+    namespace,
+)
+from .._docs import fill_doc
+from .._kernels import regression as _k
+from .._reductions import check_reduction
+
+__all__ = [
+    "absolute_error",
+    "huber_loss",
+    "l1_loss",
+    "l2_loss",
+    "log_cosh",
+    "mean_absolute_percentage_error",
+    "mean_squared_log_error",
+    "squared_error",
+]
+
+_SCALARS = (int, float)
+
+# keras.backend.epsilon(), the floor of |y_true| in keras's MAPE.
+_KERAS_EPSILON = 1e-7
+
+_AXIS_DOC = """axis : int or tuple of int, optional
+        Axes the ``'mean'``/``'sum'`` reduction runs over (braintools); ``None``: all of them.
+        Ignored by ``reduction='none'``."""
+
+
+def _axis_doc(func: Any) -> Any:
+    func.__doc__ = func.__doc__.replace("{axis_reduce}", _AXIS_DOC)
+    return fill_doc(func)
+
+
+def _prepare(pred_name: str, predictions: Any, targ_name: str, targets: Any) -> tuple[Any, ...]:
+    """Namespace, work dtype and the residual inputs in it; targets may be None or a scalar."""
+    if isinstance(predictions, _SCALARS):
+        msg = (
+            f"`{pred_name}` must be an array, got a Python {type(predictions).__name__}; "
+            "convert it with your array library's `asarray` first."
+        )
+        raise TypeError(msg)
+    xp = namespace(**{pred_name: predictions, targ_name: targets})
+    check_floating(xp, pred_name, predictions)
+    work = compute_dtype(xp, predictions.dtype)
+    p = cast(xp, predictions, work)
+    if targets is None:
+        t = None
+    elif isinstance(targets, _SCALARS):
+        t = float(targets)
+    else:
+        check_same_shape(pred_name, predictions, targ_name, targets)
+        t = cast(xp, targets, work)
+    return xp, work, p, t
+
+
+def _check_axis(axis: Any, ndim: int) -> Any:
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(check_axis("axis", a, ndim) for a in axis)
+    return check_axis("axis", axis, ndim)
+
+
+def _reduce(xp: Any, loss: Any, reduction: str, axis: Any) -> Any:
+    """braintools' reduction: mean or sum over ``axis`` (all axes when None), or none."""
+    if reduction == "none":
+        return loss
+    axis = _check_axis(axis, loss.ndim)
+    if reduction == "sum":
+        return xp.sum(loss, axis=axis)
+    return xp.mean(loss, axis=axis)
+
+
+def _residual(p: Any, t: Any) -> Any:
+    return p if t is None else p - t
+
+
+@_axis_doc
+def squared_error(
+    predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
+) -> Any:
+    r"""Squared error of each element.
+
+    .. math::
+
+        \ell_i = (\hat y_i - y_i)^2
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (...)
+        Predicted values, real floating.
+    targets : array, shape (...), Python scalar or None, optional
+        Targets, same shape as ``predictions`` (no broadcasting: an ``(N, 1)`` against an
+        ``(N,)`` is a ValueError); ``None`` means zeros. Integer targets are cast.
+    {axis_reduce}
+    reduction : {'none', 'mean', 'sum'}, default 'none'
+        braintools' option; the default returns the elementwise loss, as optax.
+
+    Returns
+    -------
+    array
+        Shape (...) with ``reduction='none'``, else reduced over ``axis``.
+
+    References
+    ----------
+    optax.losses.squared_error; braintools.metric.squared_error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import squared_error
+    >>> squared_error(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.0, 1.0]))
+    array([0.25, 0.  , 4.  ])
+    """
+    check_reduction(reduction)
+    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    loss = _reduce(xp, _k.squared(xp, _residual(p, t)), reduction, axis)
+    return cast(xp, loss, predictions.dtype)
+
+
+@_axis_doc
+def l2_loss(
+    predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
+) -> Any:
+    r"""Half the squared error of each element.
+
+    .. math::
+
+        \ell_i = \tfrac12 (\hat y_i - y_i)^2
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (...)
+        Predicted values, real floating.
+    targets : array, shape (...), Python scalar or None, optional
+        Targets, same shape as ``predictions``; ``None`` means zeros.
+    {axis_reduce}
+    reduction : {'none', 'mean', 'sum'}, default 'none'
+        braintools' option; the default returns the elementwise loss, as optax.
+
+    Returns
+    -------
+    array
+        Shape (...) with ``reduction='none'``, else reduced over ``axis``.
+
+    References
+    ----------
+    optax.losses.l2_loss; braintools.metric.l2_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import l2_loss
+    >>> l2_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 2.0]))
+    array([0.125, 0.125, 0.5  ])
+    """
+    check_reduction(reduction)
+    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    loss = _reduce(xp, 0.5 * _k.squared(xp, _residual(p, t)), reduction, axis)
+    return cast(xp, loss, predictions.dtype)
+
+
+@_axis_doc
+def absolute_error(
+    predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Absolute error, averaged by default (braintools' ``absolute_error``).
+
+    .. math::
+
+        \ell_i = |\hat y_i - y_i|
+
+    The derivative at a zero residual is 0 on every backend (as torch's ``l1_loss``).
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (...)
+        Predicted values, real floating.
+    targets : array, shape (...), Python scalar or None, optional
+        Targets, same shape as ``predictions``; ``None`` means zeros.
+    {axis_reduce}
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        braintools' default is the mean (unlike its ``squared_error``).
+
+    Returns
+    -------
+    array
+        Reduced over ``axis`` (a scalar by default), or shape (...) with ``reduction='none'``.
+
+    References
+    ----------
+    braintools.metric.absolute_error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import absolute_error
+    >>> float(absolute_error(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 2.0])))
+    0.6666666666666666
+    """
+    check_reduction(reduction)
+    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    loss = _reduce(xp, _k.absolute(xp, _residual(p, t)), reduction, axis)
+    return cast(xp, loss, predictions.dtype)
+
+
+@fill_doc
+def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
+    r"""Per-sample mean absolute error, then reduced over the batch (braintools' ``l1_loss``).
+
+    .. math::
+
+        \ell_n = \frac{1}{D} \sum_{d=1}^{D} |x_{n,d} - y_{n,d}|
+
+    where ``n`` runs over the first axis and ``d`` over all the others flattened (a 0-d input
+    is one sample of one feature).
+
+    {backends}
+
+    Parameters
+    ----------
+    logits : array, shape (N, ...)
+        Predictions (braintools' argument name), real floating.
+    targets : array, shape (N, ...)
+        Targets, same shape as ``logits``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'none'`` returns the per-sample errors, shape (N,).
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'``.
+
+    References
+    ----------
+    braintools.metric.l1_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import l1_loss
+    >>> x = np.asarray([[1.0, 2.0], [3.0, 4.0]])
+    >>> y = np.asarray([[1.5, 2.5], [2.0, 5.0]])
+    >>> float(l1_loss(x, y))
+    0.75
+    >>> l1_loss(x, y, reduction="none")
+    array([0.5, 1. ])
+    """
+    check_reduction(reduction)
+    if targets is None:
+        msg = "`targets` must be an array, got None."
+        raise TypeError(msg)
+    xp, _, p, t = _prepare("logits", logits, "targets", targets)
+    diff = _residual(p, t)
+    if diff.ndim == 0:
+        diff = xp.reshape(diff, (1,))
+    per_sample = xp.mean(_k.absolute(xp, xp.reshape(diff, (diff.shape[0], -1))), axis=-1)
+    return cast(xp, _reduce(xp, per_sample, reduction, None), logits.dtype)
+
+
+@_axis_doc
+def huber_loss(
+    predictions: Any,
+    targets: Any = None,
+    delta: Any = 1.0,
+    axis: Any = None,
+    reduction: str = "none",
+) -> Any:
+    r"""Huber loss of each element: quadratic near 0, linear beyond ``delta``.
+
+    .. math::
+
+        \ell_i = \begin{cases} \tfrac12 r_i^2 & |r_i| \le \delta \\
+                 \delta (|r_i| - \tfrac12 \delta) & |r_i| > \delta \end{cases},
+        \qquad r = \hat y - y
+
+    The gradient is ``clip(r, -delta, delta)`` exactly, 0 at ``r = 0`` on every backend.
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (...)
+        Predicted values, real floating.
+    targets : array, shape (...), Python scalar or None, optional
+        Targets, same shape as ``predictions``; ``None`` means zeros.
+    delta : float or array, default 1.0
+        Where the quadratic part ends; positive. An array broadcasts against ``predictions``.
+    {axis_reduce}
+    reduction : {'none', 'mean', 'sum'}, default 'none'
+        braintools' option; the default returns the elementwise loss, as optax.
+
+    Returns
+    -------
+    array
+        Shape (...) with ``reduction='none'``, else reduced over ``axis``.
+
+    References
+    ----------
+    optax.losses.huber_loss; braintools.metric.huber_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import huber_loss
+    >>> huber_loss(np.asarray([1.0, 2.0, 5.0]), np.asarray([1.5, 2.0, 3.0]))
+    array([0.125, 0.   , 1.5  ])
+    """
+    check_reduction(reduction)
+    if isinstance(delta, _SCALARS) and not delta > 0:
+        msg = f"`delta` must be positive, got {delta!r}."
+        raise ValueError(msg)
+    xp, work, p, t = _prepare("predictions", predictions, "targets", targets)
+    if not isinstance(delta, _SCALARS):
+        namespace(predictions=predictions, delta=delta)
+        delta = cast(xp, delta, work)
+    loss = _reduce(xp, _k.huber(xp, _residual(p, t), delta), reduction, axis)
+    return cast(xp, loss, predictions.dtype)
+
+
+@_axis_doc
+def log_cosh(
+    predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
+) -> Any:
+    r"""Log-cosh of each residual: ``r**2 / 2`` near 0, ``|r| - log 2`` far away.
+
+    .. math::
+
+        \ell_i = \log\cosh(r_i) = |r_i| + \log(1 + e^{-2|r_i|}) - \log 2,
+        \qquad r = \hat y - y
+
+    The right-hand form never overflows (``cosh`` does past ``|r| = 89`` in float32 and 710 in
+    float64); the gradient is ``tanh(r)``, finite everywhere.
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (...)
+        Predicted values, real floating.
+    targets : array, shape (...), Python scalar or None, optional
+        Targets, same shape as ``predictions``; ``None`` means zeros.
+    {axis_reduce}
+    reduction : {'none', 'mean', 'sum'}, default 'none'
+        braintools' option; the default returns the elementwise loss, as optax.
+
+    Returns
+    -------
+    array
+        Shape (...) with ``reduction='none'``, else reduced over ``axis``.
+
+    References
+    ----------
+    optax.losses.log_cosh; braintools.metric.log_cosh. Chen et al., "Log hyperbolic cosine loss
+    improves variational auto-encoder", 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import log_cosh
+    >>> out = log_cosh(np.asarray([0.0, 1.0, -1000.0]))
+    >>> [round(float(v), 6) for v in out]
+    [0.0, 0.433781, 999.306853]
+    """
+    check_reduction(reduction)
+    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    loss = _reduce(xp, _k.log_cosh(xp, _residual(p, t)), reduction, axis)
+    return cast(xp, loss, predictions.dtype)
+
+
+def _check_log1p_domain(xp: Any, name: str, x: Any) -> None:
+    if is_lazy(x):
+        return
+    smallest = xp.min(x) if x.ndim else x
+    if bool(smallest <= -1):
+        msg = f"`{name}` must be greater than -1 (the domain of log1p); got {float(smallest)!r}."
+        raise ValueError(msg)
+
+
+@_axis_doc
+def mean_squared_log_error(
+    predicts: Any, targets: Any, axis: Any = None, reduction: str = "mean"
+) -> Any:
+    r"""Mean squared logarithmic error (brainpy's ``mean_squared_log_error``).
+
+    .. math::
+
+        \ell_i = \left(\log(1 + \hat y_i) - \log(1 + y_i)\right)^2
+
+    averaged by default. Both arguments must exceed -1; eager backends raise a ValueError
+    otherwise (brainpy returns NaN), lazy ones (jit, Dask) give NaN there.
+
+    {backends}
+
+    Parameters
+    ----------
+    predicts : array, shape (...)
+        Predicted values (brainpy's argument name), real floating, > -1.
+    targets : array, shape (...)
+        Targets, same shape as ``predicts``, > -1.
+    {axis_reduce}
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+
+    Returns
+    -------
+    array
+        Reduced over ``axis`` (a scalar by default), or shape (...) with ``reduction='none'``.
+
+    References
+    ----------
+    brainpy.losses.mean_squared_log_error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import mean_squared_log_error
+    >>> e = np.e - 1.0
+    >>> float(mean_squared_log_error(np.asarray([e, 0.0]), np.asarray([0.0, 0.0])))
+    0.5
+    """
+    check_reduction(reduction)
+    if targets is None or isinstance(targets, _SCALARS):
+        msg = f"`targets` must be an array, got {targets!r}."
+        raise TypeError(msg)
+    xp, _, p, t = _prepare("predicts", predicts, "targets", targets)
+    _check_log1p_domain(xp, "predicts", p)
+    _check_log1p_domain(xp, "targets", t)
+    loss = _reduce(xp, _k.squared_log_error(xp, p, t), reduction, axis)
+    return cast(xp, loss, predicts.dtype)
+
+
+def mean_absolute_percentage_error(predictions: Any, targets: Any) -> Any:
+    r"""Mean absolute percentage error over the last axis (keras's ``MAPE``).
+
+    .. math::
+
+        \ell = \frac{100}{D} \sum_{d=1}^{D}
+               \frac{|y_d - \hat y_d|}{\max(|y_d|, \epsilon)}, \qquad \epsilon = 10^{-7}
+
+    **Argument order**: ``(predictions, targets)`` like every top-level loss here; keras's
+    function takes ``(y_true, y_pred)``, so swap the arguments when porting keras code.
+
+    Works on any Array API library (NumPy, CuPy, JAX, PyTorch, Dask, array-api-strict): the
+    result has the input's library, dtype and device. Half-precision inputs are accumulated in
+    float32 and returned in their own dtype.
+
+    Parameters
+    ----------
+    predictions : array, shape (..., D)
+        Predicted values, real floating, at least one dimension.
+    targets : array, shape (..., D)
+        Targets, same shape as ``predictions``. A zero target divides by ``1e-7``, as keras.
+
+    Returns
+    -------
+    array, shape (...)
+        The percentage error averaged over the last axis (keras's unreduced output).
+
+    References
+    ----------
+    keras.losses.mean_absolute_percentage_error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import mean_absolute_percentage_error
+    >>> y_pred = np.asarray([[1.0, 1.0], [1.0, 0.0]])
+    >>> y_true = np.asarray([[2.0, 1.0], [2.0, 3.0]])
+    >>> mean_absolute_percentage_error(y_pred, y_true)
+    array([25., 75.])
+    """
+    if targets is None or isinstance(targets, _SCALARS):
+        msg = f"`targets` must be an array, got {targets!r}."
+        raise TypeError(msg)
+    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    if p.ndim == 0:
+        msg = "`predictions` must have at least one dimension (MAPE averages the last one)."
+        raise ValueError(msg)
+    loss = xp.mean(_k.absolute_percentage_error(xp, p, t, _KERAS_EPSILON), axis=-1)
+    return cast(xp, loss, predictions.dtype)

@@ -1,3 +1,423 @@
-"""torch.nn.functional regression losses."""
+"""torch.nn.functional regression losses.
 
-__all__: list[str] = []
+Unlike torch, ``input`` and ``target`` of different shapes are a ValueError rather than a
+broadcast with a warning: an ``(N, 1)`` target against an ``(N,)`` input silently gives an
+``(N, N)`` loss in torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_floating,
+    check_same_shape,
+    compute_dtype,
+    is_lazy,
+    namespace,
+)
+from .._docs import fill_doc
+from .._kernels import regression as _k
+from .._reductions import apply_reduction, check_reduction, legacy_reduction, weighted_mean
+
+__all__ = [
+    "gaussian_nll_loss",
+    "huber_loss",
+    "l1_loss",
+    "mse_loss",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+]
+
+_SCALARS = (int, float)
+
+
+def _prepare(input: Any, target: Any, **extra: Any) -> tuple[Any, Any, Any, Any]:
+    """Namespace, work dtype, and ``input``/``target`` cast to it, after the shared checks."""
+    for name, value in (("input", input), ("target", target)):
+        if value is None or isinstance(value, (*_SCALARS, bool)):
+            msg = f"`{name}` must be an array, got {value!r}."
+            raise TypeError(msg)
+    xp = namespace(input=input, target=target, **extra)
+    check_floating(xp, "input", input)
+    check_same_shape("input", input, "target", target)
+    work = compute_dtype(xp, input.dtype)
+    return xp, work, cast(xp, input, work), cast(xp, target, work)
+
+
+def _weighted(xp: Any, loss: Any, weight: Any, reduction: str, work: Any, mean: str) -> Any:
+    """Apply torch's elementwise ``weight``; ``mean`` is ``'weight_sum'`` or ``'count'``."""
+    if weight is None:
+        return apply_reduction(xp, loss, reduction)
+    loss = loss * cast(xp, weight, work)
+    if reduction == "mean" and mean == "weight_sum":
+        # torch divides by sum(weight); all-zero weights give its 0/0 = NaN, with gradient 0.
+        return weighted_mean(xp, loss, cast(xp, weight, work), fill=math.nan)
+    return apply_reduction(xp, loss, reduction)
+
+
+def _check_weight(xp: Any, input: Any, weight: Any) -> None:
+    if weight is not None:
+        check_floating(xp, "weight", weight)
+        check_same_shape("input", input, "weight", weight)
+
+
+@fill_doc
+def mse_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
+    r"""Mean squared error, as torch's ``mse_loss`` (with torch 2.13's ``weight``).
+
+    .. math::
+
+        \ell_i = w_i (x_i - y_i)^2, \qquad
+        \text{mean} = \frac{\sum_i w_i (x_i - y_i)^2}{\sum_i w_i}
+
+    Without ``weight`` the mean divides by the element count. A zero weight removes an element
+    from both sums; all-zero weights give NaN (torch's 0/0) with a zero gradient.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Predictions, real floating.
+    target : array, shape (*)
+        Targets, same shape as ``input`` (a mismatch is a ValueError, not a broadcast).
+    {legacy}
+    {reduction}
+    weight : array, shape (*), optional
+        Per-element weights, same shape as ``input``.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import mse_loss
+    >>> float(mse_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 3.5])))
+    0.25
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp, work, x, y = _prepare(input, target, weight=weight)
+    _check_weight(xp, input, weight)
+    loss = _weighted(xp, _k.squared(xp, x - y), weight, reduction, work, "weight_sum")
+    return cast(xp, loss, input.dtype)
+
+
+@fill_doc
+def l1_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
+    r"""Mean absolute error, as torch's ``l1_loss`` (with torch 2.13's ``weight``).
+
+    .. math::
+
+        \ell_i = w_i |x_i - y_i|, \qquad
+        \text{mean} = \frac{\sum_i w_i |x_i - y_i|}{\sum_i w_i}
+
+    Without ``weight`` the mean divides by the element count; all-zero weights give NaN with a
+    zero gradient. The derivative at a zero residual is 0 on every backend, as in torch.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Predictions, real floating.
+    target : array, shape (*)
+        Targets, same shape as ``input`` (a mismatch is a ValueError, not a broadcast).
+    {legacy}
+    {reduction}
+    weight : array, shape (*), optional
+        Per-element weights, same shape as ``input``.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import l1_loss
+    >>> float(l1_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 3.5])))
+    0.5
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp, work, x, y = _prepare(input, target, weight=weight)
+    _check_weight(xp, input, weight)
+    loss = _weighted(xp, _k.absolute(xp, x - y), weight, reduction, work, "weight_sum")
+    return cast(xp, loss, input.dtype)
+
+
+@fill_doc
+def smooth_l1_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Any:
+    r"""Smooth L1 loss, as torch's ``smooth_l1_loss``.
+
+    .. math::
+
+        \ell_i = \begin{cases} 0.5 \, r_i^2 / \beta & |r_i| < \beta \\
+                 |r_i| - 0.5 \, \beta & \text{otherwise} \end{cases}, \qquad r = x - y
+
+    ``smooth_l1(beta) = huber(delta=beta) / beta``; ``beta = 0`` is exactly L1, with the L1
+    gradient (0 at a zero residual), never 0/0.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Predictions, real floating.
+    target : array, shape (*)
+        Targets, same shape as ``input``.
+    {legacy}
+    {reduction}
+    beta : float, default 1.0
+        Width of the quadratic zone; non-negative.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import smooth_l1_loss
+    >>> smooth_l1_loss(np.asarray([0.5, 3.0]), np.asarray([0.0, 0.0]), reduction="none")
+    array([0.125, 2.5  ])
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    if not beta >= 0:
+        msg = f"`beta` must be non-negative, got {beta!r}."
+        raise ValueError(msg)
+    xp, _, x, y = _prepare(input, target)
+    loss = apply_reduction(xp, _k.smooth_l1(xp, x - y, beta), reduction)
+    return cast(xp, loss, input.dtype)
+
+
+@fill_doc
+def huber_loss(
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Any = None,
+) -> Any:
+    r"""Huber loss, as torch's ``huber_loss`` (with torch 2.13's ``weight``).
+
+    .. math::
+
+        \ell_i = w_i \begin{cases} 0.5 \, r_i^2 & |r_i| \le \delta \\
+                 \delta (|r_i| - 0.5 \, \delta) & \text{otherwise} \end{cases},
+        \qquad r = x - y
+
+    ``huber(delta) = delta * smooth_l1(beta=delta)``. With ``weight``, ``'mean'`` is the plain
+    mean of the weighted losses (torch's choice here, unlike ``mse_loss``/``l1_loss``).
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Predictions, real floating.
+    target : array, shape (*)
+        Targets, same shape as ``input``.
+    {reduction}
+    delta : float, default 1.0
+        End of the quadratic zone; positive.
+    weight : array, shape (*), optional
+        Per-element weights, same shape as ``input``.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import huber_loss
+    >>> huber_loss(np.asarray([0.5, 3.0]), np.asarray([0.0, 0.0]), reduction="none", delta=2.0)
+    array([0.125, 4.   ])
+    """
+    reduction = check_reduction(reduction)
+    if not delta > 0:
+        msg = f"`delta` must be positive, got {delta!r}."
+        raise ValueError(msg)
+    xp, work, x, y = _prepare(input, target, weight=weight)
+    _check_weight(xp, input, weight)
+    loss = _weighted(xp, _k.huber(xp, x - y, delta), weight, reduction, work, "count")
+    return cast(xp, loss, input.dtype)
+
+
+@fill_doc
+def poisson_nll_loss(
+    input: Any,
+    target: Any,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Poisson negative log-likelihood, as torch's ``poisson_nll_loss``.
+
+    .. math::
+
+        \ell_i = \begin{cases} e^{x_i} - y_i x_i & \text{log\_input} \\
+                 x_i - y_i \log(x_i + \epsilon) & \text{otherwise} \end{cases}
+                 \; + \; [y_i > 1] \left(y_i \log y_i - y_i + \tfrac12 \log(2 \pi y_i)\right)
+
+    where the bracketed Stirling term is added only with ``full=True`` and, as in torch, only
+    where the target exceeds 1. Targets of 0 give finite values and gradients.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (*)
+        Log-rates (``log_input=True``) or rates (``>= 0``), real floating.
+    target : array, shape (*)
+        Counts, same shape as ``input``; integer counts are cast.
+    log_input : bool, default True
+        Whether ``input`` is the log of the rate.
+    full : bool, default False
+        Add the Stirling approximation of ``log(target!)``.
+    {legacy}
+    eps : float, default 1e-8
+        Added to the rate inside the log when ``log_input=False``.
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or shape (*) with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import poisson_nll_loss
+    >>> round(float(poisson_nll_loss(np.asarray([0.0, 1.0]), np.asarray([1.0, 2.0]))), 6)
+    0.859141
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    xp, _, x, y = _prepare(input, target)
+    loss = _k.poisson_nll(xp, x, y, bool(log_input), bool(full), eps)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+def _expand_var(xp: Any, input: Any, var: Any) -> Any:
+    """``var`` shaped to broadcast against ``input``, following torch's three accepted shapes."""
+    in_shape, var_shape = tuple(input.shape), tuple(var.shape)
+    if var_shape == in_shape:
+        return var
+    if var_shape == in_shape[:-1]:
+        # one variance per sample: append the feature axis
+        return xp.expand_dims(var, axis=-1)
+    if len(var_shape) == len(in_shape):
+        differing = [i for i, (a, b) in enumerate(zip(in_shape, var_shape)) if a != b]
+        if len(differing) == 1 and var_shape[differing[0]] == 1:
+            return var
+    msg = (
+        f"`var` must have the shape of `input` {in_shape}, that shape without its last "
+        f"dimension {in_shape[:-1]}, or that shape with one dimension of size 1; got {var_shape}."
+    )
+    raise ValueError(msg)
+
+
+@fill_doc
+def gaussian_nll_loss(
+    input: Any,
+    target: Any,
+    var: Any,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Any:
+    r"""Gaussian negative log-likelihood, as torch's ``gaussian_nll_loss``.
+
+    .. math::
+
+        \ell_i = \tfrac12 \left(\log v_i + \frac{(x_i - y_i)^2}{v_i}\right)
+                 \; [+ \tfrac12 \log 2\pi], \qquad v = \max(\text{var}, \epsilon)
+
+    ``var`` may have the shape of ``input`` (heteroscedastic), that shape without its last
+    dimension or with one dimension of size 1 (shared variance), or be a Python float.
+    Negative variances raise a ValueError on eager backends (lazy ones cannot check values).
+    Below ``eps`` the variance is clamped and receives a zero gradient; torch instead passes
+    the gradient at ``eps`` straight through to ``var``.
+
+    {backends}
+
+    Parameters
+    ----------
+    input : array, shape (N, *) or (*)
+        Means of the Gaussian, real floating.
+    target : array
+        Samples, same shape as ``input``.
+    var : array or float
+        Non-negative variances (see above for the shapes).
+    full : bool, default False
+        Add the constant ``log(2 pi) / 2``.
+    eps : float, default 1e-6
+        Lower clamp of ``var``.
+    {reduction}
+
+    Returns
+    -------
+    array
+        Scalar, or the broadcast shape of ``input`` and ``var`` with ``reduction='none'``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import gaussian_nll_loss
+    >>> x, y = np.asarray([[1.0, 2.0], [0.0, 1.0]]), np.asarray([[1.0, 0.0], [0.0, 1.0]])
+    >>> float(gaussian_nll_loss(x, y, np.asarray([1.0, 4.0])))
+    0.8465735902799727
+    """
+    reduction = check_reduction(reduction)
+    if var is None or isinstance(var, bool):
+        msg = f"`var` must be an array or a float, got {var!r}."
+        raise TypeError(msg)
+    if isinstance(var, _SCALARS) and var < 0:
+        msg = f"`var` must be non-negative, got {var!r}."
+        raise ValueError(msg)
+    xp, work, x, y = _prepare(input, target, var=var)
+    if isinstance(var, _SCALARS):
+        v = xp.full_like(x, float(var))
+    else:
+        check_floating(xp, "var", var)
+        v = _expand_var(xp, input, cast(xp, var, work))
+        if not is_lazy(v):
+            smallest = xp.min(v) if v.ndim else v
+            if bool(smallest < 0):
+                msg = f"`var` must be non-negative; got a minimum of {float(smallest)!r}."
+                raise ValueError(msg)
+    loss = _k.gaussian_nll(xp, x, y, v, bool(full), eps)
+    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
