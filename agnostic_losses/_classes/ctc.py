@@ -1,3 +1,60 @@
-"""ctc losses (_classes): filled in by the family's issue."""
+"""torch.nn-style CTC loss class."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .. import functional as F
+from ._base import Loss
+
+__all__ = ["CTCLoss"]
+
+
+class CTCLoss(Loss):
+    """Connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
+
+    See :func:`agnostic_losses.functional.ctc_loss`.
+
+    Parameters
+    ----------
+    blank : int, default 0
+        Class index of the blank.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'mean'`` averages the losses divided by their target lengths.
+    zero_infinity : bool, default False
+        Replace infinite losses (impossible alignments) and their gradients by 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import CTCLoss
+    >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
+    >>> loss = CTCLoss(reduction="sum")
+    >>> round(float(loss(log_probs, np.asarray([[1]]), np.asarray([2]), np.asarray([1]))), 6)
+    0.287682
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(  # type: ignore[override]
+        self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any
+    ) -> Any:
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
+        )

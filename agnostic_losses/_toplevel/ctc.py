@@ -1,3 +1,219 @@
-"""ctc losses (_toplevel): filled in by the family's issue."""
+"""Top-level CTC losses (optax names and semantics: batch-major logits, float paddings)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_floating,
+    check_integer,
+    compute_dtype,
+    device_of,
+    is_lazy,
+    namespace,
+)
+from .._docs import fill_doc
+from .._kernels import ctc as _k
+from .._numerics import log_softmax
+
+__all__ = ["ctc_loss", "ctc_loss_with_forward_probs"]
+
+
+def _check_rank(name: str, x: Any, ndim: int, layout: str) -> None:
+    if x.ndim != ndim:
+        msg = f"`{name}` must have {ndim} dimensions {layout}, got shape {tuple(x.shape)}."
+        raise ValueError(msg)
+
+
+def _check_shape(name: str, x: Any, expected: tuple[int, ...], why: str) -> None:
+    if tuple(x.shape) != expected:
+        msg = f"`{name}` must have shape {expected} ({why}), got {tuple(x.shape)}."
+        raise ValueError(msg)
+
+
+def _forward(
+    logits: Any,
+    logit_paddings: Any,
+    labels: Any,
+    label_paddings: Any,
+    blank_id: int,
+    log_epsilon: float,
+) -> tuple[Any, Any, Any]:
+    xp = namespace(
+        logits=logits,
+        logit_paddings=logit_paddings,
+        labels=labels,
+        label_paddings=label_paddings,
+    )
+    check_floating(xp, "logits", logits)
+    _check_rank("logits", logits, 3, "(batch, time, classes)")
+    _check_rank("labels", labels, 2, "(batch, max_label_length)")
+    check_integer(xp, "labels", labels)
+    batch, _, num_classes = logits.shape
+    _check_shape("logit_paddings", logit_paddings, tuple(logits.shape[:2]), "`logits` without K")
+    _check_shape("label_paddings", label_paddings, tuple(labels.shape), "the shape of `labels`")
+    if labels.shape[0] != batch:
+        msg = (
+            f"`labels` must have the batch size of `logits` ({batch}), got {labels.shape[0]} "
+            f"(shapes {tuple(labels.shape)} and {tuple(logits.shape)})."
+        )
+        raise ValueError(msg)
+    if not isinstance(blank_id, int) or not 0 <= blank_id < num_classes:
+        msg = f"`blank_id` must be an int in [0, {num_classes}), got {blank_id!r}."
+        raise ValueError(msg)
+    work = compute_dtype(xp, logits.dtype)
+    num_labels = labels.shape[1]
+    # optax's label length: max length minus the number of padded positions.
+    lengths = num_labels - xp.astype(xp.sum(cast(xp, label_paddings, work), axis=1), xp.int64)
+    positions = xp.arange(num_labels, dtype=xp.int64, device=device_of(labels))
+    label_valid = positions[None, :] < lengths[:, None]
+    if not is_lazy(labels):
+        bad = label_valid & ((labels < 0) | (labels >= num_classes))
+        if bool(xp.any(bad)):
+            msg = (
+                f"`labels` must be class indices in [0, {num_classes}) where not padded; got "
+                "out-of-range values."
+            )
+            raise ValueError(msg)
+    logprobs = xp.permute_dims(log_softmax(xp, cast(xp, logits, work), axis=-1), (1, 0, 2))
+    frame_pad = xp.permute_dims(logit_paddings != 0, (1, 0))
+    loss, phi, emit = _k.ctc_forward(
+        xp,
+        logprobs,
+        frame_pad,
+        labels,
+        label_valid,
+        blank=blank_id,
+        log_zero=float(log_epsilon),
+    )
+    out = logits.dtype
+    return cast(xp, loss, out), cast(xp, phi, out), cast(xp, emit, out)
+
+
+@fill_doc
+def ctc_loss_with_forward_probs(
+    logits: Any,
+    logit_paddings: Any,
+    labels: Any,
+    label_paddings: Any,
+    *,
+    blank_id: int = 0,
+    log_epsilon: float = -1e5,
+) -> tuple[Any, Any, Any]:
+    r"""CTC loss of each sequence and the forward (alpha) log-probabilities, as optax.
+
+    .. math::
+
+        \ell_b = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_b)} \prod_t p_{b,t}(\pi_t),
+        \qquad p_{b,t} = \operatorname{softmax}(\text{logits}_{b,t})
+
+    where :math:`\mathcal{B}` removes repeats and then blanks. The recursion runs in log space
+    with ``log_epsilon`` standing for :math:`\log 0`, over the blank states
+    :math:`\alpha_\phi(t, n)` (``n`` labels emitted, frame ``t`` a blank) and the label states
+    :math:`\alpha_y(t, n)` (frame ``t`` emits label ``n``). On JAX the time loop is a
+    ``lax.scan``, so ``jax.jit`` compiles in a time independent of ``T``.
+
+    {backends}
+
+    Parameters
+    ----------
+    logits : array, shape (B, T, K)
+        Unnormalised scores of the ``K`` classes (blank included) per frame.
+    logit_paddings : array, shape (B, T)
+        1.0 where frame ``t`` of sequence ``b`` is padding, 0.0 otherwise.
+    labels : integer array, shape (B, N)
+        Label indices, right-padded.
+    label_paddings : array, shape (B, N)
+        1.0 where ``labels[b, n]`` is padding (right padding), 0.0 otherwise.
+    blank_id : int, default 0
+        Class index of the blank.
+    log_epsilon : float, default -1e5
+        Stand-in for :math:`\log 0`. With the default an impossible alignment (too few frames
+        for the labels) gives a large finite loss, as in optax; ``-inf`` gives ``+inf`` instead,
+        with finite (zero) gradients.
+
+    Returns
+    -------
+    loss : array, shape (B,)
+        ``-log p(labels_b | logits_b)``.
+    logalpha_blank : array, shape (T, B, N + 1)
+        :math:`\log \alpha_\phi(t, n)`; the last frame also includes the final label-to-blank
+        transition, so ``loss[b] = -logalpha_blank[-1, b, L_b]``.
+    logalpha_nonblank : array, shape (T, B, N)
+        :math:`\log \alpha_y(t, n)`.
+
+    References
+    ----------
+    optax.losses.ctc_loss_with_forward_probs; Graves et al., "Connectionist temporal
+    classification", ICML 2006.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import ctc_loss_with_forward_probs
+    >>> logits = np.zeros((1, 3, 3))
+    >>> loss, blank, nonblank = ctc_loss_with_forward_probs(
+    ...     logits, np.zeros((1, 3)), np.asarray([[1, 2]]), np.zeros((1, 2)))
+    >>> round(float(loss[0]), 6), blank.shape, nonblank.shape
+    (1.704748, (3, 1, 3), (3, 1, 2))
+    """
+    return _forward(logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon)
+
+
+@fill_doc
+def ctc_loss(
+    logits: Any,
+    logit_paddings: Any,
+    labels: Any,
+    label_paddings: Any,
+    *,
+    blank_id: int = 0,
+    log_epsilon: float = -1e5,
+) -> Any:
+    r"""Connectionist temporal classification loss of each sequence, as optax.
+
+    .. math::
+
+        \ell_b = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_b)} \prod_t p_{b,t}(\pi_t)
+
+    the negative log-likelihood of the label sequence summed over every alignment ``pi`` that
+    collapses to it (:math:`\mathcal{B}` removes repeats, then blanks), computed by the forward
+    recursion in log space (see :func:`ctc_loss_with_forward_probs`). Unreduced, as optax.
+
+    {backends}
+
+    Parameters
+    ----------
+    logits : array, shape (B, T, K)
+        Unnormalised class scores per frame (log-softmax is applied here).
+    logit_paddings : array, shape (B, T)
+        1.0 at padded frames, 0.0 elsewhere.
+    labels : integer array, shape (B, N)
+        Right-padded label indices (the blank must not appear among the valid labels).
+    label_paddings : array, shape (B, N)
+        1.0 at padded label positions, 0.0 elsewhere.
+    blank_id : int, default 0
+        Class index of the blank.
+    log_epsilon : float, default -1e5
+        Stand-in for :math:`\log 0` (``-inf`` is accepted and exact).
+
+    Returns
+    -------
+    array, shape (B,)
+        The per-sequence loss.
+
+    References
+    ----------
+    optax.losses.ctc_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import ctc_loss
+    >>> logits = np.zeros((1, 2, 2))
+    >>> loss = ctc_loss(logits, np.zeros((1, 2)), np.asarray([[1]]), np.zeros((1, 1)))
+    >>> round(float(loss[0]), 6)  # three alignments of probability 1/4: -log(3/4)
+    0.287682
+    """
+    return _forward(logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon)[0]

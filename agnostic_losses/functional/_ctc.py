@@ -1,3 +1,223 @@
-"""torch.nn.functional ctc losses."""
+"""torch.nn.functional CTC loss (time-major log-probabilities, integer lengths)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_floating,
+    check_integer,
+    compute_dtype,
+    device_of,
+    is_lazy,
+    namespace,
+)
+from .._docs import fill_doc
+from .._kernels import ctc as _k
+from .._reductions import check_reduction
+
+__all__ = ["ctc_loss"]
+
+
+def _lengths(xp: Any, name: str, value: Any, batch: int | None, like: Any) -> Any:
+    """Validate a length argument; returns an int64 array of shape (batch,) or (1,)."""
+    if isinstance(value, (bool, float)):
+        msg = f"`{name}` must be an integer array (lengths), got the Python {type(value).__name__}."
+        raise TypeError(msg)
+    if isinstance(value, int):
+        value = xp.asarray(value, dtype=xp.int64, device=device_of(like))
+    check_integer(xp, name, value, "Lengths are counts of frames or labels.")
+    expected = (batch,) if batch is not None else (1,)
+    if batch is None and value.ndim == 0:
+        value = xp.reshape(value, (1,))
+    if tuple(value.shape) != expected:
+        what = f"one length per sequence, ({batch},)" if batch is not None else "a 0-d length"
+        msg = f"`{name}` must have shape {expected} ({what}), got {tuple(value.shape)}."
+        raise ValueError(msg)
+    return xp.astype(value, xp.int64)
+
+
+def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
+    if is_lazy(lengths):
+        return
+    too_long = bool(xp.any(lengths > limit))
+    negative = bool(xp.any(lengths < 0))
+    if too_long or negative:
+        msg = f"`{name}` must be in [0, {limit}] ({what}); got {lengths!r}."
+        raise ValueError(msg)
+
+
+@fill_doc
+def ctc_loss(
+    log_probs: Any,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Any:
+    r"""Connectionist temporal classification loss, as torch's ``ctc_loss``.
+
+    .. math::
+
+        \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t < T_n} p_{t,n}(\pi_t)
+
+    summed over the alignments ``pi`` of the first ``T_n = input_lengths[n]`` frames that collapse
+    to the first ``target_lengths[n]`` targets (:math:`\mathcal{B}` removes repeats, then blanks);
+    the forward recursion runs in log space with an exact :math:`\log 0 = -\infty`. ``'mean'``
+    is :math:`\frac{1}{N} \sum_n \ell_n / \max(S_n, 1)` with :math:`S_n` the target length, as
+    torch. An impossible alignment (too few frames) gives ``inf``, or 0 with
+    ``zero_infinity=True``; its gradient is 0 either way (torch's is NaN without
+    ``zero_infinity``). On JAX the time loop is a ``lax.scan`` (jit compile time independent of
+    ``T``).
+
+    {backends}
+
+    Parameters
+    ----------
+    log_probs : array, shape (T, N, C) or (T, C)
+        Log-probabilities per frame (usually a log-softmax output; used as given).
+    targets : integer array, shape (N, S) or (sum(target_lengths),) or (S,) unbatched
+        Padded targets (row ``n`` holds its ``target_lengths[n]`` labels first) or the
+        concatenation of every sequence's targets. Must not contain ``blank``.
+    input_lengths : integer array, shape (N,) (0-d or (1,) unbatched)
+        Frames used per sequence, at most ``T``.
+    target_lengths : integer array, shape (N,) (0-d or (1,) unbatched)
+        Targets per sequence, at most ``S``.
+    blank : int, default 0
+        Class index of the blank.
+    {reduction}
+        ``'mean'`` divides each loss by its target length first (see above).
+    zero_infinity : bool, default False
+        Replace infinite losses (impossible alignments) by 0.
+
+    Returns
+    -------
+    array
+        Scalar, or shape (N,) with ``reduction='none'`` (0-d for unbatched input).
+
+    Raises
+    ------
+    TypeError
+        Floating ``targets`` or lengths (torch accepts float targets; we require integers).
+    ValueError
+        Bad shapes, ``blank`` outside ``[0, C)``, or (eager arrays only) lengths longer than
+        the arrays.
+
+    Notes
+    -----
+    Concatenated 1-D targets are laid out as ``(N, len(targets))`` before the recursion, so
+    its cost grows with the total target length rather than the longest one (a data-dependent
+    shape would not run under ``jax.jit``).
+
+    References
+    ----------
+    torch.nn.functional.ctc_loss; Graves et al., ICML 2006.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import ctc_loss
+    >>> log_probs = np.log(np.full((2, 1, 2), 0.5))
+    >>> loss = ctc_loss(log_probs, np.asarray([[1]]), np.asarray([2]), np.asarray([1]))
+    >>> round(float(loss), 6)  # -log(3/4) divided by the target length 1
+    0.287682
+    """
+    reduction = check_reduction(reduction)
+    xp = namespace(
+        log_probs=log_probs,
+        targets=targets,
+        input_lengths=input_lengths,
+        target_lengths=target_lengths,
+    )
+    check_floating(xp, "log_probs", log_probs)
+    if log_probs.ndim not in (2, 3):
+        msg = (
+            "`log_probs` must have shape (T, N, C) or (T, C) unbatched, got "
+            f"{tuple(log_probs.shape)}."
+        )
+        raise ValueError(msg)
+    check_integer(xp, "targets", targets, "Targets are class indices.")
+    unbatched = log_probs.ndim == 2
+    num_frames, num_classes = log_probs.shape[0], log_probs.shape[-1]
+    batch = None if unbatched else log_probs.shape[1]
+    if not isinstance(blank, int) or not 0 <= blank < num_classes:
+        msg = f"`blank` must be an int in [0, {num_classes}), got {blank!r}."
+        raise ValueError(msg)
+    in_len = _lengths(xp, "input_lengths", input_lengths, batch, log_probs)
+    tgt_len = _lengths(xp, "target_lengths", target_lengths, batch, log_probs)
+    dev = device_of(log_probs)
+
+    if unbatched:
+        if targets.ndim != 1:
+            msg = f"`targets` must have shape (S,) for unbatched `log_probs`, got {targets.shape}."
+            raise ValueError(msg)
+        padded = targets[None, :]
+    elif targets.ndim == 2:
+        if targets.shape[0] != batch:
+            msg = (
+                f"`targets` must have shape ({batch}, S) to match `log_probs` of shape "
+                f"{tuple(log_probs.shape)}, got {tuple(targets.shape)}."
+            )
+            raise ValueError(msg)
+        padded = targets
+    elif targets.ndim == 1:
+        total = targets.shape[0]
+        if not is_lazy(tgt_len) and int(xp.sum(tgt_len)) != total:
+            msg = (
+                f"`targets` is 1-D, so its length ({total}) must equal sum(`target_lengths`) "
+                f"({int(xp.sum(tgt_len))})."
+            )
+            raise ValueError(msg)
+        # Row n starts at the running sum of the earlier lengths; clamp so padding reads a valid
+        # index (its value is never used for the loss).
+        starts = xp.cumulative_sum(tgt_len) - tgt_len
+        cols = xp.arange(total, dtype=xp.int64, device=dev)
+        index = xp.minimum(starts[:, None] + cols[None, :], max(total - 1, 0))
+        flat = xp.reshape(index, (-1,))
+        padded = xp.reshape(xp.take(targets, flat, axis=0), (batch, total))
+    else:
+        msg = f"`targets` must have shape (N, S) or (sum(target_lengths),), got {targets.shape}."
+        raise ValueError(msg)
+
+    num_labels = padded.shape[1]
+    _check_max(xp, "input_lengths", in_len, num_frames, "the time length of `log_probs`")
+    _check_max(xp, "target_lengths", tgt_len, num_labels, "the length of `targets`")
+    positions = xp.arange(num_labels, dtype=xp.int64, device=dev)
+    label_valid = positions[None, :] < tgt_len[:, None]
+    if not is_lazy(padded):
+        bad = label_valid & ((padded < 0) | (padded >= num_classes))
+        if bool(xp.any(bad)):
+            msg = f"`targets` must be class indices in [0, {num_classes}); got out-of-range values."
+            raise ValueError(msg)
+
+    work = compute_dtype(xp, log_probs.dtype)
+    logprobs = cast(xp, log_probs, work)
+    if unbatched:
+        logprobs = logprobs[:, None, :]
+    frames = xp.arange(num_frames, dtype=xp.int64, device=dev)
+    frame_pad = frames[:, None] >= in_len[None, :]
+    loss, _, _ = _k.ctc_forward(
+        xp,
+        logprobs,
+        frame_pad,
+        padded,
+        label_valid,
+        blank=blank,
+        log_zero=-math.inf,
+        invalid_label=math.nan,
+    )
+    if zero_infinity:
+        # where() zeroes both the value and the gradient reaching the infinite branch.
+        loss = xp.where(xp.isinf(loss), 0.0, loss)
+    if reduction == "mean":
+        divisor = xp.astype(xp.maximum(tgt_len, 1), work)
+        loss = xp.mean(loss / divisor)
+    elif reduction == "sum":
+        loss = xp.sum(loss)
+    elif unbatched:
+        loss = loss[0]
+    return cast(xp, loss, log_probs.dtype)
