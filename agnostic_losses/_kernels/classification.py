@@ -1,12 +1,241 @@
-"""Classification kernels: sigmoid and softmax cross-entropies and their relatives."""
+"""Classification kernels: sigmoid and softmax cross-entropies and their relatives.
+
+Every kernel works on the LAST axis (surfaces move the class axis there first), takes arrays
+already validated and cast to the compute dtype, and returns the unreduced loss.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._numerics import log_sigmoid_pair, xmul
+from .._numerics import gather_labels, log_sigmoid_pair, logaddexp, xmul
 
-__all__ = ["sigmoid_binary_cross_entropy"]
+__all__ = [
+    "binary_cross_entropy_probs",
+    "class_weighted_nll",
+    "generalized_cross_entropy",
+    "log_softmax_safe",
+    "logsumexp_safe",
+    "move_axis_last",
+    "nll_from_log_probs",
+    "poly_loss_cross_entropy",
+    "sanitize_labels",
+    "sigmoid_binary_cross_entropy",
+    "sigmoid_focal_loss",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+    "softmax_focal_loss",
+]
+
+_NEG_INF = float("-inf")
+
+
+def move_axis_last(xp: Any, x: Any, axis: int) -> Any:
+    """``x`` with (non-negative) ``axis`` moved to the end; a no-op when it already is."""
+    if axis == x.ndim - 1:
+        return x
+    order = (*tuple(i for i in range(x.ndim) if i != axis), axis)
+    return xp.permute_dims(x, order)
+
+
+def logsumexp_safe(xp: Any, x: Any, keepdims: bool = False) -> Any:
+    """``log(sum(exp(x)))`` over the last axis; an all ``-inf`` slice gives ``-inf``, gradient 0.
+
+    The sum of a slice of ``-inf`` is 0 and ``log``'s derivative there is infinite: the sum is
+    replaced by 1 inside the log (double ``where``) so that slice's gradient is exactly 0.
+    """
+    m = xp.max(x, axis=-1, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0)
+    s = xp.sum(xp.exp(x - m), axis=-1, keepdims=True)
+    empty = s == 0
+    out = xp.where(empty, _NEG_INF, xp.log(xp.where(empty, 1.0, s)) + m)
+    if not keepdims:
+        out = xp.squeeze(out, axis=-1)
+    return out
+
+
+def log_softmax_safe(xp: Any, x: Any) -> Any:
+    """``x - logsumexp(x)`` over the last axis; a row of all ``-inf`` gives ``-inf``, not NaN."""
+    lse = logsumexp_safe(xp, x, keepdims=True)
+    dead = lse == _NEG_INF
+    return xp.where(dead, _NEG_INF, x - xp.where(dead, 0.0, lse))
+
+
+def _masked_logits(xp: Any, logits: Any, where: Any) -> Any:
+    # Excluded classes become -inf: they leave the normaliser and get a zero gradient.
+    return logits if where is None else xp.where(where, logits, _NEG_INF)
+
+
+def softmax_cross_entropy(xp: Any, logits: Any, labels: Any, where: Any = None) -> Any:
+    """``-sum(y * log_softmax(x))`` over the last axis.
+
+    ``xmul`` makes ``0 * log 0 = 0``: a ``-inf`` logit on a zero-probability class adds nothing
+    and receives a zero gradient (optax needs ``safe_softmax_cross_entropy`` for this).
+    """
+    log_p = log_softmax_safe(xp, _masked_logits(xp, logits, where))
+    terms = xmul(xp, labels, log_p)
+    if where is not None:
+        terms = xp.where(where, terms, 0.0)
+    return -xp.sum(terms, axis=-1)
+
+
+def sanitize_labels(xp: Any, labels: Any, num_classes: int, ignore_index: int | None = None):
+    """``(safe_labels, keep, bad)``: labels usable as indices, kept positions, out of range.
+
+    Ignored and out-of-range labels are replaced by class 0 BEFORE any gather, so an ignore
+    value such as -100 or 255 is never used as an index.
+    """
+    in_range = (labels >= 0) & (labels < num_classes)
+    if ignore_index is None:
+        keep = in_range
+        bad = ~in_range
+    else:
+        ignored = labels == ignore_index
+        keep = in_range & ~ignored
+        bad = ~in_range & ~ignored
+    safe = xp.where(keep, labels, xp.zeros_like(labels))
+    return safe, keep, bad
+
+
+def softmax_cross_entropy_with_integer_labels(
+    xp: Any, logits: Any, labels: Any, where: Any = None, *, use_take: bool | None = None
+) -> Any:
+    """``logsumexp(x) - x[label]`` over the last axis; NaN for out-of-range labels.
+
+    Only the label's logit is gathered (no full log-softmax). A label outside ``[0, C)`` gives
+    NaN for its sample instead of the loss of a clamped class.
+    """
+    num_classes = logits.shape[-1]
+    safe, _, bad = sanitize_labels(xp, labels, num_classes)
+    masked = _masked_logits(xp, logits, where)
+    lse = logsumexp_safe(xp, masked)
+    label_logit = gather_labels(xp, logits, safe, use_take=use_take)
+    # lse = -inf only for a fully excluded row; keep x - x = NaN out of that row's value/grad.
+    dead = lse == _NEG_INF
+    out = xp.where(dead, 0.0, xp.where(dead, 0.0, lse) - xp.where(dead, 0.0, label_logit))
+    if where is None:
+        # An all -inf row that is not excluded: +inf (as the math says), gradient 0.
+        out = xp.where(dead, float("inf"), out)
+    return xp.where(bad, float("nan"), out)
+
+
+def nll_from_log_probs(
+    xp: Any, log_probs: Any, labels: Any, *, use_take: bool | None = None
+) -> Any:
+    """``-log_probs[label]`` over the last axis; NaN for out-of-range labels."""
+    safe, _, bad = sanitize_labels(xp, labels, log_probs.shape[-1])
+    out = -gather_labels(xp, log_probs, safe, use_take=use_take)
+    return xp.where(bad, float("nan"), out)
+
+
+def class_weighted_nll(
+    xp: Any,
+    log_probs: Any,
+    labels: Any,
+    weight: Any,
+    ignore_index: int,
+    label_smoothing: float = 0.0,
+    *,
+    use_take: bool | None = None,
+) -> tuple[Any, Any]:
+    """torch's index-target (N, ..., C) NLL with class weights, ignore_index and smoothing.
+
+    Returns ``(loss, w_y)``: the unreduced loss (0 at ignored positions, NaN at out-of-range
+    labels) and the per-position weight ``w_y`` (0 where ignored) that torch's ``'mean'``
+    divides by. Smoothing spreads ``eps / C`` over every class: the second term is
+    ``eps / C * -sum_c w_c log p_c``; ignored positions contribute to neither term.
+    """
+    num_classes = log_probs.shape[-1]
+    safe, keep, bad = sanitize_labels(xp, labels, num_classes, ignore_index)
+    picked = gather_labels(xp, log_probs, safe, use_take=use_take)
+    if weight is None:
+        w_y = xp.astype(keep, log_probs.dtype)
+    else:
+        full = xp.broadcast_to(weight, log_probs.shape)
+        w_y = xp.where(keep, gather_labels(xp, full, safe, use_take=use_take), 0.0)
+    # where() not a product: picked may be -inf at an ignored position (all -inf row).
+    nll = -xp.where(keep, w_y * xp.where(keep, picked, 0.0), 0.0)
+    if label_smoothing:
+        weighted = log_probs if weight is None else xmul(xp, weight, log_probs)
+        smooth = -xp.sum(weighted, axis=-1)
+        smooth = xp.where(keep, xp.where(keep, smooth, 0.0), 0.0)
+        nll = (1.0 - label_smoothing) * nll + (label_smoothing / num_classes) * smooth
+    nll = xp.where(bad, float("nan"), nll)
+    return nll, w_y
+
+
+def _log_one_minus_pt(xp: Any, logits: Any, labels: Any) -> Any:
+    """``log(1 - p_t)`` with ``1 - p_t = y sigma(-x) + (1 - y) sigma(x)``, in log space.
+
+    ``log y`` and ``log(1 - y)`` are ``-inf`` for hard labels; ``logaddexp`` keeps those
+    operands NaN-free, and the inner ``where`` keeps ``log``'s derivative at 0 out of the graph.
+    """
+    log_p, log_q = log_sigmoid_pair(xp, logits)
+    pos, neg = labels > 0, labels < 1
+    log_y = xp.where(pos, xp.log(xp.where(pos, labels, 1.0)), _NEG_INF)
+    log_1my = xp.where(neg, xp.log(xp.where(neg, 1.0 - labels, 1.0)), _NEG_INF)
+    return logaddexp(xp, log_y + log_q, log_1my + log_p)
+
+
+def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any) -> Any:
+    """``alpha_t * (1 - p_t)^gamma * BCE(x, y)``.
+
+    The modulating factor is ``exp(gamma * log(1 - p_t))``: its derivative
+    ``gamma (1 - p_t)^gamma d log(1 - p_t)`` stays finite for ``gamma = 0``, ``0 < gamma < 1``
+    and saturated logits, where ``(1 - p_t) ** gamma`` has an infinite derivative at 0.
+    """
+    ce = sigmoid_binary_cross_entropy(xp, logits, labels)
+    loss = ce * xp.exp(gamma * _log_one_minus_pt(xp, logits, labels))
+    if alpha is None:
+        return loss
+    return (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
+
+
+def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: float) -> Any:
+    """``-alpha * sum_c y_c (1 - p_c)^gamma log p_c`` over the last axis, from logits.
+
+    ``log(1 - p) = log(-expm1(log p))``, exact for ``p`` near 1. Where ``p`` rounds to exactly 1
+    the term's value and its true gradient are 0 (``-log p = 0``), so the factor is set there
+    by a double ``where`` instead of differentiating ``log 0``.
+    """
+    log_p = log_softmax_safe(xp, logits)
+    below = log_p < 0
+    log_1mp = xp.log(-xp.expm1(xp.where(below, log_p, -1.0)))
+    at_one = 1.0 if gamma == 0 else 0.0
+    factor = xp.where(below, xp.exp(gamma * log_1mp), at_one)
+    return -alpha * xp.sum(xmul(xp, labels, factor * log_p), axis=-1)
+
+
+def poly_loss_cross_entropy(
+    xp: Any, logits: Any, labels: Any, epsilon: Any, where: Any = None
+) -> Any:
+    """``CE(x, y) + epsilon * sum(y * (1 - softmax(x)))`` (Poly-1) over the last axis."""
+    log_p = log_softmax_safe(xp, _masked_logits(xp, logits, where))
+    ce_terms = xmul(xp, labels, log_p)
+    poly_terms = labels * (1.0 - xp.exp(log_p))
+    if where is not None:
+        ce_terms = xp.where(where, ce_terms, 0.0)
+        poly_terms = xp.where(where, poly_terms, 0.0)
+    return -xp.sum(ce_terms, axis=-1) + epsilon * xp.sum(poly_terms, axis=-1)
+
+
+def generalized_cross_entropy(xp: Any, log_p_y: Any, q: float) -> Any:
+    """``(1 - p_y^q) / q`` from ``log p_y``: ``p^q = exp(q log p)`` has a finite derivative."""
+    return -xp.expm1(q * log_p_y) / q
+
+
+def binary_cross_entropy_probs(xp: Any, probs: Any, target: Any) -> Any:
+    """torch's probability BCE: ``-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))``.
+
+    ``log`` is taken of a guarded argument: at ``p = 0`` (or 1) the clamped branch is a
+    constant, and the unguarded ``log 0`` would put ``0 * inf = NaN`` into the gradient.
+    """
+
+    def clamped_log(x: Any) -> Any:
+        pos = x > 0
+        return xp.where(pos, xp.maximum(xp.log(xp.where(pos, x, 1.0)), -100.0), -100.0)
+
+    return -(target * clamped_log(probs) + (1.0 - target) * clamped_log(1.0 - probs))
 
 
 def sigmoid_binary_cross_entropy(xp: Any, logits: Any, labels: Any, pos_weight: Any = None) -> Any:
