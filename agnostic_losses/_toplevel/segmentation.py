@@ -1,3 +1,425 @@
-"""segmentation losses (_toplevel): filled in by the family's issue."""
+"""Top-level segmentation losses: optax's Dice family and keras's Tversky loss."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import (
+    cast,
+    check_axis,
+    check_choice,
+    check_floating,
+    check_same_shape,
+    compute_dtype,
+    is_lazy,
+    namespace,
+    scalar_like,
+)
+from .._docs import fill_doc
+from .._kernels import segmentation as _k
+from .._numerics import log_sigmoid, log_softmax
+
+__all__ = ["binary_dice_loss", "dice_loss", "multiclass_generalized_dice_loss", "tversky_loss"]
+
+# keras.backend.epsilon(): the denominator guard of keras's Tversky loss.
+_KERAS_EPSILON = 1e-7
+
+
+def _axes(name: str, axis: Any, ndim: int, default: tuple[int, ...]) -> tuple[int, ...]:
+    if axis is None:
+        return default
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = tuple(check_axis(name, a, ndim) for a in items)
+    if len(set(out)) != len(out):
+        msg = f"`{name}` must not repeat an axis, got {axis!r}."
+        raise ValueError(msg)
+    return out
+
+
+def _param(xp: Any, value: Any, like: Any) -> Any:
+    """A Python scalar stays a scalar; an array parameter gets ``like``'s dtype."""
+    return value if isinstance(value, (int, float)) else scalar_like(xp, value, like)
+
+
+def _dice_per_class(
+    xp: Any,
+    predictions: Any,
+    targets: Any,
+    *,
+    class_weights: Any,
+    smooth: Any,
+    alpha: Any,
+    beta: Any,
+    apply_softmax: bool,
+    ignore_background: bool,
+    axis: Any,
+) -> tuple[Any, Any]:
+    """Unreduced ``(..., C)`` Dice/Tversky loss in the compute dtype, and the output dtype."""
+    check_floating(xp, "predictions", predictions)
+    if predictions.ndim == targets.ndim - 1:
+        predictions = predictions[..., None]
+    if targets.ndim == predictions.ndim - 1:
+        targets = targets[..., None]
+    check_same_shape("predictions", predictions, "targets", targets)
+    if predictions.ndim == 0:
+        msg = "`predictions` must have at least one dimension (the class axis), got a 0-d array."
+        raise ValueError(msg)
+    out_dtype = predictions.dtype
+    work = compute_dtype(xp, out_dtype)
+    x = cast(xp, predictions, work)
+    t = cast(xp, targets, work)
+    num_classes = x.shape[-1]
+    if apply_softmax:
+        # exp of the log-space forms: no overflow for saturated logits, -inf logits give 0.
+        logp = log_sigmoid(xp, x) if num_classes == 1 else log_softmax(xp, x, axis=-1)
+        probs = xp.exp(logp)
+    else:
+        probs = x
+        # optax checks rows sum to 1 also for a single channel, which rejects every binary
+        # probability map; the check only makes sense with two or more classes.
+        if num_classes > 1 and not is_lazy(x):
+            sums = xp.sum(x, axis=-1)
+            if not bool(xp.all(xp.abs(sums - 1.0) <= 1e-8 + 1e-5)):
+                msg = (
+                    "`predictions` must be probability distributions along the last axis when "
+                    "`apply_softmax=False` (rows summing to 1); got rows summing to "
+                    f"[{float(xp.min(sums)):.6f}, {float(xp.max(sums)):.6f}]."
+                )
+                raise ValueError(msg)
+    default = tuple(range(1, x.ndim - 1))
+    axes = _axes("axis", axis, x.ndim, default)
+    inter, pred_sum, target_sum = _k.overlap_sums(xp, probs, t, axes)
+    index = _k.tversky_index(
+        xp,
+        inter,
+        pred_sum,
+        target_sum,
+        _param(xp, smooth, inter),
+        _param(xp, alpha, inter),
+        _param(xp, beta, inter),
+    )
+    loss = 1.0 - index
+    if class_weights is not None:
+        if class_weights.ndim != 1:
+            msg = (
+                "`class_weights` must be 1-D (one weight per class), got shape "
+                f"{tuple(class_weights.shape)}."
+            )
+            raise ValueError(msg)
+        loss = loss * cast(xp, class_weights, work)
+    if ignore_background and num_classes > 1:
+        loss = loss[..., 1:]
+    return loss, out_dtype
+
+
+def _reduce_classes(xp: Any, loss: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return xp.mean(loss, axis=-1)
+    if reduction == "sum":
+        return xp.sum(loss, axis=-1)
+    return loss
+
+
+@fill_doc
+def dice_loss(
+    predictions: Any,
+    targets: Any,
+    *,
+    class_weights: Any = None,
+    smooth: Any = 1.0,
+    alpha: Any = 0.5,
+    beta: Any = 0.5,
+    apply_softmax: bool = True,
+    reduction: str = "mean",
+    ignore_background: bool = False,
+    axis: Any = None,
+) -> Any:
+    r"""Soft Dice (Tversky) loss per class, as optax's ``dice_loss``.
+
+    .. math::
+
+        \ell_c = 1 - \frac{I_c + s}{I_c + \alpha (P_c - I_c) + \beta (T_c - I_c) + s},
+        \quad I_c = \sum_i p_{ic} t_{ic},\ P_c = \sum_i p_{ic},\ T_c = \sum_i t_{ic}
+
+    summed over the spatial axes; ``alpha`` weights false positives, ``beta`` false negatives
+    (``alpha = beta = 0.5`` is the Dice loss). An empty prediction with an empty target gives 0
+    (with ``smooth=0`` too, where optax gives NaN), with a finite gradient.
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (B, ..., C), (B, ..., 1) or (B, ...)
+        Logits (softmax over ``C``, or a sigmoid for one channel) or, with
+        ``apply_softmax=False``, probabilities. One fewer dimension than ``targets`` adds a
+        channel axis.
+    targets : array, shape like ``predictions``
+        One-hot (or soft) targets; cast to the predictions' dtype.
+    class_weights : array, shape (C,), optional
+        Multiplies each class's loss (before the class reduction: ``'mean'`` is a plain mean).
+    smooth : float, default 1.0
+        Added to the numerator and denominator.
+    alpha, beta : float, default 0.5
+        Weights of false positives and false negatives.
+    apply_softmax : bool, default True
+        Whether ``predictions`` are logits. With ``False`` and ``C >= 2`` eager arrays are
+        checked to sum to 1 along the class axis (optax also checks a single channel, which
+        rejects every binary probability map; we do not).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        Reduction over the class axis.
+    ignore_background : bool, default False
+        Drop class 0 (when ``C > 1``).
+    axis : int or tuple of int, optional
+        Axes summed over; default every axis except the first (batch) and the last (class).
+
+    Returns
+    -------
+    array
+        Shape (B, ...) without the summed axes and the class axis (``'mean'``/``'sum'``), or
+        with the class axis (``'none'``).
+
+    References
+    ----------
+    optax.losses.dice_loss; Milletari et al., "V-Net", 2016; Salehi et al., "Tversky loss", 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import dice_loss
+    >>> probs = np.asarray([[[0.9, 0.1], [0.2, 0.8]]])
+    >>> targets = np.asarray([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> loss = dice_loss(probs, targets, apply_softmax=False)
+    >>> np.round(loss, 6)
+    array([0.1])
+    """
+    check_choice("reduction", reduction, ("mean", "sum", "none"))
+    xp = namespace(predictions=predictions, targets=targets, class_weights=class_weights)
+    loss, out_dtype = _dice_per_class(
+        xp,
+        predictions,
+        targets,
+        class_weights=class_weights,
+        smooth=smooth,
+        alpha=alpha,
+        beta=beta,
+        apply_softmax=apply_softmax,
+        ignore_background=ignore_background,
+        axis=axis,
+    )
+    return cast(xp, _reduce_classes(xp, loss, reduction), out_dtype)
+
+
+@fill_doc
+def binary_dice_loss(
+    predictions: Any, targets: Any, *, smooth: Any = 1.0, apply_sigmoid: bool = True
+) -> Any:
+    r"""Dice loss of a binary segmentation, as optax's ``binary_dice_loss``.
+
+    .. math::
+
+        \ell = 1 - \frac{2 \sum_i p_i t_i + 2 s}{\sum_i p_i + \sum_i t_i + 2 s},
+        \qquad p = \sigma(\text{predictions})
+
+    over every axis but the first (see :func:`dice_loss` with one channel). An empty prediction
+    with an empty target gives 0.
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (B, ...) or (B, ..., 1)
+        Logits (or probabilities with ``apply_sigmoid=False``).
+    targets : array, same shape
+        Binary (or soft) targets.
+    smooth : float, default 1.0
+        Smoothing added to numerator and denominator.
+    apply_sigmoid : bool, default True
+        Whether ``predictions`` are logits.
+
+    Returns
+    -------
+    array, shape (B,)
+        The loss of each batch element.
+
+    References
+    ----------
+    optax.losses.binary_dice_loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import binary_dice_loss
+    >>> probs = np.asarray([[1.0, 0.0, 1.0, 0.0]])
+    >>> targets = np.asarray([[1.0, 0.0, 0.0, 0.0]])
+    >>> np.round(binary_dice_loss(probs, targets, apply_sigmoid=False), 6)  # 1 - 4/5
+    array([0.2])
+    """
+    xp = namespace(predictions=predictions, targets=targets)
+    check_floating(xp, "predictions", predictions)
+    if predictions.ndim == targets.ndim and predictions.ndim >= 1 and predictions.shape[-1] != 1:
+        predictions = predictions[..., None]
+        targets = targets[..., None]
+    loss, out_dtype = _dice_per_class(
+        xp,
+        predictions,
+        targets,
+        class_weights=None,
+        smooth=smooth,
+        alpha=0.5,
+        beta=0.5,
+        apply_softmax=apply_sigmoid,
+        ignore_background=False,
+        axis=None,
+    )
+    return cast(xp, _reduce_classes(xp, loss, "mean"), out_dtype)
+
+
+@fill_doc
+def multiclass_generalized_dice_loss(
+    predictions: Any,
+    targets: Any,
+    *,
+    smooth: Any = 1.0,
+    apply_softmax: bool = True,
+    ignore_background: bool = False,
+) -> Any:
+    r"""Generalised Dice loss with inverse-squared-frequency class weights, as optax.
+
+    .. math::
+
+        w_c = C \frac{1 / (F_c^2 + 10^{-7})}{\sum_k 1 / (F_k^2 + 10^{-7})},\quad
+        F_c = \sum_{b, i} t_{b i c},\qquad
+        \ell = \operatorname{mean}_{b, c}\; w_c\, \ell^{\mathrm{dice}}_{b c}
+
+    with :math:`\ell^{\mathrm{dice}}` the per-class loss of :func:`dice_loss` (spatial sums per
+    batch element). The weights come from the targets only (they carry no gradient to the
+    predictions). A class absent from the whole batch gets a weight near ``C``.
+
+    {backends}
+
+    Parameters
+    ----------
+    predictions : array, shape (B, ..., C)
+        Logits (or probabilities with ``apply_softmax=False``).
+    targets : array, shape (B, ..., C)
+        One-hot targets.
+    smooth : float, default 1.0
+        Smoothing of each Dice ratio.
+    apply_softmax : bool, default True
+        Whether ``predictions`` are logits.
+    ignore_background : bool, default False
+        Drop class 0 after weighting (the weights are normalised over every class, as optax).
+
+    Returns
+    -------
+    array, shape ()
+        The mean weighted loss.
+
+    References
+    ----------
+    optax.losses.multiclass_generalized_dice_loss; Sudre et al., "Generalised Dice overlap",
+    2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import multiclass_generalized_dice_loss
+    >>> targets = np.asarray([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> round(float(multiclass_generalized_dice_loss(targets, targets, apply_softmax=False)), 6)
+    0.0
+    """
+    xp = namespace(predictions=predictions, targets=targets)
+    check_floating(xp, "predictions", predictions)
+    check_same_shape("predictions", predictions, "targets", targets)
+    if predictions.ndim < 2:
+        msg = (
+            "`predictions` must have shape (B, ..., C) with at least 2 dimensions, got "
+            f"{tuple(predictions.shape)}."
+        )
+        raise ValueError(msg)
+    work = compute_dtype(xp, predictions.dtype)
+    t = cast(xp, targets, work)
+    num_classes = t.shape[-1]
+    freq = xp.sum(t, axis=tuple(range(t.ndim - 1)))
+    inverse = 1.0 / (freq * freq + 1e-7)
+    weights = inverse / xp.sum(inverse) * num_classes
+    loss, out_dtype = _dice_per_class(
+        xp,
+        predictions,
+        t,
+        class_weights=weights,
+        smooth=smooth,
+        alpha=0.5,
+        beta=0.5,
+        apply_softmax=apply_softmax,
+        ignore_background=ignore_background,
+        axis=None,
+    )
+    return cast(xp, xp.mean(loss), out_dtype)
+
+
+@fill_doc
+def tversky_loss(
+    y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None
+) -> Any:
+    r"""Tversky loss, as ``keras.losses.tversky`` (keras's argument order and semantics).
+
+    .. math::
+
+        \ell = 1 - \frac{I}{I + \alpha\, \mathrm{FN} + \beta\, \mathrm{FP} + 10^{-7}},\quad
+        I = \sum t p,\ \mathrm{FN} = \sum t (1 - p),\ \mathrm{FP} = \sum (1 - t) p
+
+    summed over ``axis`` (every axis by default). Note the weights: keras's docstring says
+    ``alpha`` weights false positives and ``beta`` false negatives, but its code does the
+    opposite; we follow the code, so results equal keras's. ``alpha = beta = 0.5`` is keras's
+    Dice loss. There is no smoothing term: where prediction and target are both exactly empty
+    (all zeros) we return 0, keras returns 1.
+
+    {backends}
+
+    Parameters
+    ----------
+    y_true : array
+        Targets in [0, 1] (cast to ``y_pred``'s dtype), same shape as ``y_pred``.
+    y_pred : array
+        Predicted probabilities, floating.
+    alpha : float, default 0.5
+        Weight of the false negatives (keras's code; its docstring says false positives).
+    beta : float, default 0.5
+        Weight of the false positives (keras's code; its docstring says false negatives).
+    axis : int or tuple of int, optional
+        Axes summed over; ``None`` sums everything.
+
+    Returns
+    -------
+    array
+        0-d with ``axis=None``, else the shape of ``y_pred`` without ``axis``.
+
+    References
+    ----------
+    keras.losses.tversky; Salehi et al., "Tversky loss function for image segmentation", 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import tversky_loss
+    >>> y_true = np.asarray([1.0, 1.0, 0.0, 0.0])
+    >>> y_pred = np.asarray([1.0, 0.0, 1.0, 0.0])
+    >>> round(float(tversky_loss(y_true, y_pred, alpha=0.2, beta=0.8)), 6)  # 1 - 1 / (1 + .2 + .8)
+    0.5
+    """
+    xp = namespace(y_true=y_true, y_pred=y_pred)
+    check_floating(xp, "y_pred", y_pred)
+    check_same_shape("y_true", y_true, "y_pred", y_pred)
+    axes = None if axis is None else _axes("axis", axis, y_pred.ndim, ())
+    work = compute_dtype(xp, y_pred.dtype)
+    loss = _k.keras_tversky(
+        xp,
+        cast(xp, y_true, work),
+        cast(xp, y_pred, work),
+        alpha,
+        beta,
+        axes,
+        _KERAS_EPSILON,
+    )
+    return cast(xp, loss, y_pred.dtype)
