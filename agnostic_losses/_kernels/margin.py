@@ -47,7 +47,11 @@ def check_labels_in_range(
     bad = (labels < 0) | (labels >= num_classes)
     if padding is not None:
         bad = bad & (labels != padding)
-    if bool(xp.any(bad)):
+    any_bad = xp.any(bad)
+    # Under jax.jit even a concrete closed-over array yields traced results: check those too.
+    if is_lazy(any_bad):
+        return
+    if bool(any_bad):
         value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
         if not bool(xp.any(bad & (labels == value))):
             value = int(xp.min(xp.where(bad, labels, xp.max(labels))))
