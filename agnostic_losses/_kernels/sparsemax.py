@@ -1,3 +1,58 @@
-"""sparsemax losses (_kernels): filled in by the family's issue."""
+"""Sparsemax and Fenchel-Young kernels."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import device_of
+from .._numerics import gather_labels
+from .margin import invalid_to_nan, sanitize_labels
+
+__all__ = ["binary_sparsemax", "multiclass_sparsemax", "sparse_plus", "sparsemax"]
+
+
+def sparse_plus(xp: Any, x: Any) -> Any:
+    """0 for ``x <= -1``, ``(x + 1)^2 / 4`` on ``(-1, 1)``, ``x`` for ``x >= 1``.
+
+    Written with ``clip`` and ``maximum`` (no division, no ``where`` over a NaN branch): the
+    value and the gradient are finite for any finite or infinite ``x``.
+    """
+    t = xp.clip(x, -1.0, 1.0)
+    return 0.25 * (t + 1.0) * (t + 1.0) + xp.maximum(x - 1.0, 0.0)
+
+
+def binary_sparsemax(xp: Any, logits: Any, labels: Any) -> Any:
+    """``sparse_plus(-x)`` for a true label, ``sparse_plus(x)`` for a false one."""
+    return sparse_plus(xp, xp.where(labels != 0, -logits, logits))
+
+
+def sparsemax(xp: Any, scores: Any) -> Any:
+    """Euclidean projection of ``scores`` onto the probability simplex along the last axis.
+
+    Sort-based thresholding without data-dependent shapes: with ``z`` sorted in decreasing
+    order and ``c_k = z_1 + ... + z_k``, the threshold is ``tau = max_k (c_k - 1) / k``
+    (the max is attained at the support size), and ``p = max(s - tau, 0)``. ``-inf`` scores
+    get probability 0 and a zero gradient.
+    """
+    z = xp.sort(scores, axis=-1, descending=True)
+    cums = xp.cumulative_sum(z, axis=-1)
+    n = scores.shape[-1]
+    k = xp.arange(1, n + 1, dtype=scores.dtype, device=device_of(scores))
+    tau = xp.max((cums - 1.0) / k, axis=-1, keepdims=True)
+    return xp.maximum(scores - tau, 0.0)
+
+
+def multiclass_sparsemax(xp: Any, scores: Any, labels: Any) -> Any:
+    """``<p, s - s_y> + (1 - ||p||^2) / 2`` with ``p = sparsemax(s)``; invalid labels give NaN.
+
+    This is the Fenchel-Young loss of the Gini negentropy. Shifting by ``s_y`` makes it exactly
+    0 at a large-margin prediction; the inner ``where`` keeps ``0 * (-inf)`` out of both the
+    value and the gradient for masked (``-inf``) classes.
+    """
+    valid, safe = sanitize_labels(xp, labels, scores.shape[-1])
+    p = sparsemax(xp, scores)
+    shifted = scores - gather_labels(xp, scores, safe)[..., None]
+    support = p > 0
+    linear = xp.sum(p * xp.where(support, shifted, 0.0), axis=-1)
+    loss = linear + 0.5 * (1.0 - xp.sum(p * p, axis=-1))
+    return invalid_to_nan(xp, loss, valid)
