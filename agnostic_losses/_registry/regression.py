@@ -96,10 +96,7 @@ def ref_huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def ref_poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
-    if log_input:
-        loss = np.exp(input) - target * input
-    else:
-        loss = input - target * np.log(input + eps)
+    loss = np.exp(input) - target * input if log_input else input - target * np.log(input + eps)
     if full:
         with np.errstate(all="ignore"):
             st = target * np.log(target) - target + 0.5 * np.log(2 * math.pi * target)
@@ -187,7 +184,6 @@ def _perfect(inputs: Inputs) -> Inputs:
     args = list(inputs.args)
     args[1] = args[0].copy()
     return Inputs(tuple(args), inputs.kwargs)
-
 
 
 def _top(name, func, make, ref, peer, variant="default", properties=_NONNEG, **kw):

@@ -396,7 +396,8 @@ def _check_log1p_domain(xp: Any, name: str, x: Any) -> None:
     if is_lazy(x):
         return
     smallest = xp.min(x) if x.ndim else x
-    if bool(smallest <= -1):
+    # a concrete constant closed over by a jit trace still yields a traced minimum
+    if not is_lazy(smallest) and bool(smallest <= -1):
         msg = f"`{name}` must be greater than -1 (the domain of log1p); got {float(smallest)!r}."
         raise ValueError(msg)
 

@@ -416,7 +416,8 @@ def gaussian_nll_loss(
         v = _expand_var(xp, input, cast(xp, var, work))
         if not is_lazy(v):
             smallest = xp.min(v) if v.ndim else v
-            if bool(smallest < 0):
+            # a concrete constant closed over by a jit trace still yields a traced minimum
+            if not is_lazy(smallest) and bool(smallest < 0):
                 msg = f"`var` must be non-negative; got a minimum of {float(smallest)!r}."
                 raise ValueError(msg)
     loss = _k.gaussian_nll(xp, x, y, v, bool(full), eps)
