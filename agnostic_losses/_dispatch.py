@@ -12,6 +12,8 @@ from typing import Any
 
 import array_api_compat
 
+from ._fastpath import lean
+
 __all__ = [
     "AxisError",
     "cast",
@@ -49,7 +51,8 @@ def _namespace_of_type(x: Any) -> Any:
     cls = type(x)
     xp = _NAMESPACE_CACHE.get(cls)
     if xp is None:
-        xp = array_api_compat.array_namespace(x)
+        # `lean` swaps in a namespace with no-op compat wrappers bypassed (torch; see _fastpath)
+        xp = lean(array_api_compat.array_namespace(x))
         _NAMESPACE_CACHE[cls] = xp
     return xp
 
@@ -76,6 +79,19 @@ def namespace(**arrays: Any) -> Any:
     xp = None
     first_name = first = None
     for name, value in arrays.items():
+        # Cache hit first: only array types are ever cached (None, scalars, lists never reach
+        # the cache), and the hit skips three isinstance checks per argument.
+        value_xp = _NAMESPACE_CACHE.get(type(value))
+        if value_xp is not None:
+            if xp is None:
+                xp, first_name, first = value_xp, name, value
+            elif value_xp is not xp:
+                msg = (
+                    f"`{first_name}` is a {library_name(first)} array but `{name}` is a "
+                    f"{library_name(value)} array; pass arrays from a single library."
+                )
+                raise TypeError(msg)
+            continue
         if value is None or isinstance(value, _SCALARS):
             continue
         if isinstance(value, (list, tuple)):
