@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from .backends import to_numpy
 
-__all__ = ["assert_close", "default_tolerance", "dtype_name"]
+__all__ = [
+    "ErrorStats",
+    "assert_close",
+    "default_tolerance",
+    "dtype_name",
+    "error_stats",
+    "ulp",
+]
 
 # (rtol, atol) per dtype: a few hundred ulps for float32/float64, two to three significant digits
 # for the half types.
@@ -84,19 +92,96 @@ def assert_close(
     ok = np.isclose(a64, d64, rtol=rtol, atol=atol, equal_nan=True)
     if bool(np.all(ok)):
         return
-    with np.errstate(invalid="ignore", divide="ignore"):
-        abs_err = np.abs(a64 - d64)
-        rel_err = abs_err / np.abs(d64)
-    bad = np.flatnonzero(~ok.ravel())
-    worst = int(np.nanargmax(np.where(ok, -np.inf, abs_err).ravel())) if a64.size else 0
-    where = np.unravel_index(worst, a64.shape) if a64.ndim else ()
+    stats = error_stats(a64, d64, dtype_name(actual) if _is_float(actual) else "float64", among=~ok)
+    bad = int(np.count_nonzero(~ok))
+    where = tuple(int(i) for i in np.unravel_index(stats.worst_flat, a64.shape)) if a64.ndim else ()
     msg = (
-        f"{prefix}{bad.size} of {a64.size} values differ beyond rtol={rtol:g}, atol={atol:g}; "
-        f"max abs error {np.nanmax(abs_err):.3g}, max rel error {np.nanmax(rel_err):.3g}; "
-        f"worst at index {tuple(int(i) for i in where)}: actual {a64.ravel()[worst]!r}, "
-        f"desired {d64.ravel()[worst]!r}"
+        f"{prefix}{bad} of {a64.size} values differ beyond rtol={rtol:g}, atol={atol:g}; "
+        f"max abs error {stats.max_abs:.3g}, max rel error {stats.max_rel:.3g} "
+        f"({stats.max_ulp:.3g} ulp of {stats.dtype}); worst at index {where}: "
+        f"actual {float(a64.ravel()[stats.worst_flat])!r}, "
+        f"desired {float(d64.ravel()[stats.worst_flat])!r}"
     )
     raise AssertionError(msg)
+
+
+# Machine epsilon and smallest normal number of each floating dtype, for errors in ULPs
+# (bfloat16 is not a NumPy dtype, so the table is written out).
+_EPS_TINY = {
+    "float64": (2.0**-52, 2.0**-1022),
+    "float32": (2.0**-23, 2.0**-126),
+    "float16": (2.0**-10, 2.0**-14),
+    "bfloat16": (2.0**-7, 2.0**-126),
+}
+
+
+def ulp(x: Any, dtype: Any) -> np.ndarray:
+    """The spacing of ``dtype``'s floating-point numbers at ``|x|`` (float64 NumPy array).
+
+    Below the smallest normal number the spacing is that of the smallest normal number.
+    """
+    eps, tiny = _EPS_TINY.get(dtype_name(dtype), _EPS_TINY["float64"])
+    magnitude = np.maximum(np.abs(np.asarray(x, dtype=np.float64)), tiny)
+    with np.errstate(invalid="ignore"):
+        exponent = np.floor(np.log2(np.where(np.isfinite(magnitude), magnitude, 1.0)))
+    return eps * np.exp2(exponent)
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorStats:
+    """Worst errors of ``actual`` against ``desired`` (both compared in float64).
+
+    ``max_rel`` divides by ``max(|desired|, atol)`` and ``max_ulp`` counts spacings of ``dtype``
+    at that same magnitude, where ``atol`` is the dtype's default absolute tolerance: values
+    smaller than the tolerance are measured on the tolerance's scale, so an exact zero against
+    ``1e-17`` is not reported as an infinite relative error. A NaN or infinity where the other
+    side is finite (or a NaN against an infinity, or infinities of opposite signs) counts as an
+    infinite error; equal infinities and NaN against NaN count as exact. ``worst_flat`` is the
+    flat index of the largest relative error.
+    """
+
+    max_abs: float
+    max_rel: float
+    max_ulp: float
+    worst_flat: int
+    dtype: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def error_stats(
+    actual: Any, desired: Any, dtype: Any = "float64", *, among: Any = None
+) -> ErrorStats:
+    """:class:`ErrorStats` of NumPy-convertible ``actual`` against ``desired`` (same shape).
+
+    ``among`` (boolean, same shape) restricts the search for the worst element, e.g. to the
+    elements outside the tolerance.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    d = np.asarray(desired, dtype=np.float64)
+    name = dtype_name(dtype)
+    _, atol = default_tolerance(name)
+    same = (a == d) | (np.isnan(a) & np.isnan(d))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - d)
+    diff = np.where(same, 0.0, np.where(np.isnan(diff), np.inf, diff))
+    scale = np.maximum(np.abs(d), atol if atol > 0 else _EPS_TINY["float64"][1])
+    finite_scale = np.isfinite(scale)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        rel = np.where(
+            same, 0.0, np.where(finite_scale, diff / np.where(finite_scale, scale, 1.0), np.inf)
+        )
+        ulps = np.where(
+            same,
+            0.0,
+            np.where(finite_scale, diff / ulp(np.where(finite_scale, scale, 1.0), name), np.inf),
+        )
+    if a.size == 0:
+        return ErrorStats(0.0, 0.0, 0.0, 0, name)
+    candidates = rel if among is None else np.where(np.asarray(among), rel, -1.0)
+    worst = int(np.argmax(candidates.ravel()))
+    return ErrorStats(float(np.max(diff)), float(np.max(rel)), float(np.max(ulps)), worst, name)
 
 
 def _is_float(x: Any) -> bool:

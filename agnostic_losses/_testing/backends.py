@@ -20,6 +20,7 @@ __all__ = [
     "from_numpy",
     "to_numpy",
     "value_and_grad",
+    "value_and_grad_arrays",
 ]
 
 FLOAT_DTYPES = ("float32", "float64")
@@ -244,6 +245,26 @@ def value_and_grad(
     ``cotangent`` (NumPy, the output's shape) defaults to ones. Only JAX (eager and jit) and torch
     differentiate; the value and gradients come back as NumPy arrays.
     """
+    out, grads = value_and_grad_arrays(
+        backend, func, args, kwargs, argnums=argnums, cotangent=cotangent
+    )
+    return to_numpy(out), [to_numpy(g) for g in grads]
+
+
+def value_and_grad_arrays(
+    backend: Backend,
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    argnums: Sequence[int] = (0,),
+    cotangent: np.ndarray | None = None,
+) -> tuple[Any, list[Any]]:
+    """:func:`value_and_grad`, but the value and gradients stay arrays of ``backend``.
+
+    The caller can then check their dtype and device. On ``JAX_JIT`` the value and the gradients
+    come from a single ``jax.jit`` compilation.
+    """
     kwargs = dict(kwargs or {})
     if backend is Backend.TORCH:
         import torch
@@ -261,7 +282,7 @@ def value_and_grad(
             (out * weights).sum(), [leaves[i] for i in argnums], allow_unused=True
         )
         grads = [torch.zeros_like(leaves[i]) if g is None else g for i, g in zip(argnums, grads)]
-        return to_numpy(out), [to_numpy(g) for g in grads]
+        return out.detach(), list(grads)
     if backend in (Backend.JAX, Backend.JAX_JIT):
         import jax
         import jax.numpy as jnp
@@ -278,6 +299,6 @@ def value_and_grad(
         if backend is Backend.JAX_JIT:
             grad_fn = jax.jit(grad_fn)
         (_, out), grads = grad_fn(*[args[i] for i in argnums])
-        return to_numpy(out), [to_numpy(g) for g in grads]
+        return out, list(grads)
     msg = f"{backend.value} has no automatic differentiation."
     raise ValueError(msg)

@@ -1,0 +1,193 @@
+"""Registry cases as comparison subjects: the engine behind ``agnostic-losses check``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .backends import Backend, to_numpy
+from .compare import CheckRow, ComparisonReport, Subject, run_matrix, run_peer
+
+__all__ = ["SEED", "case_subject", "check_cases", "select_cases"]
+
+SEED = 20261123
+
+
+def _self_reference(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Our own loss on NumPy float64: the reference of a case that has none of its own."""
+
+    def reference(*args: Any, **kwargs: Any) -> Any:
+        return to_numpy(func(*args, **kwargs))
+
+    return reference
+
+
+def case_subject(case: Any, seed: int = SEED) -> Subject:
+    """The :class:`Subject` of a registry ``LossCase`` (its own reference, else NumPy float64)."""
+    inputs = case.inputs(seed)
+    if case.reference is not None:
+        reference, against = case.reference, "reference"
+    else:
+        reference, against = _self_reference(case.func), "numpy-float64"
+    return Subject(
+        name=case.id,
+        func=case.func,
+        args=tuple(inputs.args),
+        kwargs=dict(inputs.kwargs),
+        reference=reference,
+        against=against,
+        argnums=tuple(case.grad_argnums),
+        tol_scale=float(case.rtol),
+    )
+
+
+def select_cases(
+    cases: Sequence[Any],
+    names: Iterable[str] | None = None,
+    families: Iterable[str] | None = None,
+) -> list[Any]:
+    """Cases whose public name, qualified name or id is in ``names`` (and family in ``families``).
+
+    Raises ValueError naming every unknown name, with the closest known names.
+    """
+    selected = list(cases)
+    if families:
+        wanted = set(families)
+        known = {c.family for c in cases}
+        unknown = sorted(wanted - known)
+        if unknown:
+            msg = (
+                f"unknown family {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(sorted(known))}."
+            )
+            raise ValueError(msg)
+        selected = [c for c in selected if c.family in wanted]
+    if names:
+        names = list(names)
+        keys = {}
+        for c in cases:
+            for key in (c.name, c.qualified_name, c.id, f"{c.surface}.{c.name}"):
+                keys.setdefault(key, []).append(c)
+        unknown = [n for n in names if n not in keys]
+        if unknown:
+            parts = []
+            for n in unknown:
+                close = difflib.get_close_matches(n, sorted({c.name for c in cases}), n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                parts.append(f"{n!r}{hint}")
+            msg = (
+                f"unknown loss {'; '.join(parts)}. Use a public name, a qualified name or a case "
+                "id from `agnostic-losses list`."
+            )
+            raise ValueError(msg)
+        chosen = {id(c) for n in names for c in keys[n]}
+        selected = [c for c in selected if id(c) in chosen]
+    return selected
+
+
+def check_cases(
+    cases: Sequence[Any],
+    backends: Sequence[Backend],
+    dtypes: Sequence[str],
+    *,
+    peers: bool = False,
+    seed: int = SEED,
+    jobs: int = 1,
+    on_progress: Callable[[str], None] | None = None,
+) -> ComparisonReport:
+    """Every case on every backend x dtype against its reference, and optionally its peer.
+
+    ``jobs > 1`` spreads the cases over that many worker processes (registry cases only; each
+    worker imports the backends once). ``on_progress(label)`` is called once per case x backend.
+    """
+    from .._registry import CASES
+
+    index = {id(c): i for i, c in enumerate(CASES)}
+    rows: list[CheckRow] = []
+    notes: list[str] = []
+    parallel = jobs > 1 and len(cases) > 1 and all(id(c) in index for c in cases)
+    if parallel:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        names = [b.value for b in backends]
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            futures = [
+                pool.submit(_check_one_case, index[id(c)], names, list(dtypes), peers, seed)
+                for c in cases
+            ]
+            for case, future in zip(cases, futures):
+                case_rows, case_notes = future.result()
+                rows += case_rows
+                notes += case_notes
+                if on_progress is not None:
+                    for b in backends:
+                        on_progress(f"{case.id} on {b.value}")
+    else:
+        for case in cases:
+            case_rows, case_notes = _run_case(case, backends, dtypes, peers, seed, on_progress)
+            rows += case_rows
+            notes += case_notes
+    metadata = {
+        "seed": seed,
+        "backends": [b.value for b in backends],
+        "dtypes": list(dtypes),
+        "cases": len(cases),
+        "peers": peers,
+        "jobs": jobs if parallel else 1,
+    }
+    if notes:
+        metadata["notes"] = notes
+    return ComparisonReport(rows, title="agnostic-losses check", metadata=metadata)
+
+
+def _run_case(
+    case: Any,
+    backends: Sequence[Backend],
+    dtypes: Sequence[str],
+    peers: bool,
+    seed: int,
+    on_progress: Callable[[str], None] | None = None,
+) -> tuple[list[CheckRow], list[str]]:
+    notes: list[str] = []
+    try:
+        subject = case_subject(case, seed)
+    except Exception as exc:
+        message = f"making the inputs raised {type(exc).__name__}: {exc}"
+        rows = [
+            CheckRow(case.id, b.value, d, "reference", passed=False, exception=message)
+            for b in backends
+            for d in dtypes
+            if d in b.dtypes
+        ]
+        return rows, notes
+    rows = run_matrix([subject], backends, dtypes, seed=seed, on_progress=on_progress)
+    if peers:
+        rows += _peer_rows(case, subject, dtypes, notes)
+    return rows, notes
+
+
+def _check_one_case(
+    index: int, backends: list[str], dtypes: list[str], peers: bool, seed: int
+) -> tuple[list[CheckRow], list[str]]:
+    """Worker process entry point: registry case ``index``."""
+    from .._registry import CASES
+
+    return _run_case(CASES[index], [Backend.parse(b) for b in backends], dtypes, peers, seed)
+
+
+def _peer_rows(case: Any, subject: Subject, dtypes: Sequence[str], notes: list[str]) -> list:
+    peer = case.peer
+    if peer is None or not peer.runnable:
+        return []
+    backend = Backend.TORCH if peer.library == "torch" else Backend.JAX
+    reason = backend.unavailable_reason()
+    if reason is None and not peer.available():
+        reason = f"{peer.label} is not installed"
+    if reason is not None:
+        notes.append(f"{case.id}: peer {peer.label} skipped ({reason})")
+        return []
+    return run_peer(subject, peer.load(), peer.label, backend, dtypes)
