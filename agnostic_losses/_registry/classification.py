@@ -33,6 +33,134 @@ def ref_bce_with_logits(input, target, weight=None, reduction="mean", pos_weight
     return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
 
 
+def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    return x - (np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def ref_softmax_ce(logits, labels, axis=-1):
+    return -np.sum(labels * _log_softmax(logits, axis), axis=axis)
+
+
+def ref_int_ce(logits, labels, axis=-1):
+    logp = np.moveaxis(_log_softmax(logits, axis), axis, -1)
+    return -np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
+
+
+def ref_sigmoid_focal(logits, labels, alpha=None, gamma=2.0):
+    p = _sigmoid(logits)
+    p_t = p * labels + (1.0 - p) * (1.0 - labels)
+    loss = ref_sigmoid_bce(logits, labels) * (1.0 - p_t) ** gamma
+    if alpha is not None:
+        loss = (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
+    return loss
+
+
+def ref_smooth_labels(labels, alpha):
+    return (1.0 - alpha) * labels + alpha / labels.shape[-1]
+
+
+def ref_poly(logits, labels, epsilon=2.0):
+    p = np.exp(_log_softmax(logits))
+    return ref_softmax_ce(logits, labels) + epsilon * np.sum(labels * (1.0 - p), axis=-1)
+
+
+def ref_nll_top(log_probs, target):
+    if target.ndim == 0:
+        return -log_probs[target]
+    if target.ndim == 1:
+        return -log_probs[np.arange(target.shape[0]), target]
+    return -np.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
+
+
+def ref_brainpy_ce(predicts, targets, weight=None, reduction="mean"):
+    logp = _log_softmax(predicts)
+    if np.issubdtype(targets.dtype, np.integer):
+        onehot = np.eye(predicts.shape[-1])[targets]
+        w = np.ones(predicts.shape[-1]) if weight is None else weight
+        w_y = w[targets]
+        loss = -np.sum(onehot * logp, axis=-1) * w_y
+        if reduction == "mean":
+            return loss.sum() / w_y.sum() if weight is not None else loss.mean()
+    else:
+        w = 1.0 if weight is None else weight
+        loss = -np.sum(w * targets * logp, axis=-1)
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+def ref_softmax_focal(logits, labels, alpha=0.25, gamma=2.0):
+    p = np.exp(_log_softmax(logits))
+    return -alpha * np.sum(labels * (1.0 - p) ** gamma * np.log(p), axis=-1)
+
+
+def ref_gce(predictions, labels, q=0.5, from_logits=False):
+    p = np.exp(_log_softmax(predictions)) if from_logits else predictions
+    p_y = np.take_along_axis(p, labels[..., None], axis=-1)[..., 0]
+    return (1.0 - p_y**q) / q
+
+
+def _torch_layout(input, target):
+    """(N, C, d...) -> (M, C) rows and flat targets; unbatched (C,) -> one row."""
+    if input.ndim == 1:
+        return input[None, :], np.asarray(target)[None]
+    c = input.shape[1]
+    x = np.moveaxis(input, 1, -1).reshape(-1, c)
+    t = np.moveaxis(target, 1, -1).reshape(-1, c) if target.dtype.kind == "f" else target.ravel()
+    return x, t
+
+
+def ref_torch_nll_rows(logp, target, weight, ignore_index, eps):
+    n, c = logp.shape
+    w = np.ones(c) if weight is None else weight
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    w_y = np.where(keep, w[safe], 0.0)
+    nll = -w_y * logp[np.arange(n), safe]
+    smooth = -np.sum(w * logp, axis=-1) * keep
+    return (1 - eps) * nll + eps / c * smooth, w_y
+
+
+def ref_torch_ce(
+    input,
+    target,
+    weight=None,
+    ignore_index=-100,
+    reduction="mean",
+    label_smoothing=0.0,
+    log_probs=False,
+):
+    x, t = _torch_layout(input, target)
+    logp = x if log_probs else _log_softmax(x)
+    out_shape = (input.shape[:1] + input.shape[2:]) if input.ndim > 1 else ()
+    if t.dtype.kind == "f":
+        c = x.shape[-1]
+        w = 1.0 if weight is None else weight
+        t = (1 - label_smoothing) * t + label_smoothing / c
+        loss = -np.sum(w * t * logp, axis=-1)
+        return {"none": loss.reshape(out_shape), "sum": loss.sum(), "mean": loss.mean()}[reduction]
+    loss, w_y = ref_torch_nll_rows(logp, t, weight, ignore_index, label_smoothing)
+    if reduction == "mean":
+        return loss.sum() / w_y.sum()
+    return loss.sum() if reduction == "sum" else loss.reshape(out_shape)
+
+
+def ref_torch_nll(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    return ref_torch_ce(input, target, weight, ignore_index, reduction, log_probs=True)
+
+
+def ref_bce(input, target, weight=None, reduction="mean"):
+    loss = -(
+        target * np.maximum(np.log(input), -100) + (1 - target) * np.maximum(np.log1p(-input), -100)
+    )
+    if weight is not None:
+        loss = loss * weight
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
 # --- inputs ----------------------------------------------------------------------------------
 
 
@@ -61,6 +189,151 @@ def _perfect_binary(inputs: Inputs) -> Inputs:
     logits = inputs.args[0]
     return Inputs((1e4 * np.sign(logits), (logits > 0).astype(np.float64)), inputs.kwargs)
 
+
+def _soft(rng: np.random.Generator, shape=(4, 5)) -> np.ndarray:
+    z = rng.uniform(size=shape)
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def _softmax_inputs(rng: np.random.Generator) -> Inputs:
+    return Inputs((2.0 * rng.normal(size=(4, 5)), _soft(rng)))
+
+
+def _softmax_axis0(rng: np.random.Generator) -> Inputs:
+    return Inputs((2.0 * rng.normal(size=(5, 3)), _soft(rng, (3, 5)).T.copy()), {"axis": 0})
+
+
+def _int_inputs(rng: np.random.Generator) -> Inputs:
+    return Inputs((2.0 * rng.normal(size=(6, 4)), rng.integers(0, 4, size=(6,))))
+
+
+def _int_axis1(rng: np.random.Generator) -> Inputs:
+    return Inputs((2.0 * rng.normal(size=(2, 4, 3)), rng.integers(0, 4, size=(2, 3))), {"axis": 1})
+
+
+def _focal(rng: np.random.Generator) -> Inputs:
+    x, y = _binary(rng).args
+    return Inputs((x, (y > 0.5).astype(np.float64)), {"alpha": 0.25, "gamma": 2.0})
+
+
+def _focal_soft_noalpha(rng: np.random.Generator) -> Inputs:
+    x, y = _binary(rng).args
+    return Inputs((x, y), {"gamma": 1.5})
+
+
+def _smooth(rng: np.random.Generator) -> Inputs:
+    return Inputs((np.eye(4)[rng.integers(0, 4, size=(3,))], 0.1))
+
+
+def _poly(rng: np.random.Generator) -> Inputs:
+    x, y = _softmax_inputs(rng).args
+    return Inputs((x, y), {"epsilon": 1.5})
+
+
+def _log_probs(rng: np.random.Generator, shape) -> np.ndarray:
+    return _log_softmax(rng.normal(size=shape), axis=1 if len(shape) > 2 else -1)
+
+
+def _nll_1d(rng: np.random.Generator) -> Inputs:
+    return Inputs((_log_probs(rng, (5, 4)), rng.integers(0, 4, size=(5,))))
+
+
+def _nll_kdim(rng: np.random.Generator) -> Inputs:
+    return Inputs((_log_probs(rng, (2, 4, 3)), rng.integers(0, 4, size=(2, 3))))
+
+
+def _brainpy_index(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    return Inputs((x, y), {"weight": rng.uniform(0.5, 2.0, size=(4,))})
+
+
+def _brainpy_soft(rng: np.random.Generator) -> Inputs:
+    x, y = _softmax_inputs(rng).args
+    return Inputs((x, y), {"reduction": "none"})
+
+
+def _keras_focal(rng: np.random.Generator) -> Inputs:
+    x = 2.0 * rng.normal(size=(4, 5))
+    return Inputs((x, np.eye(5)[rng.integers(0, 5, size=(4,))]), {"gamma": 1.5})
+
+
+def _gce(rng: np.random.Generator) -> Inputs:
+    return Inputs((_soft(rng, (5, 4)), rng.integers(0, 4, size=(5,))))
+
+
+def _gce_logits(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    return Inputs((x, y), {"q": 0.7, "from_logits": True})
+
+
+def _ce_index(rng: np.random.Generator) -> Inputs:
+    return _int_inputs(rng)
+
+
+def _ce_weighted(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    y = y.copy()
+    y[1] = -100
+    return Inputs((x, y), {"weight": rng.uniform(0.5, 2.0, size=(4,)), "label_smoothing": 0.1})
+
+
+def _ce_ignore255_sum(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    y = y.copy()
+    y[[0, 3]] = 255
+    return Inputs((x, y), {"ignore_index": 255, "reduction": "sum", "label_smoothing": 0.2})
+
+
+def _ce_kdim(rng: np.random.Generator) -> Inputs:
+    x = 2.0 * rng.normal(size=(2, 4, 3, 2))
+    return Inputs((x, rng.integers(0, 4, size=(2, 3, 2))), {"reduction": "none"})
+
+
+def _ce_probs(rng: np.random.Generator) -> Inputs:
+    x = 2.0 * rng.normal(size=(2, 4, 3))
+    t = np.moveaxis(_soft(rng, (2, 3, 4)), -1, 1).copy()
+    return Inputs((x, t), {"weight": rng.uniform(0.5, 2.0, size=(4,)), "label_smoothing": 0.1})
+
+
+def _ce_unbatched(rng: np.random.Generator) -> Inputs:
+    return Inputs((2.0 * rng.normal(size=(5,)), np.asarray(3)), {"reduction": "none"})
+
+
+def _nll_weighted(rng: np.random.Generator) -> Inputs:
+    x, y = _nll_kdim(rng).args
+    y = y.copy()
+    y[0, 1] = -100
+    return Inputs((x, y), {"weight": rng.uniform(0.5, 2.0, size=(4,))})
+
+
+def _bce(rng: np.random.Generator) -> Inputs:
+    return Inputs((rng.uniform(0.05, 0.95, size=(4, 3)), rng.uniform(size=(4, 3))))
+
+
+def _bce_weighted(rng: np.random.Generator) -> Inputs:
+    p, y = _bce(rng).args
+    return Inputs((p, y), {"weight": rng.uniform(0.5, 2.0, size=(3,)), "reduction": "sum"})
+
+
+def _perfect_softmax(inputs: Inputs) -> Inputs:
+    logits = inputs.args[0]
+    hot = np.eye(logits.shape[-1])[np.argmax(logits, axis=-1)]
+    return Inputs((1e4 * (hot - 1.0), hot), inputs.kwargs)
+
+
+def _perfect_int(inputs: Inputs) -> Inputs:
+    logits, labels = inputs.args
+    return Inputs((1e4 * (np.eye(logits.shape[-1])[labels] - 1.0), labels), inputs.kwargs)
+
+
+_NONNEG = frozenset({"nonnegative"})
+
+
+def _case(name, surface, func, make, ref, peer, variant="default", **kw) -> LossCase:
+    return LossCase(name, surface, FAMILY, func, make, ref, peer, variant=variant, **kw)
+
+
+_OPTAX = "optax.losses."
 
 CASES = [
     LossCase(
@@ -103,5 +376,266 @@ CASES = [
         ref_bce_with_logits,
         Peer.torch_class("BCEWithLogitsLoss"),
         variant="none",
+    ),
+    _case(
+        "softmax_cross_entropy",
+        "top",
+        T.softmax_cross_entropy,
+        _softmax_inputs,
+        ref_softmax_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy"),
+        properties=frozenset({"nonnegative", "zero_at_target"}),
+        perfect=_perfect_softmax,
+    ),
+    _case(
+        "softmax_cross_entropy",
+        "top",
+        T.softmax_cross_entropy,
+        _softmax_axis0,
+        ref_softmax_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy"),
+        variant="axis0",
+    ),
+    _case(
+        "softmax_cross_entropy_with_integer_labels",
+        "top",
+        T.softmax_cross_entropy_with_integer_labels,
+        _int_inputs,
+        ref_int_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy_with_integer_labels"),
+        properties=frozenset({"nonnegative", "zero_at_target"}),
+        perfect=_perfect_int,
+    ),
+    _case(
+        "softmax_cross_entropy_with_integer_labels",
+        "top",
+        T.softmax_cross_entropy_with_integer_labels,
+        _int_axis1,
+        ref_int_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy_with_integer_labels"),
+        variant="axis1",
+    ),
+    _case(
+        "safe_softmax_cross_entropy",
+        "top",
+        T.safe_softmax_cross_entropy,
+        _softmax_inputs,
+        ref_softmax_ce,
+        Peer.path("jax", _OPTAX + "safe_softmax_cross_entropy"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "sigmoid_focal_loss",
+        "top",
+        T.sigmoid_focal_loss,
+        _focal,
+        ref_sigmoid_focal,
+        Peer.path("jax", _OPTAX + "sigmoid_focal_loss"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "sigmoid_focal_loss",
+        "top",
+        T.sigmoid_focal_loss,
+        _focal_soft_noalpha,
+        ref_sigmoid_focal,
+        Peer.path("jax", _OPTAX + "sigmoid_focal_loss"),
+        variant="soft-labels-no-alpha",
+    ),
+    _case(
+        "smooth_labels",
+        "top",
+        T.smooth_labels,
+        _smooth,
+        ref_smooth_labels,
+        Peer.path("jax", "optax.smooth_labels"),
+    ),
+    _case(
+        "poly_loss_cross_entropy",
+        "top",
+        T.poly_loss_cross_entropy,
+        _poly,
+        ref_poly,
+        Peer.path("jax", _OPTAX + "poly_loss_cross_entropy"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "nll_loss",
+        "top",
+        T.nll_loss,
+        _nll_1d,
+        ref_nll_top,
+        Peer.label_only("braintools.metric.nll_loss"),
+    ),
+    _case(
+        "nll_loss",
+        "top",
+        T.nll_loss,
+        _nll_kdim,
+        ref_nll_top,
+        Peer.label_only("braintools.metric.nll_loss"),
+        variant="kdim",
+    ),
+    _case(
+        "cross_entropy_loss",
+        "top",
+        T.cross_entropy_loss,
+        _brainpy_index,
+        ref_brainpy_ce,
+        Peer.label_only("brainpy.losses.cross_entropy_loss"),
+        variant="index-weight-mean",
+    ),
+    _case(
+        "cross_entropy_loss",
+        "top",
+        T.cross_entropy_loss,
+        _brainpy_soft,
+        ref_brainpy_ce,
+        Peer.label_only("brainpy.losses.cross_entropy_loss"),
+        variant="probabilities-none",
+        properties=_NONNEG,
+    ),
+    _case(
+        "softmax_focal_loss",
+        "top",
+        T.softmax_focal_loss,
+        _keras_focal,
+        ref_softmax_focal,
+        Peer.label_only("keras.losses.categorical_focal_crossentropy(from_logits=True)"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "generalized_cross_entropy",
+        "top",
+        T.generalized_cross_entropy,
+        _gce,
+        ref_gce,
+        Peer.label_only("keras.losses.categorical_generalized_cross_entropy"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "generalized_cross_entropy",
+        "top",
+        T.generalized_cross_entropy,
+        _gce_logits,
+        ref_gce,
+        Peer.label_only("keras.losses.categorical_generalized_cross_entropy"),
+        variant="from_logits",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_index,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_weighted,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="weight-ignore-smoothing-mean",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_ignore255_sum,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="ignore255-smoothing-sum",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_kdim,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="kdim-none",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_probs,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="probabilities-weight-smoothing",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_unbatched,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="unbatched-none",
+    ),
+    _case(
+        "nll_loss",
+        "functional",
+        F.nll_loss,
+        _nll_1d,
+        ref_torch_nll,
+        Peer.path("torch", "torch.nn.functional.nll_loss"),
+    ),
+    _case(
+        "nll_loss",
+        "functional",
+        F.nll_loss,
+        _nll_weighted,
+        ref_torch_nll,
+        Peer.path("torch", "torch.nn.functional.nll_loss"),
+        variant="kdim-weight-ignore",
+    ),
+    _case(
+        "binary_cross_entropy",
+        "functional",
+        F.binary_cross_entropy,
+        _bce,
+        ref_bce,
+        Peer.path("torch", "torch.nn.functional.binary_cross_entropy"),
+        properties=_NONNEG,
+    ),
+    _case(
+        "binary_cross_entropy",
+        "functional",
+        F.binary_cross_entropy,
+        _bce_weighted,
+        ref_bce,
+        Peer.path("torch", "torch.nn.functional.binary_cross_entropy"),
+        variant="weight-sum",
+    ),
+    _case(
+        "CrossEntropyLoss",
+        "class",
+        construct_and_call(C.CrossEntropyLoss),
+        _ce_weighted,
+        ref_torch_ce,
+        Peer.torch_class("CrossEntropyLoss"),
+        variant="weight-ignore-smoothing-mean",
+    ),
+    _case(
+        "NLLLoss",
+        "class",
+        construct_and_call(C.NLLLoss),
+        _nll_weighted,
+        ref_torch_nll,
+        Peer.torch_class("NLLLoss"),
+        variant="kdim-weight-ignore",
+    ),
+    _case(
+        "BCELoss",
+        "class",
+        construct_and_call(C.BCELoss),
+        _bce_weighted,
+        ref_bce,
+        Peer.torch_class("BCELoss"),
+        variant="weight-sum",
     ),
 ]

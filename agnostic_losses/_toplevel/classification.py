@@ -60,7 +60,9 @@ def check_labels_in_range(
         ignored = labels == ignore_index
         bad = bad & ~ignored
         too_big = too_big & ~ignored
-    if not bool(xp.any(bad)):
+    any_bad = xp.any(bad)
+    # Concrete arrays closed over by a jitted function still trace: check the result too.
+    if is_lazy(any_bad) or not bool(any_bad):
         return
     zero = xp.zeros_like(labels)
     if bool(xp.any(too_big)):
@@ -78,8 +80,8 @@ def check_probabilities(xp: Any, name: str, x: Any) -> None:
     """Eager arrays only: ValueError unless every value of ``x`` lies in [0, 1]."""
     if is_lazy(x):
         return
-    outside = (x < 0) | (x > 1)
-    if bool(xp.any(outside)):
+    any_outside = xp.any((x < 0) | (x > 1))
+    if not is_lazy(any_outside) and bool(any_outside):
         lo, hi = float(xp.min(x)), float(xp.max(x))
         msg = f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
         raise ValueError(msg)
