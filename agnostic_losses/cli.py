@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args, out)
         return _backends(args, out)
     except _UsageError as exc:
-        err.print(f"agnostic-losses {args.command}: error: {exc}", markup=False)
+        err.print(f"agnostic-losses {args.command}: error: {exc}", markup=False, soft_wrap=True)
         return 2
 
 
@@ -221,7 +221,7 @@ def _check(args: argparse.Namespace, out: Any, err: Any) -> int:
                 on_progress=advance,
             )
     report.metadata["versions"] = _versions()
-    report.print(out, per_dtype=args.per_dtype or None, failures_only=args.failures_only)
+    report.print(out, per_dtype=args.per_dtype, failures_only=args.failures_only, show_case=True)
     for note in report.metadata.get("notes", []):
         out.print(f"note: {note}", markup=False)
     if args.json:

@@ -372,14 +372,24 @@ class ComparisonReport:
         return "\n".join(lines) + "\n"
 
     # -- rich rendering --
-    def table(self, *, per_dtype: bool | None = None, failures_only: bool = False) -> Any:
-        """A :class:`rich.table.Table`; per dtype by default when there is a single case."""
+    def table(
+        self,
+        *,
+        per_dtype: bool | None = None,
+        failures_only: bool = False,
+        show_case: bool | None = None,
+    ) -> Any:
+        """A :class:`rich.table.Table`; per dtype by default when there is a single case.
+
+        The case column is shown when there are several cases (or ``show_case=True``).
+        """
+        from rich.markup import escape
         from rich.table import Table
 
         if per_dtype is None:
             per_dtype = len({r.case for r in self.rows}) == 1
         table = Table(title=self.title or None, show_lines=False)
-        single_case = len({r.case for r in self.rows}) == 1
+        single_case = len({r.case for r in self.rows}) == 1 if show_case is None else not show_case
         if not single_case:
             table.add_column("case", overflow="fold", min_width=20)
         table.add_column("backend")
@@ -414,10 +424,10 @@ class ComparisonReport:
             ulp = _fmt_ulp(g["ulp_error"])
             if g["ulp_dtype"] is not None and len(g["dtypes"]) > 1:
                 ulp += f" {_SHORT.get(g['ulp_dtype'], g['ulp_dtype'])}"
-            cells = [] if single_case else [g["case"]]
+            cells = [] if single_case else [escape(g["case"])]
             cells.append(g["backend"])
             if has_vs:
-                cells.append(g["against"])
+                cells.append(escape(g["against"]))
             cells += [
                 ",".join(g["dtypes"])
                 if per_dtype
@@ -434,24 +444,37 @@ class ComparisonReport:
         return self.table()
 
     def render(
-        self, *, width: int = 120, per_dtype: bool | None = None, failures_only: bool = False
+        self,
+        *,
+        width: int = 120,
+        per_dtype: bool | None = None,
+        failures_only: bool = False,
+        show_case: bool | None = None,
     ) -> str:
         """Plain text: the table, a summary line and the failure messages."""
         from rich.console import Console
 
         buffer = io.StringIO()
         console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
-        self.print(console, per_dtype=per_dtype, failures_only=failures_only)
+        self.print(console, per_dtype=per_dtype, failures_only=failures_only, show_case=show_case)
         return buffer.getvalue()
 
     def print(
-        self, console: Any = None, *, per_dtype: bool | None = None, failures_only: bool = False
+        self,
+        console: Any = None,
+        *,
+        per_dtype: bool | None = None,
+        failures_only: bool = False,
+        show_case: bool | None = None,
     ) -> None:
         """Print the table, a summary line and the failure messages on a rich console."""
         from rich.console import Console
+        from rich.markup import escape
 
         console = console or Console()
-        console.print(self.table(per_dtype=per_dtype, failures_only=failures_only))
+        console.print(
+            self.table(per_dtype=per_dtype, failures_only=failures_only, show_case=show_case)
+        )
         counts = self.counts()
         verdict = "[green]PASS[/]" if self.passed else "[bold red]FAIL[/]"
         console.print(
@@ -461,10 +484,11 @@ class ComparisonReport:
         )
         for r in self.failures:
             console.print(
-                f"[bold red]{r.status}[/] {r.case} on {r.backend} {r.dtype} vs {r.against}: "
-                f"{r.exception or r.message}",
+                f"[bold red]{r.status}[/] {escape(r.case)} on {r.backend} {r.dtype} vs "
+                f"{escape(r.against)}: {escape(r.exception or r.message)}",
                 highlight=False,
                 markup=True,
+                soft_wrap=True,
             )
 
     def __str__(self) -> str:
