@@ -1,3 +1,3 @@
-"""ranking losses (_classes): filled in by the family's issue."""
+"""Ranking loss classes: ``MarginRankingLoss`` lives in ``margin``; torch has no listwise one."""
 
 __all__: list[str] = []

@@ -1,3 +1,3 @@
-"""sparsemax losses (_classes): filled in by the family's issue."""
+"""torch has no sparsemax loss class; this surface stays empty (see the top level)."""
 
 __all__: list[str] = []
