@@ -42,7 +42,7 @@ def check_labels_in_range(
     ``padding`` is an extra allowed value (``-1`` in ``multilabel_margin_loss``). Lazy arrays
     (JAX tracers, Dask) are not read; the kernels turn invalid labels into NaN there.
     """
-    if is_lazy(labels) or labels.size == 0:
+    if is_lazy(labels) or 0 in tuple(labels.shape):
         return
     bad = (labels < 0) | (labels >= num_classes)
     if padding is not None:
@@ -52,9 +52,8 @@ def check_labels_in_range(
     if is_lazy(any_bad):
         return
     if bool(any_bad):
+        # the largest bad value: good entries are replaced by the overall minimum
         value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
-        if not bool(xp.any(bad & (labels == value))):
-            value = int(xp.min(xp.where(bad, labels, xp.max(labels))))
         allowed = f"[0, {num_classes})" + ("" if padding is None else f" or {padding}")
         msg = f"`{name}` must hold class indices in {allowed}; got {value}."
         raise ValueError(msg)
