@@ -8,12 +8,13 @@ a concrete library.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
 
-__all__ = ["scan"]
+__all__ = ["compiled", "scan"]
 
 Carry = Any
 Step = Callable[[Carry, tuple[Any, ...]], tuple[Carry, tuple[Any, ...]]]
@@ -70,3 +71,24 @@ def scan(
         raise ValueError(msg)
     ys = tuple(xp.stack([y[i] for y in outputs], axis=0) for i in range(len(outputs[0])))
     return carry, ys
+
+
+def compiled(
+    xp: Any, fn: Callable[..., Any], static_argnames: tuple[str, ...]
+) -> Callable[..., Any]:
+    """``fn`` itself, or on JAX a cached ``jax.jit(fn)`` whose first argument ``xp`` is static.
+
+    Why: eager JAX runs ``lax.scan`` by tracing and compiling its body on every call (a new
+    closure each time), which cost seconds per CTC call in the test suite; a module-level
+    ``jax.jit`` compiles once per shape and dtype. Inside a caller's ``jax.jit`` it is inlined.
+    """
+    if not array_api_compat.is_jax_namespace(xp):
+        return fn
+    return _jitted(fn, static_argnames)
+
+
+@functools.cache
+def _jitted(fn: Callable[..., Any], static_argnames: tuple[str, ...]) -> Callable[..., Any]:
+    import jax
+
+    return jax.jit(fn, static_argnums=(0,), static_argnames=static_argnames)

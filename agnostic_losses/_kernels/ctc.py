@@ -12,10 +12,12 @@ import math
 from typing import Any
 
 from .._dispatch import device_of
-from .._loops import scan
+from .._loops import compiled, scan
 from .._numerics import gather_labels
 
-__all__ = ["ctc_forward", "log_add"]
+__all__ = ["CTC_STATIC", "ctc_forward", "ctc_forward_compiled", "log_add"]
+
+CTC_STATIC = ("blank", "log_zero", "nan_for_invalid", "use_lax")
 
 
 def log_add(xp: Any, a: Any, b: Any) -> Any:
@@ -43,7 +45,7 @@ def ctc_forward(
     *,
     blank: int,
     log_zero: float,
-    invalid_label: float = 0.0,
+    nan_for_invalid: bool = False,
     use_lax: bool | None = None,
 ) -> tuple[Any, Any, Any]:
     """Per-sequence ``-log p(labels | logprobs)`` and the forward log-probabilities.
@@ -64,10 +66,10 @@ def ctc_forward(
     log_zero : float
         The log-probability of an impossible state: ``-inf`` (exact; impossible alignments give
         ``+inf``) or optax's ``log_epsilon`` (a large negative finite number).
-    invalid_label : float
-        Emission log-probability used for a label outside ``[0, K)`` at a valid position (NaN:
-        the sequence's loss becomes NaN; 0: optax's one-hot convention). Padded positions always
-        use 0.
+    nan_for_invalid : bool
+        Emission log-probability of a label outside ``[0, K)`` at a valid position: NaN (the
+        sequence's loss becomes NaN) if True, else 0 (optax's one-hot convention). Padded
+        positions always use 0.
     use_lax : bool, optional
         Passed to :func:`~agnostic_losses._loops.scan`.
 
@@ -90,9 +92,8 @@ def ctc_forward(
     wide = xp.broadcast_to(logprobs[:, :, None, :], (num_frames, batch, num_labels, num_classes))
     index = xp.broadcast_to(safe_labels[None, ...], (num_frames, batch, num_labels))
     emit_lp = gather_labels(xp, wide, index)
-    bad = xp.where(
-        label_valid, xp.full(label_valid.shape, invalid_label, dtype=dtype, device=dev), 0.0
-    )
+    invalid = math.nan if nan_for_invalid else 0.0
+    bad = xp.where(label_valid, xp.full(label_valid.shape, invalid, dtype=dtype, device=dev), 0.0)
     emit_lp = xp.where(in_range[None, ...], emit_lp, bad[None, ...])
     blank_lp = logprobs[:, :, blank]
 
@@ -144,3 +145,8 @@ def ctc_forward(
     picked = xp.where(positions[None, :] == lengths[:, None], phi_last, 0.0)
     loss = -xp.sum(picked, axis=1)
     return loss, all_phi, all_emit
+
+
+def ctc_forward_compiled(xp: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
+    """:func:`ctc_forward`, compiled once per shape on JAX (see ``_loops.compiled``)."""
+    return compiled(xp, ctc_forward, CTC_STATIC)(xp, *args, **kwargs)

@@ -68,17 +68,17 @@ def _forward(
     lengths = num_labels - xp.astype(xp.sum(cast(xp, label_paddings, work), axis=1), xp.int64)
     positions = xp.arange(num_labels, dtype=xp.int64, device=device_of(labels))
     label_valid = positions[None, :] < lengths[:, None]
-    if not is_lazy(labels):
-        bad = label_valid & ((labels < 0) | (labels >= num_classes))
-        if bool(xp.any(bad)):
-            msg = (
-                f"`labels` must be class indices in [0, {num_classes}) where not padded; got "
-                "out-of-range values."
-            )
-            raise ValueError(msg)
+    # Value check on concrete arrays only (under jit even a constant becomes a tracer).
+    bad = xp.any(label_valid & ((labels < 0) | (labels >= num_classes)))
+    if not is_lazy(bad) and bool(bad):
+        msg = (
+            f"`labels` must be class indices in [0, {num_classes}) where not padded; got "
+            "out-of-range values."
+        )
+        raise ValueError(msg)
     logprobs = xp.permute_dims(log_softmax(xp, cast(xp, logits, work), axis=-1), (1, 0, 2))
     frame_pad = xp.permute_dims(logit_paddings != 0, (1, 0))
-    loss, phi, emit = _k.ctc_forward(
+    loss, phi, emit = _k.ctc_forward_compiled(
         xp,
         logprobs,
         frame_pad,

@@ -77,15 +77,15 @@ def _dice_per_class(
         probs = x
         # optax checks rows sum to 1 also for a single channel, which rejects every binary
         # probability map; the check only makes sense with two or more classes.
-        if num_classes > 1 and not is_lazy(x):
-            sums = xp.sum(x, axis=-1)
-            if not bool(xp.all(xp.abs(sums - 1.0) <= 1e-8 + 1e-5)):
-                msg = (
-                    "`predictions` must be probability distributions along the last axis when "
-                    "`apply_softmax=False` (rows summing to 1); got rows summing to "
-                    f"[{float(xp.min(sums)):.6f}, {float(xp.max(sums)):.6f}]."
-                )
-                raise ValueError(msg)
+        sums = xp.sum(x, axis=-1)
+        ok = xp.all(xp.abs(sums - 1.0) <= 1e-8 + 1e-5)
+        if num_classes > 1 and not is_lazy(ok) and not bool(ok):
+            msg = (
+                "`predictions` must be probability distributions along the last axis when "
+                "`apply_softmax=False` (rows summing to 1); got rows summing to "
+                f"[{float(xp.min(sums)):.6f}, {float(xp.max(sums)):.6f}]."
+            )
+            raise ValueError(msg)
     default = tuple(range(1, x.ndim - 1))
     axes = _axes("axis", axis, x.ndim, default)
     inter, pred_sum, target_sum = _k.overlap_sums(xp, probs, t, axes)

@@ -40,11 +40,8 @@ def _lengths(xp: Any, name: str, value: Any, batch: int | None, like: Any) -> An
 
 
 def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
-    if is_lazy(lengths):
-        return
-    too_long = bool(xp.any(lengths > limit))
-    negative = bool(xp.any(lengths < 0))
-    if too_long or negative:
+    bad = xp.any((lengths > limit) | (lengths < 0))
+    if not is_lazy(bad) and bool(bad):
         msg = f"`{name}` must be in [0, {limit}] ({what}); got {lengths!r}."
         raise ValueError(msg)
 
@@ -166,7 +163,8 @@ def ctc_loss(
         padded = targets
     elif targets.ndim == 1:
         total = targets.shape[0]
-        if not is_lazy(tgt_len) and int(xp.sum(tgt_len)) != total:
+        given = xp.sum(tgt_len)
+        if not is_lazy(given) and int(given) != total:
             msg = (
                 f"`targets` is 1-D, so its length ({total}) must equal sum(`target_lengths`) "
                 f"({int(xp.sum(tgt_len))})."
@@ -188,11 +186,10 @@ def ctc_loss(
     _check_max(xp, "target_lengths", tgt_len, num_labels, "the length of `targets`")
     positions = xp.arange(num_labels, dtype=xp.int64, device=dev)
     label_valid = positions[None, :] < tgt_len[:, None]
-    if not is_lazy(padded):
-        bad = label_valid & ((padded < 0) | (padded >= num_classes))
-        if bool(xp.any(bad)):
-            msg = f"`targets` must be class indices in [0, {num_classes}); got out-of-range values."
-            raise ValueError(msg)
+    bad = xp.any(label_valid & ((padded < 0) | (padded >= num_classes)))
+    if not is_lazy(bad) and bool(bad):
+        msg = f"`targets` must be class indices in [0, {num_classes}); got out-of-range values."
+        raise ValueError(msg)
 
     work = compute_dtype(xp, log_probs.dtype)
     logprobs = cast(xp, log_probs, work)
@@ -200,7 +197,7 @@ def ctc_loss(
         logprobs = logprobs[:, None, :]
     frames = xp.arange(num_frames, dtype=xp.int64, device=dev)
     frame_pad = frames[:, None] >= in_len[None, :]
-    loss, _, _ = _k.ctc_forward(
+    loss, _, _ = _k.ctc_forward_compiled(
         xp,
         logprobs,
         frame_pad,
@@ -208,7 +205,7 @@ def ctc_loss(
         label_valid,
         blank=blank,
         log_zero=-math.inf,
-        invalid_label=math.nan,
+        nan_for_invalid=True,
     )
     if zero_infinity:
         # where() zeroes both the value and the gradient reaching the infinite branch.
