@@ -158,10 +158,33 @@ def test_namespace_cache_hit_still_rejects_mixed_libraries() -> None:
     assert D.namespace(p=torch.nn.Parameter(torch.ones(1)), x=x) is LEAN
 
 
-def test_compiled_loss_has_no_graph_breaks() -> None:
-    from agnostic_losses.functional import binary_cross_entropy_with_logits
+@pytest.mark.parametrize("name", ["binary_cross_entropy_with_logits", "cross_entropy"])
+def test_compiled_loss_has_no_graph_breaks(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Value checks are skipped while dynamo traces (``is_lazy``), and a cold namespace cache
+    resolves without dynamo warnings (pytest turns warnings into errors)."""
+    import agnostic_losses.functional as F
+
+    fn = getattr(F, name, None)
+    if fn is None:
+        pytest.skip(f"functional.{name} is not implemented yet")
+    monkeypatch.delitem(D._NAMESPACE_CACHE, torch.Tensor, raising=False)
+    torch._dynamo.reset()
+    x = torch.randn(4, 3)
+    y = torch.rand(4, 3) if "binary" in name else torch.tensor([0, 2, 1, 2])
+    explained = torch._dynamo.explain(fn)(x, y)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    torch._dynamo.reset()
+
+
+def test_is_lazy_while_compiling() -> None:
+    seen: list[bool] = []
+
+    def probe(x: Any) -> Any:
+        seen.append(D.is_lazy(x))
+        return x + 1
 
     torch._dynamo.reset()
-    x, y = torch.randn(4, 3), torch.rand(4, 3)
-    explained = torch._dynamo.explain(binary_cross_entropy_with_logits)(x, y)
-    assert explained.graph_break_count == 0, explained.break_reasons
+    torch.compile(probe, backend="eager")(torch.ones(2))
+    probe(torch.ones(2))
+    assert seen == [True, False]
+    torch._dynamo.reset()
