@@ -97,6 +97,15 @@ def test_where_matches_compat(dtype: Any) -> None:
     _compare(LEAN.where, compat.where, cond, 1.0, 0.0)
 
 
+def test_squeeze_matches_compat() -> None:
+    for shape in [(1,), (3, 1), (1, 3), (2, 1, 3), (1, 1)]:
+        x = torch.arange(math.prod(shape), dtype=torch.float32).reshape(shape)
+        for axis in [*range(-len(shape) - 1, len(shape) + 1), (0,), (-1,), (0, -1), True]:
+            _compare(LEAN.squeeze, compat.squeeze, x, axis)
+    scalar = torch.tensor(2.0)
+    _compare(LEAN.squeeze, compat.squeeze, scalar, 0)
+
+
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
 def test_binary_gradient_at_ties_matches_compat(name: str) -> None:
     """``maximum`` splits the gradient at a tie; the cached scalar must not change that."""
