@@ -11,12 +11,82 @@ from typing import Any
 import numpy as np
 import pytest
 from array_api_extra.testing import lazy_xp_function
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agnostic_losses import BCEWithLogitsLoss, sigmoid_binary_cross_entropy
-from agnostic_losses.functional import binary_cross_entropy_with_logits
+from agnostic_losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    NLLLoss,
+    cross_entropy_loss,
+    generalized_cross_entropy,
+    nll_loss,
+    poly_loss_cross_entropy,
+    safe_softmax_cross_entropy,
+    sigmoid_binary_cross_entropy,
+    sigmoid_focal_loss,
+    smooth_labels,
+    softmax_cross_entropy,
+    softmax_cross_entropy_with_integer_labels,
+    softmax_focal_loss,
+)
+from agnostic_losses._dispatch import AxisError
+from agnostic_losses._kernels import classification as K
+from agnostic_losses.functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+)
+from agnostic_losses.functional import nll_loss as f_nll_loss
 
-lazy_xp_function(sigmoid_binary_cross_entropy)
-lazy_xp_function(binary_cross_entropy_with_logits)
+for _func in (
+    sigmoid_binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    softmax_cross_entropy,
+    softmax_cross_entropy_with_integer_labels,
+    safe_softmax_cross_entropy,
+    sigmoid_focal_loss,
+    smooth_labels,
+    poly_loss_cross_entropy,
+    nll_loss,
+    cross_entropy_loss,
+    softmax_focal_loss,
+    generalized_cross_entropy,
+    cross_entropy,
+    f_nll_loss,
+    binary_cross_entropy,
+):
+    lazy_xp_function(_func)
+
+INF = np.inf
+
+
+def _np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    return x - (np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m)
+
+
+@pytest.fixture
+def close(close: Any) -> Any:
+    """The conftest ``close`` without the dtype check: literals here are float64 NumPy."""
+
+    def _close(actual: Any, desired: Any, factor: float = 1.0, **kwargs: Any) -> None:
+        kwargs.setdefault("check_dtype", False)
+        close(actual, desired, factor, **kwargs)
+
+    return _close
+
+
+def _lit(close: Any, actual: Any, desired: Any, **kwargs: Any) -> None:
+    """Seed literals are float32 values given to 7-8 digits: compare at that precision."""
+    kwargs.setdefault("atol", 1e-7)
+    close(actual, desired, rtol=1e-6, **kwargs)
+
+
+def _finite(*arrays: Any) -> None:
+    for a in arrays:
+        assert np.all(np.isfinite(a)), a
 
 
 class TestSigmoidBinaryCrossEntropy:
@@ -87,3 +157,472 @@ class TestBinaryCrossEntropyWithLogits:
             BCEWithLogitsLoss(reduction="sum")(x, y),
             binary_cross_entropy_with_logits(x, y, reduction="sum"),
         )
+
+
+# --- seed literals (float32 and float64, every backend) -------------------------------------
+
+
+class TestSeedValues:
+    def test_softmax_cross_entropy(self, make: Any, close: Any, dtype: str) -> None:
+        x = make([[2.0, 1.0, 0.1]])
+        _lit(close, softmax_cross_entropy(x, make([[1.0, 0.0, 0.0]])), np.asarray([0.41702995]))
+        _lit(
+            close,
+            softmax_cross_entropy_with_integer_labels(x, make([0], dtype="int64")),
+            np.asarray([0.41702995]),
+        )
+        _lit(
+            close, safe_softmax_cross_entropy(x, make([[1.0, 0.0, 0.0]])), np.asarray([0.41702995])
+        )
+
+    def test_sigmoid_focal_loss(self, make: Any, close: Any, dtype: str) -> None:
+        x, y = make([2.0, -1.0, 0.5, -2.0]), make([1.0, 0.0, 1.0, 0.0])
+        _lit(
+            close,
+            sigmoid_focal_loss(x, y, alpha=0.25, gamma=2.0),
+            np.asarray([0.00045089, 0.01699354, 0.01689337, 0.00135267]),
+            atol=5e-9,
+        )
+        _lit(
+            close,
+            sigmoid_focal_loss(x, y, alpha=None, gamma=2.0),
+            np.asarray([0.00180356, 0.02265805, 0.06757348, 0.00180356]),
+            atol=5e-9,
+        )
+
+    def test_smooth_labels_then_cross_entropy(self, make: Any, close: Any, dtype: str) -> None:
+        smoothed = smooth_labels(make([[1.0, 0.0, 0.0]]), 0.1)
+        _lit(close, smoothed, np.asarray([[0.93333334, 0.03333334, 0.03333334]]))
+        _lit(
+            close,
+            softmax_cross_entropy(make([[2.0, 1.0, 0.5]]), smoothed),
+            np.asarray([0.54770213]),
+        )
+
+    def test_nll_loss_is_positive(self, make: Any, close: Any, dtype: str) -> None:
+        logp = make(np.log([0.1, 0.7, 0.2]))
+        _lit(close, nll_loss(logp, 1), np.asarray(0.35667497))
+        _lit(close, nll_loss(logp, make(1, dtype="int64")), np.asarray(0.35667497))
+
+    def test_poly_loss(self, make: Any, close: Any, dtype: str) -> None:
+        out = poly_loss_cross_entropy(make([[2.0, 1.0, 0.1]]), make([[1.0, 0.0, 0.0]]), epsilon=2)
+        _lit(close, out, np.asarray([1.0990276]))
+
+    def test_binary_cross_entropy(self, make: Any, close: Any, dtype: str) -> None:
+        out = binary_cross_entropy(make([0.9, 0.2, 0.8, 0.1]), make([1.0, 0.0, 1.0, 0.0]))
+        np.testing.assert_allclose(_to_numpy(out).astype(np.float64), 0.1643, atol=5e-5)
+        _lit(
+            close,
+            BCELoss()(make([0.9, 0.2]), make([1.0, 0.0])),
+            np.asarray(-(np.log(0.9) + np.log(0.8)) / 2),
+        )
+
+    def test_torch_cross_entropy_literal(self, make: Any, close: Any, dtype: str) -> None:
+        x = make([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]])
+        y = make([0, 1], dtype="int64")
+        expected = -(
+            _np_log_softmax(np.asarray([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]))[[0, 1], [0, 1]]
+        )
+        _lit(close, cross_entropy(x, y), np.asarray(expected.mean()))
+        _lit(close, CrossEntropyLoss(reduction="sum")(x, y), np.asarray(expected.sum()))
+        _lit(close, NLLLoss(reduction="none")(x, y), -np.asarray([2.0, 2.5]))
+
+
+# --- softmax cross-entropy pitfalls ---------------------------------------------------------
+
+
+class TestSoftmaxPitfalls:
+    def test_neg_inf_logit_on_zero_label_class(self, make: Any, grad: Any) -> None:
+        # pitfall 1: finite value, gradient 0 at the -inf class, finite elsewhere
+        x = make([[0.0, -INF, 1.0], [2.0, 0.5, -INF]])
+        y = make([[0.3, 0.0, 0.7], [1.0, 0.0, 0.0]])
+        for fn in (softmax_cross_entropy, safe_softmax_cross_entropy):
+            value, (g,) = grad(fn, (x, y))
+            _finite(value, g)
+            assert g[0, 1] == 0.0
+            assert g[1, 2] == 0.0
+        value, (g,) = grad(cross_entropy, (x, y), {"reduction": "none"})
+        _finite(value, g)
+        assert g[0, 1] == 0.0
+        assert g[1, 2] == 0.0
+        labels = make([2, 0], dtype="int64")
+        for fn in (softmax_cross_entropy_with_integer_labels, cross_entropy):
+            value, (g,) = grad(fn, (x, labels))
+            _finite(value, g)
+            assert g[0, 1] == 0.0
+            assert g[1, 2] == 0.0
+
+    def test_neg_inf_forward_mode(self, backend: Any, make: Any) -> None:
+        if backend.library != "jax":
+            pytest.skip("forward-mode differentiation is checked with jax.jvp")
+        import jax
+        import jax.numpy as jnp
+
+        x = make([[0.0, -INF, 1.0]])
+        y = make([[0.3, 0.0, 0.7]])
+        _, tangent = jax.jvp(lambda v: softmax_cross_entropy(v, y), (x,), (jnp.ones_like(x),))
+        _finite(np.asarray(tangent))
+
+    def test_all_neg_inf_row(self, make: Any, grad: Any) -> None:
+        # pitfall 2: ignored -> 0 and gradient 0; not ignored -> +inf, never NaN
+        x = make([[-INF, -INF, -INF], [1.0, 0.0, -1.0]])
+        value, (g,) = grad(cross_entropy, (x, make([-100, 0], dtype="int64")), {"reduction": "sum"})
+        _finite(value, g)
+        np.testing.assert_array_equal(g[0], 0.0)
+        value, (g,) = grad(softmax_cross_entropy, (x, make([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])))
+        assert value[0] == INF
+        assert np.isfinite(value[1])
+        assert not np.any(np.isnan(g))
+        value, (g,) = grad(
+            softmax_cross_entropy_with_integer_labels, (x, make([0, 0], dtype="int64"))
+        )
+        assert value[0] == INF
+        assert np.isfinite(value[1])
+        assert not np.any(np.isnan(g))
+
+    def test_out_of_range_label(self, backend: Any, make: Any) -> None:
+        # pitfall 3: eager -> ValueError naming the value; lazy -> NaN for that sample only
+        x = make([[1.0, 0.0, -1.0], [0.5, 0.2, 0.1]])
+        y = make([1, 3], dtype="int64")
+        if backend.lazy:
+            for out in (
+                cross_entropy(x, y, reduction="none"),
+                softmax_cross_entropy_with_integer_labels(x, y),
+                f_nll_loss(x, y, reduction="none"),
+            ):
+                got = np.asarray(_to_numpy(out))
+                assert np.isfinite(got[0])
+                assert np.isnan(got[1])
+            return
+        with pytest.raises(ValueError, match=r"`target` contains the class index 3"):
+            cross_entropy(x, y)
+        with pytest.raises(ValueError, match=r"`labels` contains the class index 3"):
+            softmax_cross_entropy_with_integer_labels(x, y)
+        with pytest.raises(ValueError, match=r"class index -2"):
+            f_nll_loss(x, make([-2, 0], dtype="int64"))
+        with pytest.raises(ValueError, match=r"class index 7"):
+            nll_loss(make([0.1, 0.2]), 7)
+
+    def test_all_ignored_mean(self, make: Any, grad: Any) -> None:
+        # pitfall 4: torch-compat NaN value with exactly zero gradient; optax `where` gives 0
+        x = make([[1.0, 0.0, -1.0], [0.5, 0.2, 0.1]])
+        value, (g,) = grad(cross_entropy, (x, make([-100, -100], dtype="int64")))
+        assert np.isnan(value)
+        np.testing.assert_array_equal(g, 0.0)
+        value, (g,) = grad(
+            softmax_cross_entropy_with_integer_labels,
+            (x, make([0, 1], dtype="int64")),
+            {"where": make(np.zeros((2, 3), dtype=bool), dtype="bool")},
+        )
+        np.testing.assert_array_equal(value, 0.0)
+        np.testing.assert_array_equal(g, 0.0)
+
+    @pytest.mark.parametrize("ignore", [-100, 255])
+    def test_ignored_equals_subset(self, make: Any, close: Any, ignore: int) -> None:
+        # pitfalls 5, 6, 7: smoothing + weights + ignore values outside [0, C)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(5, 4))
+        y = np.asarray([0, ignore, 3, ignore, 2])
+        w = np.asarray([0.5, 1.0, 2.0, 1.5])
+        kept = y != ignore
+        kwargs = {"weight": make(w), "ignore_index": ignore, "label_smoothing": 0.2}
+        full = cross_entropy(make(x), make(y, dtype="int64"), **kwargs)
+        subset = cross_entropy(make(x[kept]), make(y[kept], dtype="int64"), **kwargs)
+        close(full, subset)
+        none = cross_entropy(make(x), make(y, dtype="int64"), reduction="none", **kwargs)
+        assert tuple(none.shape) == (5,)  # pitfall 30: shape kept
+        np.testing.assert_array_equal(np.asarray(_to_numpy(none))[~kept], 0.0)
+
+    def test_probability_targets_weight_divides_by_n(self, make: Any, close: Any) -> None:
+        # pitfall 7: with probability targets torch divides by N, not by a weight sum
+        x = np.asarray([[1.0, 0.0, -1.0], [0.5, 0.2, 0.1]])
+        t = np.asarray([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+        w = np.asarray([2.0, 1.0, 0.5])
+        expected = -np.sum(w * t * _np_log_softmax(x), axis=-1).mean()
+        close(cross_entropy(make(x), make(t), weight=make(w)), np.asarray(expected))
+
+    def test_label_smoothing_is_eps_over_c(self, make: Any, close: Any) -> None:
+        # pitfall 10
+        x = np.asarray([[1.0, 0.0, -0.5, 2.0]])
+        logp = _np_log_softmax(x)[0]
+        expected = 0.7 * -logp[1] + 0.3 / 4 * -logp.sum()
+        close(cross_entropy(make(x), make([1], dtype="int64"), label_smoothing=0.3), expected)
+        soft = make(np.eye(4)[[1]])
+        close(cross_entropy(make(x), soft, label_smoothing=0.3), expected)
+
+    def test_unbatched_and_kdim_shapes(self, make: Any, close: Any) -> None:
+        # pitfall 8 and 30
+        x = np.asarray([1.0, 0.0, -1.0])
+        out = cross_entropy(make(x), make(2, dtype="int64"), reduction="none")
+        assert tuple(out.shape) == ()
+        close(out, np.asarray(-_np_log_softmax(x)[2]))
+        xk = make(np.zeros((2, 3, 4, 5)))
+        yk = make(np.zeros((2, 4, 5), dtype=np.int64), dtype="int64")
+        assert tuple(cross_entropy(xk, yk, reduction="none").shape) == (2, 4, 5)
+
+    def test_half_precision_no_overflow(self, make: Any, half_dtype: str) -> None:
+        # pitfall 9: exp(30) overflows float16; the log-sum-exp is accumulated in float32
+        x = np.asarray([[30.0, 20.0, 0.0], [-30.0, 0.0, 25.0]])
+        y = np.asarray([1, 2])
+        for out in (
+            softmax_cross_entropy_with_integer_labels(
+                make(x, dtype=half_dtype), make(y, dtype="int64")
+            ),
+            cross_entropy(make(x, dtype=half_dtype), make(y, dtype="int64"), reduction="none"),
+            softmax_cross_entropy(make(x, dtype=half_dtype), make(np.eye(3)[y], dtype=half_dtype)),
+        ):
+            assert half_dtype in str(out.dtype)
+            expected = -_np_log_softmax(x)[[0, 1], y]
+            np.testing.assert_allclose(
+                _to_numpy(out).astype(np.float64), expected, rtol=2e-2, atol=1e-3
+            )
+
+    @pytest.mark.parametrize("use_take", [True, False])
+    def test_gather_paths_agree(self, xp: Any, make: Any, backend: Any, use_take: bool) -> None:
+        if use_take and not hasattr(xp, "take_along_axis"):
+            pytest.skip(f"{backend.value} has no take_along_axis")
+        x = np.asarray([[1.0, 0.0, -INF], [0.5, 0.2, 0.1]])
+        y = np.asarray([0, 2])
+        logp = _np_log_softmax(np.asarray([[1.0, 0.0, -1e300], [0.5, 0.2, 0.1]]))
+        expected = -logp[[0, 1], y]
+        out = K.softmax_cross_entropy_with_integer_labels(
+            xp, make(x), make(y, dtype="int64"), use_take=use_take
+        )
+        np.testing.assert_allclose(_to_numpy(out), expected, rtol=1e-6)
+        loss, w_y = K.class_weighted_nll(
+            xp, make(logp), make([0, -100], dtype="int64"), None, -100, use_take=use_take
+        )
+        np.testing.assert_allclose(_to_numpy(loss), [expected[0], 0.0], rtol=1e-6)
+        np.testing.assert_array_equal(_to_numpy(w_y), [1.0, 0.0])
+
+    @pytest.mark.parametrize("use_take", [True, False])
+    def test_gather_paths_gradient(self, grad: Any, make: Any, xp: Any, use_take: bool) -> None:
+        x = make([[1.0, 0.0, -INF], [0.5, 0.2, 0.1]])
+        y = make([0, 2], dtype="int64")
+
+        def f(v: Any, labels: Any) -> Any:
+            return K.softmax_cross_entropy_with_integer_labels(xp, v, labels, use_take=use_take)
+
+        _, (g,) = grad(f, (x, y))
+        _finite(g)
+        assert g[0, 2] == 0.0
+        np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=1e-6)
+
+
+# --- binary cross-entropy pitfalls ------------------------------------------------------------
+
+
+class TestBinaryPitfalls:
+    def test_probabilities_exactly_zero_and_one(self, make: Any, grad: Any) -> None:
+        # pitfall 11 and 33: each log clamped at -100, gradients finite
+        p = make([0.0, 1.0, 0.0, 1.0, 0.5])
+        y = make([0.0, 1.0, 1.0, 0.0, 1.0])
+        value, (g,) = grad(binary_cross_entropy, (p, y), {"reduction": "none"})
+        np.testing.assert_allclose(value, [0.0, 0.0, 100.0, 100.0, np.log(2.0)], rtol=1e-6)
+        _finite(g)
+
+    def test_shape_mismatch_raises(self, make: Any) -> None:
+        # pitfall 14
+        with pytest.raises(ValueError, match=r"`input` and `target` must have the same shape"):
+            binary_cross_entropy(make([0.1, 0.2]), make([[1.0], [0.0]]))
+        with pytest.raises(ValueError, match=r"`logits` and `labels` must have the same shape"):
+            sigmoid_focal_loss(make([0.1, 0.2]), make([[1.0], [0.0]]))
+
+    def test_values_outside_unit_interval_raise(self, backend: Any, make: Any) -> None:
+        # pitfall 15
+        if backend.lazy:
+            pytest.skip("value checks need concrete values (jit / dask are lazy)")
+        with pytest.raises(ValueError, match=r"`target` must hold probabilities in \[0, 1\]"):
+            binary_cross_entropy(make([0.5, 0.5]), make([1.5, 0.0]))
+        with pytest.raises(ValueError, match=r"`input` must hold probabilities in \[0, 1\]"):
+            binary_cross_entropy(make([-0.1, 0.5]), make([1.0, 0.0]))
+
+    def test_zero_sample_weights_mean_is_plain_mean(self, make: Any, close: Any) -> None:
+        # pitfall 29: BCE's weighted 'mean' divides by the element count, zeros included
+        out = binary_cross_entropy(make([0.9, 0.2]), make([1.0, 0.0]), weight=make([1.0, 0.0]))
+        close(out, np.asarray(-np.log(0.9) / 2))
+
+
+# --- focal ----------------------------------------------------------------------------------
+
+
+class TestFocal:
+    @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+    def test_sigmoid_focal_saturated_finite_gradients(
+        self, make: Any, grad: Any, gamma: float
+    ) -> None:
+        # pitfall 16
+        x = make([100.0, -100.0, 1000.0, -1000.0, 0.0, 3.0])
+        y = make([1.0, 0.0, 0.0, 1.0, 1.0, 0.3])
+        value, (g,) = grad(sigmoid_focal_loss, (x, y), {"gamma": gamma})
+        _finite(value, g)
+        if gamma == 0.0:
+            plain = sigmoid_binary_cross_entropy(x, y)
+            np.testing.assert_allclose(value, _to_numpy(plain), rtol=1e-6)
+
+    @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+    def test_softmax_focal_saturated_finite_gradients(
+        self, make: Any, grad: Any, gamma: float
+    ) -> None:
+        x = make([[100.0, -100.0, 0.0], [0.0, 1000.0, -INF], [1.0, 2.0, 3.0]])
+        y = make([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
+        value, (g,) = grad(softmax_focal_loss, (x, y), {"gamma": gamma})
+        _finite(value, g)
+        assert g[1, 2] == 0.0
+
+    def test_softmax_focal_gamma_zero_is_alpha_ce(self, make: Any, close: Any) -> None:
+        x, y = make([[2.0, 1.0, 0.1]]), make([[0.0, 1.0, 0.0]])
+        close(softmax_focal_loss(x, y, alpha=1.0, gamma=0.0), softmax_cross_entropy(x, y))
+
+    def test_alpha_weights_positives_and_negatives(self, make: Any, close: Any) -> None:
+        # pitfall 17
+        x, y = make([0.3, 0.3]), make([1.0, 0.0])
+        plain = np.asarray(_to_numpy(sigmoid_focal_loss(x, y)))
+        close(sigmoid_focal_loss(x, y, alpha=0.25), plain * np.asarray([0.25, 0.75]))
+
+    def test_generalized_cross_entropy_limits(self, make: Any, close: Any, grad: Any) -> None:
+        p = np.asarray([[0.7, 0.3], [0.2, 0.8]])
+        y = make([0, 1], dtype="int64")
+        close(generalized_cross_entropy(make(p), y, q=1.0), 1.0 - np.asarray([0.7, 0.8]))
+        logits = make([[0.0, 50.0], [3.0, -INF]])
+        value, (g,) = grad(generalized_cross_entropy, (logits, y), {"from_logits": True})
+        _finite(value, g)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class TestErrors:
+    def test_invalid_reduction(self, make: Any) -> None:
+        x, y = make([[0.1, 0.2]]), make([0], dtype="int64")
+        for fn in (cross_entropy, f_nll_loss, cross_entropy_loss):
+            with pytest.raises(
+                ValueError, match=r"`reduction` must be one of 'none', 'mean', 'sum'"
+            ):
+                fn(x, y, reduction="avg")
+        with pytest.raises(ValueError, match=r"`reduction` must be one of"):
+            CrossEntropyLoss(reduction="batchmean")
+
+    def test_shape_mismatch_names_both_shapes(self, make: Any) -> None:
+        with pytest.raises(ValueError, match=r"got \(2, 3\) and \(2, 2\)"):
+            softmax_cross_entropy(make(np.zeros((2, 3))), make(np.zeros((2, 2))))
+        with pytest.raises(ValueError, match=r"\(2,\).*got \(3,\)"):
+            softmax_cross_entropy_with_integer_labels(
+                make(np.zeros((2, 3))), make([0, 1, 2], dtype="int64")
+            )
+        with pytest.raises(ValueError, match=r"`target` of class indices must have shape"):
+            cross_entropy(make(np.zeros((2, 3, 4))), make(np.zeros((2, 3), np.int64), "int64"))
+
+    def test_wrong_label_kind_names_the_right_function(self, make: Any) -> None:
+        x = make([[0.1, 0.2, 0.3]])
+        with pytest.raises(TypeError, match=r"softmax_cross_entropy_with_integer_labels"):
+            softmax_cross_entropy(x, make([[1, 0, 0]], dtype="int64"))
+        with pytest.raises(TypeError, match=r"use `softmax_cross_entropy` instead"):
+            softmax_cross_entropy_with_integer_labels(x, make([0.0]))
+        with pytest.raises(TypeError, match=r"`target` must have an integer dtype"):
+            f_nll_loss(x, make([0.0]))
+
+    def test_bad_axis(self, make: Any) -> None:
+        x = make(np.zeros((2, 3)))
+        with pytest.raises(AxisError, match=r"`axis`=2 is out of range"):
+            softmax_cross_entropy(x, make(np.zeros((2, 3))), axis=2)
+        with pytest.raises(AxisError, match=r"`axis`=-3"):
+            softmax_cross_entropy_with_integer_labels(x, make([0, 1], dtype="int64"), axis=-3)
+
+    def test_mixed_libraries(self, backend: Any, make: Any) -> None:
+        # pitfall 32
+        if backend.library == "numpy":
+            pytest.skip("needs a second library")
+        with pytest.raises(TypeError, match=r"`input` is a \w+ array but `target` is a numpy"):
+            cross_entropy(make([[0.1, 0.2]]), np.asarray([0]))
+        with pytest.raises(TypeError, match=r"`logits` is a \w+ array but `labels` is a numpy"):
+            softmax_cross_entropy(make([[0.1, 0.2]]), np.asarray([[1.0, 0.0]]))
+
+    def test_python_list_and_weight_shape(self, make: Any) -> None:
+        # pitfall 31
+        with pytest.raises(TypeError, match=r"`target` must be an array, got a Python list"):
+            cross_entropy(make([[0.1, 0.2]]), [0])
+        with pytest.raises(ValueError, match=r"`weight` must have shape \(2,\)"):
+            cross_entropy(make([[0.1, 0.2]]), make([0], dtype="int64"), weight=make([1.0]))
+
+
+# --- properties (NumPy, float64) ----------------------------------------------------------
+
+
+_SEEDS = st.integers(0, 2**31 - 1)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=_SEEDS)
+def test_where_mask_equals_subset(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(3, 6))
+    keep = np.asarray([True, False, True, True, False, True])
+    y = rng.uniform(size=(3, 6)) * keep
+    y /= y.sum(axis=-1, keepdims=True)
+    where = np.broadcast_to(keep, x.shape)
+    masked = softmax_cross_entropy(x, y, where=where)
+    np.testing.assert_allclose(masked, softmax_cross_entropy(x[:, keep], y[:, keep]), rtol=1e-12)
+    masked_poly = poly_loss_cross_entropy(x, y, where=where)
+    np.testing.assert_allclose(
+        masked_poly, poly_loss_cross_entropy(x[:, keep], y[:, keep]), rtol=1e-12
+    )
+    labels = rng.integers(0, 4, size=(3,))
+    cols = np.flatnonzero(keep)
+    out = softmax_cross_entropy_with_integer_labels(x, cols[labels], where=where)
+    np.testing.assert_allclose(
+        out, softmax_cross_entropy_with_integer_labels(x[:, keep], labels), rtol=1e-12
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=_SEEDS, axis=st.integers(0, 2))
+def test_axis_equals_moveaxis(seed: int, axis: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, 3, 4))
+    y = rng.uniform(size=(2, 3, 4))
+    labels = rng.integers(0, x.shape[axis], size=np.delete(x.shape, axis))
+    expected = softmax_cross_entropy(np.moveaxis(x, axis, -1), np.moveaxis(y, axis, -1))
+    np.testing.assert_allclose(softmax_cross_entropy(x, y, axis=axis), expected, rtol=1e-12)
+    expected_int = softmax_cross_entropy_with_integer_labels(np.moveaxis(x, axis, -1), labels)
+    np.testing.assert_allclose(
+        softmax_cross_entropy_with_integer_labels(x, labels, axis=axis), expected_int, rtol=1e-12
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=_SEEDS)
+def test_integer_labels_equal_one_hot(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = 3.0 * rng.normal(size=(5, 4))
+    labels = rng.integers(0, 4, size=(5,))
+    hot = np.eye(4)[labels]
+    expected = softmax_cross_entropy(x, hot)
+    np.testing.assert_allclose(
+        softmax_cross_entropy_with_integer_labels(x, labels), expected, rtol=1e-12
+    )
+    np.testing.assert_allclose(cross_entropy(x, labels, reduction="none"), expected, rtol=1e-12)
+    np.testing.assert_allclose(cross_entropy_loss(x, hot), expected.mean(), rtol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=_SEEDS, smoothing=st.sampled_from([0.0, 0.1]))
+def test_kdim_equals_flattened(seed: int, smoothing: float) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, 4, 3, 2))
+    y = rng.integers(0, 4, size=(2, 3, 2))
+    y[0, 1, 1] = -100
+    w = rng.uniform(0.5, 2.0, size=(4,))
+    flat_x = np.moveaxis(x, 1, -1).reshape(-1, 4)
+    for reduction in ("mean", "sum"):
+        kdim = cross_entropy(x, y, weight=w, reduction=reduction, label_smoothing=smoothing)
+        flat = cross_entropy(
+            flat_x, y.reshape(-1), weight=w, reduction=reduction, label_smoothing=smoothing
+        )
+        np.testing.assert_allclose(kdim, flat, rtol=1e-12)
+
+
+def _to_numpy(x: Any) -> Any:
+    from agnostic_losses._testing.backends import to_numpy
+
+    return np.asarray(to_numpy(x))

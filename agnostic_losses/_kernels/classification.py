@@ -203,7 +203,9 @@ def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: flo
     log_1mp = xp.log(-xp.expm1(xp.where(below, log_p, -1.0)))
     at_one = 1.0 if gamma == 0 else 0.0
     factor = xp.where(below, xp.exp(gamma * log_1mp), at_one)
-    return -alpha * xp.sum(xmul(xp, labels, factor * log_p), axis=-1)
+    # factor multiplies y log p (0 where y = 0), not log p: factor * (-inf) would send
+    # 0 * inf = NaN into the factor's gradient at masked classes.
+    return -alpha * xp.sum(factor * xmul(xp, labels, log_p), axis=-1)
 
 
 def poly_loss_cross_entropy(
