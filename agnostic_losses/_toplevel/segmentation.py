@@ -190,7 +190,7 @@ def dice_loss(
     >>> targets = np.asarray([[[1.0, 0.0], [0.0, 1.0]]])
     >>> loss = dice_loss(probs, targets, apply_softmax=False)
     >>> np.round(loss, 6)
-    array([0.1])
+    array([0.075047])
     """
     check_choice("reduction", reduction, ("mean", "sum", "none"))
     xp = namespace(predictions=predictions, targets=targets, class_weights=class_weights)
