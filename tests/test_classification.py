@@ -546,6 +546,56 @@ class TestErrors:
             cross_entropy(make([[0.1, 0.2]]), make([0], dtype="int64"), weight=make([1.0]))
 
 
+# --- signatures (drop-in rule) --------------------------------------------------------------
+
+
+def _params(func: Any) -> list[tuple[str, Any, Any]]:
+    import inspect
+
+    return [(p.name, p.default, p.kind) for p in inspect.signature(func).parameters.values()]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"],
+)
+def test_functional_signatures_match_torch(name: str) -> None:
+    torch_functional = pytest.importorskip("torch.nn.functional")
+    from agnostic_losses import functional
+
+    assert _params(getattr(functional, name)) == _params(getattr(torch_functional, name))
+
+
+@pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"])
+def test_class_signatures_match_torch(name: str) -> None:
+    nn = pytest.importorskip("torch.nn")
+    import agnostic_losses
+
+    ours = [(n, d) for n, d, _ in _params(getattr(agnostic_losses, name).__init__)]
+    theirs = [(n, d) for n, d, _ in _params(getattr(nn, name).__init__)]
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "softmax_cross_entropy",
+        "softmax_cross_entropy_with_integer_labels",
+        "safe_softmax_cross_entropy",
+        "sigmoid_focal_loss",
+        "smooth_labels",
+        "poly_loss_cross_entropy",
+        "sigmoid_binary_cross_entropy",
+    ],
+)
+def test_top_level_signatures_match_optax(name: str) -> None:
+    optax = pytest.importorskip("optax")
+    import agnostic_losses
+
+    peer = getattr(optax.losses, name, None) or getattr(optax, name)
+    assert _params(getattr(agnostic_losses, name)) == _params(peer)
+
+
 # --- properties (NumPy, float64) ----------------------------------------------------------
 
 

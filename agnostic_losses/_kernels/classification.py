@@ -133,7 +133,7 @@ def class_weighted_nll(
     log_probs: Any,
     labels: Any,
     weight: Any,
-    ignore_index: int,
+    ignore_index: int | None,
     label_smoothing: float = 0.0,
     *,
     use_take: bool | None = None,

@@ -641,7 +641,7 @@ def cross_entropy_loss(
             )
             raise ValueError(msg)
         check_labels_in_range(xp, "targets", targets, num_classes)
-        loss, w_y = _k.class_weighted_nll(xp, log_p, targets, w, ignore_index=-1)
+        loss, w_y = _k.class_weighted_nll(xp, log_p, targets, w, ignore_index=None)
         if reduction == "mean" and weight is not None:
             out = safe_divide(xp, xp.sum(loss), xp.sum(w_y))
         else:
