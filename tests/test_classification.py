@@ -204,6 +204,11 @@ class TestSeedValues:
         _lit(close, nll_loss(logp, 1), np.asarray(0.35667497))
         _lit(close, nll_loss(logp, make(1, dtype="int64")), np.asarray(0.35667497))
 
+    def test_smooth_labels_with_where(self, make: Any, close: Any, dtype: str) -> None:
+        where = make(np.asarray([[True, True, False, True]]), dtype="bool")
+        out = smooth_labels(make([[1.0, 0.0, 0.0, 0.0]]), 0.3, where=where)
+        _lit(close, out, np.asarray([[0.8, 0.1, 0.1, 0.1]]))
+
     def test_poly_loss(self, make: Any, close: Any, dtype: str) -> None:
         out = poly_loss_cross_entropy(make([[2.0, 1.0, 0.1]]), make([[1.0, 0.0, 0.0]]), epsilon=2)
         _lit(close, out, np.asarray([1.0990276]))
@@ -473,6 +478,17 @@ class TestFocal:
     def test_softmax_focal_gamma_zero_is_alpha_ce(self, make: Any, close: Any) -> None:
         x, y = make([[2.0, 1.0, 0.1]]), make([[0.0, 1.0, 0.0]])
         close(softmax_focal_loss(x, y, alpha=1.0, gamma=0.0), softmax_cross_entropy(x, y))
+
+    def test_softmax_focal_alpha_none_is_unweighted(self, make: Any, close: Any) -> None:
+        x, y = make([[2.0, 1.0, 0.1]]), make([[0.0, 1.0, 0.0]])
+        close(softmax_focal_loss(x, y, alpha=None), softmax_focal_loss(x, y, alpha=1.0))
+
+    def test_zero_dim_inputs(self, make: Any, close: Any) -> None:
+        # pitfall 31: 0-d arrays where the peers accept them
+        x, y = make(0.5), make(1.0)
+        expected = np.log1p(np.exp(-0.5)) * (1 - 1 / (1 + np.exp(-0.5))) ** 2
+        close(sigmoid_focal_loss(x, y), np.asarray(expected))
+        close(binary_cross_entropy(make(0.25), y, reduction="none"), np.asarray(-np.log(0.25)))
 
     def test_alpha_weights_positives_and_negatives(self, make: Any, close: Any) -> None:
         # pitfall 17

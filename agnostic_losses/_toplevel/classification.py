@@ -682,7 +682,7 @@ def softmax_focal_loss(
     labels : array, same shape as ``logits``
         One-hot or soft labels along ``axis``.
     alpha : float or array, default 0.25
-        Overall weight (broadcast against the classes).
+        Overall weight (an array broadcasts against the classes); ``None``: no weighting.
     gamma : float, default 2.0
         Focusing exponent, ``>= 0``.
     {axis}
@@ -710,7 +710,9 @@ def softmax_focal_loss(
     xp, x, y, _, dtype = _prepare_soft(
         logits, labels, axis, None, "softmax_cross_entropy_with_integer_labels"
     )
-    if not isinstance(alpha, (int, float)):
+    if alpha is None:
+        alpha = 1.0
+    elif not isinstance(alpha, (int, float)):
         namespace(logits=logits, alpha=alpha)
         alpha = cast(xp, alpha, x.dtype)
     return cast(xp, _k.softmax_focal_loss(xp, x, y, alpha, float(gamma)), dtype)
