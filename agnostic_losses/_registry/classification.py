@@ -42,11 +42,26 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def ref_softmax_ce(logits, labels, axis=-1):
+def _masked_log_softmax(logits, where):
+    """Log-softmax over the included entries only (excluded ones -> -inf)."""
+    if where is None:
+        return _log_softmax(logits)
+    return _log_softmax(np.where(where, logits, -np.inf))
+
+
+def ref_softmax_ce(logits, labels, axis=-1, where=None):
+    if where is not None:
+        logp = _masked_log_softmax(logits, where)
+        return -np.sum(np.where(where, labels * np.where(where, logp, 0.0), 0.0), axis=-1)
     return -np.sum(labels * _log_softmax(logits, axis), axis=axis)
 
 
-def ref_int_ce(logits, labels, axis=-1):
+def ref_int_ce(logits, labels, axis=-1, where=None):
+    if where is not None:
+        m = np.where(where, logits, -np.inf)
+        top = m.max(axis=-1, keepdims=True)
+        lse = np.log(np.sum(np.exp(m - top), axis=-1)) + top[..., 0]
+        return lse - np.take_along_axis(logits, labels[..., None], axis=-1)[..., 0]
     logp = np.moveaxis(_log_softmax(logits, axis), axis, -1)
     return -np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
 
@@ -64,9 +79,10 @@ def ref_smooth_labels(labels, alpha):
     return (1.0 - alpha) * labels + alpha / labels.shape[-1]
 
 
-def ref_poly(logits, labels, epsilon=2.0):
-    p = np.exp(_log_softmax(logits))
-    return ref_softmax_ce(logits, labels) + epsilon * np.sum(labels * (1.0 - p), axis=-1)
+def ref_poly(logits, labels, epsilon=2.0, where=None):
+    p = np.exp(_masked_log_softmax(logits, where))
+    poly = labels * (1.0 - p) if where is None else np.where(where, labels * (1.0 - p), 0.0)
+    return ref_softmax_ce(logits, labels, where=where) + epsilon * np.sum(poly, axis=-1)
 
 
 def ref_nll_top(log_probs, target):
@@ -205,6 +221,29 @@ def _softmax_axis0(rng: np.random.Generator) -> Inputs:
 
 def _int_inputs(rng: np.random.Generator) -> Inputs:
     return Inputs((2.0 * rng.normal(size=(6, 4)), rng.integers(0, 4, size=(6,))))
+
+
+def _class_mask(rng: np.random.Generator, shape) -> np.ndarray:
+    keep = rng.uniform(size=shape) > 0.3
+    keep[..., 0] = True
+    return keep
+
+
+def _softmax_where(rng: np.random.Generator) -> Inputs:
+    x, y = _softmax_inputs(rng).args
+    keep = _class_mask(rng, x.shape)
+    y = y * keep
+    return Inputs((x, y / y.sum(axis=-1, keepdims=True)), {"where": keep})
+
+
+def _poly_where(rng: np.random.Generator) -> Inputs:
+    inputs = _softmax_where(rng)
+    return Inputs(inputs.args, {**inputs.kwargs, "epsilon": 1.5})
+
+
+def _int_where(rng: np.random.Generator) -> Inputs:
+    x, _ = _int_inputs(rng).args
+    return Inputs((x, np.zeros(x.shape[0], dtype=np.int64)), {"where": _class_mask(rng, x.shape)})
 
 
 def _int_axis1(rng: np.random.Generator) -> Inputs:
@@ -405,6 +444,33 @@ CASES = [
         Peer.path("jax", _OPTAX + "softmax_cross_entropy_with_integer_labels"),
         properties=frozenset({"nonnegative", "zero_at_target"}),
         perfect=_perfect_int,
+    ),
+    _case(
+        "softmax_cross_entropy",
+        "top",
+        T.softmax_cross_entropy,
+        _softmax_where,
+        ref_softmax_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy"),
+        variant="where",
+    ),
+    _case(
+        "softmax_cross_entropy_with_integer_labels",
+        "top",
+        T.softmax_cross_entropy_with_integer_labels,
+        _int_where,
+        ref_int_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy_with_integer_labels"),
+        variant="where",
+    ),
+    _case(
+        "poly_loss_cross_entropy",
+        "top",
+        T.poly_loss_cross_entropy,
+        _poly_where,
+        ref_poly,
+        Peer.path("jax", _OPTAX + "poly_loss_cross_entropy"),
+        variant="where",
     ),
     _case(
         "softmax_cross_entropy_with_integer_labels",
