@@ -21,6 +21,8 @@ __all__ = [
     "check_choice",
     "check_floating",
     "check_integer",
+    "check_labels_in_range",
+    "check_probabilities",
     "check_same_shape",
     "compute_dtype",
     "device_of",
@@ -28,6 +30,7 @@ __all__ = [
     "library_name",
     "namespace",
     "scalar_like",
+    "stop_gradient",
 ]
 
 _SCALARS = (bool, int, float, complex)
@@ -147,6 +150,20 @@ def is_lazy(x: Any) -> bool:
     return jax_core is not None and isinstance(x, jax_core.Tracer)
 
 
+def stop_gradient(x: Any) -> Any:
+    """``x`` with the same value and no derivative (identity for libraries without autodiff).
+
+    The standard has no autodiff, so this is the one place that names torch's ``detach`` and
+    JAX's ``stop_gradient``; losses use it for straight-through gradients.
+    """
+    library = library_name(x)
+    if library == "torch":
+        return x.detach()
+    if library == "jax":
+        return sys.modules["jax"].lax.stop_gradient(x)
+    return x
+
+
 def device_of(x: Any) -> Any:
     """Device of ``x``; works on JAX tracers too."""
     return array_api_compat.device(x)
@@ -225,3 +242,48 @@ def check_axis(name: str, axis: int, ndim: int) -> int:
         msg = f"`{name}`={axis} is out of range for an input with {ndim} dimensions."
         raise AxisError(msg)
     return axis % ndim
+
+
+# --- value checks: eager arrays only ------------------------------------------------------------
+# Under jax.jit, on Dask and while torch.compile traces nothing is read (the kernels give NaN for an
+# invalid sample instead). A concrete array closed over by a jitted function still yields traced
+# reductions, so the reduced flag is tested for laziness too.
+
+
+def check_labels_in_range(
+    xp: Any,
+    name: str,
+    labels: Any,
+    num_classes: int,
+    *,
+    also: int | None = None,
+    also_name: str | None = None,
+) -> None:
+    """ValueError naming a label outside ``[0, num_classes)`` (``also`` is one more allowed value:
+    ``ignore_index``, or the ``-1`` padding of ``multilabel_margin_loss``)."""
+    if is_lazy(labels) or 0 in tuple(labels.shape):
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    if also is not None:
+        bad = bad & (labels != also)
+    any_bad = xp.any(bad)
+    if is_lazy(any_bad) or not bool(any_bad):
+        return
+    # the largest bad value: good entries are replaced by the overall minimum
+    value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
+    allowed = f"[0, {num_classes})"
+    if also is not None:
+        allowed += f" or {also_name or also}"
+    msg = f"`{name}` must hold class indices in {allowed}; got {value}."
+    raise ValueError(msg)
+
+
+def check_probabilities(xp: Any, name: str, x: Any) -> None:
+    """ValueError unless every value of ``x`` lies in [0, 1]."""
+    if is_lazy(x):
+        return
+    any_outside = xp.any((x < 0) | (x > 1))
+    if not is_lazy(any_outside) and bool(any_outside):
+        lo, hi = float(xp.min(x)), float(xp.max(x))
+        msg = f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
+        raise ValueError(msg)

@@ -14,7 +14,7 @@ from agnostic_losses._reductions import (
     legacy_reduction,
     weighted_mean,
 )
-from agnostic_losses._testing.backends import to_numpy
+from agnostic_losses._testing.backends import to_numpy, value_and_grad
 
 
 def test_namespace_resolves_and_skips_scalars(xp: Any, make: Any, backend: Any) -> None:
@@ -83,6 +83,15 @@ def test_cast_keeps_torch_gradient() -> None:
     x = torch.ones(2, requires_grad=True)
     assert D.cast(txp, x, torch.float32) is x
     assert D.cast(txp, x, torch.float64).requires_grad
+
+
+def test_stop_gradient_keeps_value_drops_derivative(make: Any, run: Any, backend: Any) -> None:
+    x = make([1.0, -2.0])
+    np.testing.assert_array_equal(to_numpy(run(D.stop_gradient, x)), [1.0, -2.0])
+    if backend.differentiable:
+        # d/dx [x * x + stop(x * x)] = 2x: the stopped term contributes nothing
+        _, (g,) = value_and_grad(backend, lambda z: z * z + D.stop_gradient(z * z), (x,))
+        np.testing.assert_allclose(g, [2.0, -4.0])
 
 
 def test_scalar_like_matches_dtype_and_device(xp: Any, make: Any, dtype: str) -> None:

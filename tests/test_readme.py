@@ -36,8 +36,14 @@ def test_every_table_name_is_importable_and_has_an_oracle() -> None:
     for surface, name in rows:
         module = functional if "functional" in surface else agnostic_losses
         assert callable(getattr(module, name)), f"{surface} {name} is not importable"
-        key = ("functional" if "functional" in surface else
-               "class" if surface.strip() == "class" else "top", name)
+        key = (
+            "functional"
+            if "functional" in surface
+            else "class"
+            if surface.strip() == "class"
+            else "top",
+            name,
+        )
         cases = [c for c in CASES if (c.surface, c.name) == key]
         assert cases, f"{key} is in the table but has no registry case"
         assert any(c.reference is not None or (c.peer and c.peer.runnable) for c in cases), key
@@ -46,7 +52,8 @@ def test_every_table_name_is_importable_and_has_an_oracle() -> None:
 def test_every_public_loss_is_registered() -> None:
     registered = {name for (_, name) in losses()}
     public = {
-        n for n in agnostic_losses.__all__
+        n
+        for n in agnostic_losses.__all__
         if callable(getattr(agnostic_losses, n)) and n not in ("Loss", "WeightedLoss")
     }
     public |= set(functional.__all__)
@@ -57,7 +64,9 @@ def test_every_public_loss_is_registered() -> None:
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", _readme(), flags=re.DOTALL)
 
 
-@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
+@pytest.mark.parametrize(
+    "block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))]
+)
 def test_readme_python_examples_run(block: str) -> None:
     for module in re.findall(r"^import (\w+)", block, flags=re.MULTILINE):
         try:

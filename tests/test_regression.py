@@ -258,8 +258,18 @@ class TestPoissonGaussian:
         eps = 1e-6
         np.testing.assert_allclose(value, [0.5 * (math.log(eps) + 1 / eps), 0.5], rtol=1e-6)
         np.testing.assert_allclose(gx, [1 / eps, 1.0], rtol=1e-6)
-        # below eps the clamped variance gets no gradient (torch: straight-through, -5e11)
-        np.testing.assert_allclose(gv, [0.0, 0.0], atol=1e-12)
+        # straight-through clamp, as torch: below eps, d/dv of the loss evaluated at v = eps
+        np.testing.assert_allclose(gv, [0.5 * (1 / eps - 1 / eps**2), 0.0], rtol=1e-6, atol=1e-12)
+
+    def test_eps_clamp_gradients_match_torch(self) -> None:
+        torch = pytest.importorskip("torch")
+        x = torch.tensor([1.0, 1.0, 2.0], dtype=torch.float64)
+        y = torch.zeros(3, dtype=torch.float64)
+        ours = torch.tensor([0.0, 1e-8, 0.5], dtype=torch.float64, requires_grad=True)
+        theirs = ours.detach().clone().requires_grad_(True)
+        gaussian_nll_loss(x, y, ours).backward()
+        torch.nn.functional.gaussian_nll_loss(x, y, theirs).backward()
+        torch.testing.assert_close(ours.grad, theirs.grad)
 
     def test_bad_var_shape_raises(self, make: Any) -> None:
         with pytest.raises(ValueError, match=r"`var` must have the shape of `input` \(3, 2\)"):

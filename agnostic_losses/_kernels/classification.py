@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._dispatch import stop_gradient
 from .._numerics import gather_labels, log_sigmoid_pair, logaddexp, xmul
 
 __all__ = [
@@ -231,13 +232,20 @@ def binary_cross_entropy_probs(xp: Any, probs: Any, target: Any) -> Any:
 
     ``log`` is taken of a guarded argument: at ``p = 0`` (or 1) the clamped branch is a
     constant, and the unguarded ``log 0`` would put ``0 * inf = NaN`` into the gradient.
+    The clamp alone would make that gradient 0 -- no signal at the worst prediction -- so the
+    derivative in ``p`` is attached straight-through as torch defines it,
+    ``(p - y) / max(p (1 - p), 1e-12)``: exact inside (0, 1), large and of the right sign at
+    the ends.
     """
 
     def clamped_log(x: Any) -> Any:
         pos = x > 0
         return xp.where(pos, xp.maximum(xp.log(xp.where(pos, x, 1.0)), -100.0), -100.0)
 
-    return -(target * clamped_log(probs) + (1.0 - target) * clamped_log(1.0 - probs))
+    fixed = stop_gradient(probs)
+    loss = -(target * clamped_log(fixed) + (1.0 - target) * clamped_log(1.0 - fixed))
+    slope = stop_gradient((fixed - target) / xp.maximum(fixed * (1.0 - fixed), 1e-12))
+    return loss + (probs - fixed) * slope
 
 
 def sigmoid_binary_cross_entropy(xp: Any, logits: Any, labels: Any, pos_weight: Any = None) -> Any:

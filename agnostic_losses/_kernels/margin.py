@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import device_of, is_lazy
+from .._dispatch import device_of
 from .._numerics import gather_labels, log_sigmoid_pair, one_hot, softplus, xmul
 
 __all__ = [
-    "check_labels_in_range",
     "hinge",
     "hinge_embedding",
     "invalid_to_nan",
@@ -32,31 +31,6 @@ __all__ = [
 
 
 # --- label helpers (shared by the margin, sparsemax and ranking surfaces) -------------------
-
-
-def check_labels_in_range(
-    xp: Any, name: str, labels: Any, num_classes: int, *, padding: int | None = None
-) -> None:
-    """Raise ValueError if an eager ``labels`` array has a value outside ``[0, num_classes)``.
-
-    ``padding`` is an extra allowed value (``-1`` in ``multilabel_margin_loss``). Lazy arrays
-    (JAX tracers, Dask) are not read; the kernels turn invalid labels into NaN there.
-    """
-    if is_lazy(labels) or 0 in tuple(labels.shape):
-        return
-    bad = (labels < 0) | (labels >= num_classes)
-    if padding is not None:
-        bad = bad & (labels != padding)
-    any_bad = xp.any(bad)
-    # Under jax.jit even a concrete closed-over array yields traced results: check those too.
-    if is_lazy(any_bad):
-        return
-    if bool(any_bad):
-        # the largest bad value: good entries are replaced by the overall minimum
-        value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
-        allowed = f"[0, {num_classes})" + ("" if padding is None else f" or {padding}")
-        msg = f"`{name}` must hold class indices in {allowed}; got {value}."
-        raise ValueError(msg)
 
 
 def sanitize_labels(xp: Any, labels: Any, num_classes: int) -> tuple[Any, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._dispatch import stop_gradient
 from .._numerics import softplus
 
 __all__ = [
@@ -105,10 +106,11 @@ def poisson_nll(xp: Any, input: Any, target: Any, log_input: bool, full: bool, e
 def gaussian_nll(xp: Any, input: Any, target: Any, var: Any, full: bool, eps: float) -> Any:
     """``(log v + (input - target)**2 / v) / 2`` with ``v = max(var, eps)``.
 
-    The clamp is a ``where``: below ``eps`` the loss does not depend on ``var`` and its gradient
-    there is 0 (torch passes the gradient at ``eps`` straight through instead).
+    As torch, the clamp is straight-through: its value is ``max(var, eps)``, its derivative
+    with respect to ``var`` is 1, so a variance below ``eps`` still learns to grow (a plain
+    clamp would leave it in a zero-gradient dead zone).
     """
-    v = xp.where(var < eps, eps, var)
+    v = var + stop_gradient(xp.where(var < eps, eps, var) - var)
     d = input - target
     loss = 0.5 * (xp.log(v) + d * d / v)
     if full:

@@ -47,8 +47,7 @@ class Peer:
 
     @classmethod
     def path(cls, library: str, dotted: str) -> Peer:
-        """A peer called exactly as ours: ``Peer.path('torch', 'torch.nn.functional.l1_loss')``.
-        """
+        """A peer called exactly as ours: ``Peer.path('torch', 'torch.nn.functional.l1_loss')``."""
         return cls(library, dotted, lambda: _import_dotted(dotted))
 
     @classmethod

@@ -241,6 +241,12 @@ _SHORT = {"float64": "f64", "float32": "f32", "float16": "f16", "bfloat16": "bf1
 _STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold red", "SKIP": "yellow"}
 
 
+def _short_peer(name: str) -> str:
+    """The library of a peer (``torch`` for ``torch.nn.functional.cross_entropy``): the case
+    column already names the loss, and the full path would double the table's width."""
+    return name.split(".", 1)[0]
+
+
 class ComparisonReport:
     """Rows of :class:`CheckRow`; prints as a table, converts to dict / JSON / Markdown.
 
@@ -391,7 +397,7 @@ class ComparisonReport:
         table = Table(title=self.title or None, show_lines=False)
         single_case = len({r.case for r in self.rows}) == 1 if show_case is None else not show_case
         if not single_case:
-            table.add_column("case", overflow="fold", min_width=20)
+            table.add_column("case", no_wrap=True)
         table.add_column("backend")
         if len({r.against for r in self.rows}) > 1:
             table.add_column("vs", overflow="fold")
@@ -427,7 +433,7 @@ class ComparisonReport:
             cells = [] if single_case else [escape(g["case"])]
             cells.append(g["backend"])
             if has_vs:
-                cells.append(escape(g["against"]))
+                cells.append(escape(_short_peer(g["against"])))
             cells += [
                 ",".join(g["dtypes"])
                 if per_dtype

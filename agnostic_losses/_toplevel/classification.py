@@ -13,10 +13,11 @@ from .._dispatch import (
     check_axis,
     check_floating,
     check_integer,
+    check_labels_in_range,
+    check_probabilities,
     check_same_shape,
     compute_dtype,
     device_of,
-    is_lazy,
     namespace,
 )
 from .._docs import fill_doc
@@ -40,51 +41,6 @@ __all__ = [
 
 _INT_HINT = "For integer class indices use `{name}` instead."
 _FLOAT_HINT = "For probability (one-hot or soft) labels use `{name}` instead."
-
-
-# --- validation shared with the functional surface ------------------------------------------
-
-
-def check_labels_in_range(
-    xp: Any, name: str, labels: Any, num_classes: int, ignore_index: int | None = None
-) -> None:
-    """Eager arrays only: ValueError naming a label outside ``[0, num_classes)``.
-
-    Under ``jax.jit`` / Dask nothing is checked; the kernels give NaN for such a sample.
-    """
-    if is_lazy(labels):
-        return
-    too_big = labels >= num_classes
-    bad = (labels < 0) | too_big
-    if ignore_index is not None:
-        ignored = labels == ignore_index
-        bad = bad & ~ignored
-        too_big = too_big & ~ignored
-    any_bad = xp.any(bad)
-    # Concrete arrays closed over by a jitted function still trace: check the result too.
-    if is_lazy(any_bad) or not bool(any_bad):
-        return
-    zero = xp.zeros_like(labels)
-    if bool(xp.any(too_big)):
-        value = int(xp.max(xp.where(too_big, labels, zero)))
-    else:
-        value = int(xp.min(xp.where(bad, labels, zero)))
-    allowed = f"[0, {num_classes})"
-    if ignore_index is not None:
-        allowed += f" or `ignore_index`={ignore_index}"
-    msg = f"`{name}` contains the class index {value}; expected values in {allowed}."
-    raise ValueError(msg)
-
-
-def check_probabilities(xp: Any, name: str, x: Any) -> None:
-    """Eager arrays only: ValueError unless every value of ``x`` lies in [0, 1]."""
-    if is_lazy(x):
-        return
-    any_outside = xp.any((x < 0) | (x > 1))
-    if not is_lazy(any_outside) and bool(any_outside):
-        lo, hi = float(xp.min(x)), float(xp.max(x))
-        msg = f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
-        raise ValueError(msg)
 
 
 def _check_where(xp: Any, where: Any, full_shape: tuple[int, ...], axis: int) -> Any:

@@ -8,6 +8,7 @@ from .._dispatch import (
     cast,
     check_floating,
     check_integer,
+    check_labels_in_range,
     check_same_shape,
     compute_dtype,
     namespace,
@@ -51,7 +52,7 @@ def _multiclass(func: Any, scores: Any, labels: Any, binary: str) -> Any:
             f"`scores` {tuple(scores.shape)} and `labels` {tuple(labels.shape)}."
         )
         raise ValueError(msg)
-    _k.check_labels_in_range(xp, "labels", labels, scores.shape[-1])
+    check_labels_in_range(xp, "labels", labels, scores.shape[-1])
     work = compute_dtype(xp, scores.dtype)
     loss = func(xp, cast(xp, scores, work), labels)
     return cast(xp, loss, scores.dtype)

@@ -9,13 +9,13 @@ from .._dispatch import (
     cast,
     check_floating,
     check_integer,
+    check_labels_in_range,
     check_same_shape,
     compute_dtype,
-    library_name,
     namespace,
+    stop_gradient,
 )
 from .._docs import fill_doc
-from .._kernels import margin as _margin
 from .._kernels import sparsemax as _k
 
 __all__ = ["make_fenchel_young_loss", "multiclass_sparsemax_loss", "sparsemax_loss"]
@@ -127,7 +127,7 @@ def multiclass_sparsemax_loss(scores: Any, labels: Any) -> Any:
             f"`scores` {tuple(scores.shape)} and `labels` {tuple(labels.shape)}."
         )
         raise ValueError(msg)
-    _margin.check_labels_in_range(xp, "labels", labels, scores.shape[-1])
+    check_labels_in_range(xp, "labels", labels, scores.shape[-1])
     work = compute_dtype(xp, scores.dtype)
     loss = _k.multiclass_sparsemax(xp, cast(xp, scores, work), labels)
     return cast(xp, loss, scores.dtype)
@@ -155,23 +155,14 @@ def _apply_last_axis(xp: Any, fun: Callable[..., Any], scores: Any, *args: Any, 
     return xp.reshape(xp.stack(values), batch)
 
 
-def _with_gradient(value: Any, scores: Any, gradient: Any) -> Any:
-    """``value`` whose derivative with respect to ``scores`` is ``gradient`` (dispatch code).
+def _with_gradient(xp: Any, value: Any, scores: Any, gradient: Any) -> Any:
+    """``value`` whose derivative with respect to ``scores`` is ``gradient``.
 
-    The Array API has no custom-gradient hook, so this is the one place the family names a
-    library: torch and JAX get the straight-through form ``v + <g, s> - stop(<g, s>)`` (its
-    value is ``v``, its gradient ``g``), other libraries have no autodiff and get ``value``.
+    The straight-through form ``stop(v) + <stop(g), s> - stop(<stop(g), s>)`` has the value
+    ``v`` and the gradient ``g``; without autodiff ``stop`` is the identity and it is ``v``.
     """
-    lib = library_name(scores)
-    if lib == "torch":
-        surrogate = (gradient.detach() * scores).sum(-1)
-        return value.detach() + surrogate - surrogate.detach()
-    if lib == "jax":
-        import jax
-
-        surrogate = (jax.lax.stop_gradient(gradient) * scores).sum(-1)
-        return jax.lax.stop_gradient(value) + surrogate - jax.lax.stop_gradient(surrogate)
-    return value
+    surrogate = xp.sum(stop_gradient(gradient) * scores, axis=-1)
+    return stop_gradient(value) + surrogate - stop_gradient(surrogate)
 
 
 def make_fenchel_young_loss(
@@ -246,7 +237,7 @@ def make_fenchel_young_loss(
             raise ValueError(msg)
         max_value = _apply_last_axis(xp, max_fun, scores, *args, **kwargs)
         if grad_max_fun is not None:
-            max_value = _with_gradient(max_value, scores, grad_max_fun(scores, *args, **kwargs))
+            max_value = _with_gradient(xp, max_value, scores, grad_max_fun(scores, *args, **kwargs))
         return max_value - xp.sum(cast(xp, targets, scores.dtype) * scores, axis=-1)
 
     fenchel_young_loss.__doc__ = (

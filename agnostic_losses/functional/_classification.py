@@ -8,6 +8,8 @@ from .._dispatch import (
     cast,
     check_floating,
     check_integer,
+    check_labels_in_range,
+    check_probabilities,
     check_same_shape,
     compute_dtype,
     namespace,
@@ -16,7 +18,6 @@ from .._docs import fill_doc
 from .._kernels import classification as _k
 from .._numerics import safe_divide, xmul
 from .._reductions import apply_reduction, check_reduction, legacy_reduction
-from .._toplevel.classification import check_labels_in_range, check_probabilities
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
 
@@ -223,7 +224,8 @@ def cross_entropy(
         if reduction == "none" and not batched:
             loss = xp.squeeze(loss, axis=0)
         return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-    check_labels_in_range(xp, "target", target, num_classes, ignore_index)
+    ignored = f"`ignore_index`={ignore_index}"
+    check_labels_in_range(xp, "target", target, num_classes, also=ignore_index, also_name=ignored)
     loss, w_y = _k.class_weighted_nll(xp, log_p, t, w, ignore_index, float(label_smoothing))
     return cast(xp, _reduce_indexed(xp, loss, w_y, reduction, batched), input.dtype)
 
@@ -287,7 +289,8 @@ def nll_loss(
         xp, "target", target, "For probability targets use `cross_entropy` on logits instead."
     )
     x, t, _, batched, num_classes = _class_layout(xp, input, target, weight, "nll_loss")
-    check_labels_in_range(xp, "target", target, num_classes, ignore_index)
+    ignored = f"`ignore_index`={ignore_index}"
+    check_labels_in_range(xp, "target", target, num_classes, also=ignore_index, also_name=ignored)
     work = compute_dtype(xp, input.dtype)
     w = None if weight is None else cast(xp, weight, work)
     loss, w_y = _k.class_weighted_nll(xp, cast(xp, x, work), t, w, ignore_index)

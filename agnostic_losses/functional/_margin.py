@@ -8,6 +8,7 @@ from .._dispatch import (
     cast,
     check_floating,
     check_integer,
+    check_labels_in_range,
     check_same_shape,
     compute_dtype,
     namespace,
@@ -322,7 +323,7 @@ def multilabel_margin_loss(
     )
     _check_class_input("input", input)
     check_same_shape("input", input, "target", target)
-    _k.check_labels_in_range(xp, "target", target, input.shape[-1], padding=-1)
+    check_labels_in_range(xp, "target", target, input.shape[-1], also=-1)
     work = compute_dtype(xp, input.dtype)
     loss = _k.multilabel_margin(xp, cast(xp, input, work), target)
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
@@ -408,7 +409,7 @@ def multi_margin_loss(
     if weight is not None and tuple(weight.shape) != (num_classes,):
         msg = f"`weight` must have shape ({num_classes},); got {tuple(weight.shape)}."
         raise ValueError(msg)
-    _k.check_labels_in_range(xp, "target", target, num_classes)
+    check_labels_in_range(xp, "target", target, num_classes)
     work = compute_dtype(xp, input.dtype)
     if weight is not None:
         weight = cast(xp, weight, work)

@@ -369,8 +369,8 @@ def gaussian_nll_loss(
     ``var`` may have the shape of ``input`` (heteroscedastic), that shape without its last
     dimension or with one dimension of size 1 (shared variance), or be a Python float.
     Negative variances raise a ValueError on eager backends (lazy ones cannot check values).
-    Below ``eps`` the variance is clamped and receives a zero gradient; torch instead passes
-    the gradient at ``eps`` straight through to ``var``.
+    Below ``eps`` the variance is clamped straight-through, as torch: the loss is evaluated at
+    ``eps`` and its gradient there flows to ``var`` unchanged.
 
     {backends}
 
