@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import device_of
+from ._dispatch import cast, device_of, stop_gradient
 
 __all__ = [
     "gather_labels",
@@ -72,7 +72,10 @@ def logsumexp(xp: Any, x: Any, axis: int | tuple[int, ...] = -1, keepdims: bool 
     The shift is replaced by 0 where the max is not finite, so a slice of all ``-inf`` gives
     ``-inf`` (not NaN) and ``-inf`` entries receive a zero gradient.
     """
-    m = xp.max(x, axis=axis, keepdims=True)
+    # The shift cancels in value and derivative, so it is taken out of the graph: without
+    # stop_gradient the backward pass also builds the argmax mask of ``max`` (measured on JAX
+    # CPU, (4096, 1000) integer-label cross entropy: 3.3x optax's forward+backward before).
+    m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, 0.0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     if not keepdims:
@@ -143,7 +146,13 @@ def gather_labels(xp: Any, x: Any, labels: Any, *, use_take: bool | None = None)
     if use_take is None:
         use_take = hasattr(xp, "take_along_axis")
     if use_take:
-        index = xp.astype(labels, xp.int64)[..., None]
+        # torch's gather wants int64; JAX without x64 has no int64 (asking for it warns): the
+        # namespace's own indexing dtype serves both.
+        index = labels
+        if labels.dtype != xp.int64:
+            info = xp.__array_namespace_info__().default_dtypes(device=device_of(labels))
+            index = cast(xp, labels, info["indexing"])
+        index = index[..., None]
         return xp.squeeze(xp.take_along_axis(x, index, axis=-1), axis=-1)
     classes = xp.arange(x.shape[-1], dtype=labels.dtype, device=device_of(labels))
     hit = labels[..., None] == classes

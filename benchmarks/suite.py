@@ -50,6 +50,7 @@ class Options:
     dask_gb: float = 2.0
     half: bool = True
     json_path: str | None = None
+    markdown_path: str | None = None
     quiet: bool = False
     threads: int = 1
 
@@ -593,6 +594,48 @@ def render(results: dict[str, Any]) -> None:
     )
 
 
+def to_markdown(results: dict[str, Any]) -> str:
+    """A compact Markdown summary: one line per (loss, backend, dtype), one column per size and
+    mode holding the ratio ours / peer; then torch.compile and the big Dask run."""
+    sizes = [s for s in SIZES if any(r["size"] == s for r in results["rows"])]
+    modes = ("fwd", "fwd+bwd")
+    cells: dict[tuple[str, str, str], dict[tuple[str, str], str]] = {}
+    overhead: dict[tuple[str, str, str], str] = {}
+    for r in results["rows"]:
+        key = (r["loss"].replace("agnostic_losses.", ""), r["backend"], r["dtype"])
+        ratio = r["ratio"]
+        cells.setdefault(key, {})[(r["size"], r["mode"])] = "-" if ratio is None else f"{ratio:.2f}"
+        if r["size"] == "tiny" and r["mode"] == "fwd" and r["overhead_us"] is not None:
+            overhead[key] = f"{r['overhead_us']:+.1f}"
+    head = ["loss", "backend", "dtype"] + [f"{s} {m}" for s in sizes for m in modes]
+    lines = ["| " + " | ".join([*head, "tiny overhead (us)"]) + " |"]
+    lines.append("|" + "---|" * (len(head) + 1))
+    for key in sorted(cells):
+        row = [f"`{key[0]}`", key[1], key[2]]
+        row += [cells[key].get((s, m), "") for s in sizes for m in modes]
+        lines.append("| " + " | ".join([*row, overhead.get(key, "")]) + " |")
+    out = "\n".join(lines) + "\n"
+    if results["compile"]:
+        out += "\n| torch.compile (medium, float32) | mode | graph breaks ours/peer | ratio |\n"
+        out += "|---|---|---|---|\n"
+        for c in results["compile"]:
+            ratio = c.get("ratio")
+            out += (
+                f"| `{c['loss'].replace('agnostic_losses.', '')}` | {c['mode']} | "
+                f"{c.get('ours_graph_breaks', '-')}/{c.get('peer_graph_breaks', '-')} | "
+                f"{'-' if ratio is None else f'{ratio:.2f}'} |\n"
+            )
+    big = results.get("dask_large")
+    if big and "peak_bytes" in big:
+        out += (
+            f"\nDask: `{big['loss'].replace('agnostic_losses.', '')}` over "
+            f"{big['logits_bytes'] / 2**30:.2f} GiB of logits in "
+            f"{big['chunk_bytes'] / 2**20:.0f} MiB chunks: {big['compute_s']:.1f} s, peak "
+            f"{big['peak_bytes'] / 2**20:.0f} MiB traced.\n"
+        )
+    return out
+
+
 def _parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny size, one repeat, no extras")
@@ -608,6 +651,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--dask-gb", type=float, default=2.0, help="GB of logits in the big Dask run (0: skip)"
     )
+    parser.add_argument("--markdown", dest="markdown_path", metavar="PATH", help="write a summary")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--threads",
@@ -633,6 +677,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
         dask_gb=0.0 if ns.smoke else ns.dask_gb,
         half=not ns.no_half,
         json_path=ns.json_path,
+        markdown_path=ns.markdown_path,
         quiet=ns.quiet,
         threads=ns.threads,
     )
@@ -645,4 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.json_path:
         with open(opts.json_path, "w", encoding="utf-8") as handle:
             json.dump(results, handle, indent=1, default=str)
+    if opts.markdown_path:
+        with open(opts.markdown_path, "w", encoding="utf-8") as handle:
+            handle.write(to_markdown(results))
     return 0

@@ -37,7 +37,7 @@ class BCEWithLogitsLoss(WeightedLoss):
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.binary_cross_entropy_with_logits(
-            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+            input, target, weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
 
 
@@ -73,7 +73,7 @@ class CrossEntropyLoss(WeightedLoss):
         return F.cross_entropy(
             input,
             target,
-            self.weight,
+            weight=self.weight,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
@@ -107,7 +107,11 @@ class NLLLoss(WeightedLoss):
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.nll_loss(
-            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
         )
 
 

@@ -45,7 +45,7 @@ def logsumexp_safe(xp: Any, x: Any, keepdims: bool = False) -> Any:
     The sum of a slice of ``-inf`` is 0 and ``log``'s derivative there is infinite: the sum is
     replaced by 1 inside the log (double ``where``) so that slice's gradient is exactly 0.
     """
-    m = xp.max(x, axis=-1, keepdims=True)
+    m = stop_gradient(xp.max(x, axis=-1, keepdims=True))  # the shift cancels: see _numerics
     m = xp.where(xp.isfinite(m), m, 0.0)
     s = xp.sum(xp.exp(x - m), axis=-1, keepdims=True)
     empty = s == 0

@@ -16,12 +16,14 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import classification as _k
+from .._native import cross_entropy_guard, labels_checked_off_cpu, native_torch, same_shape
 from .._numerics import safe_divide, xmul
 from .._reductions import apply_reduction, check_reduction, legacy_reduction
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
 
 
+@native_torch("binary_cross_entropy_with_logits", same_shape)
 @fill_doc
 def binary_cross_entropy_with_logits(
     input: Any,
@@ -138,6 +140,7 @@ def _reduce_indexed(xp: Any, loss: Any, w_y: Any, reduction: str, batched: bool)
     return loss if batched else xp.squeeze(loss, axis=0)
 
 
+@native_torch("cross_entropy", cross_entropy_guard)
 @fill_doc
 def cross_entropy(
     input: Any,
@@ -230,6 +233,7 @@ def cross_entropy(
     return cast(xp, _reduce_indexed(xp, loss, w_y, reduction, batched), input.dtype)
 
 
+@native_torch("nll_loss", labels_checked_off_cpu)
 @fill_doc
 def nll_loss(
     input: Any,

@@ -20,6 +20,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import regression as _k
+from .._native import native_torch, same_shape
 from .._reductions import apply_reduction, check_reduction, legacy_reduction, weighted_mean
 
 __all__ = [
@@ -64,6 +65,7 @@ def _check_weight(xp: Any, input: Any, weight: Any) -> None:
         check_same_shape("input", input, "weight", weight)
 
 
+@native_torch("mse_loss", same_shape)
 @fill_doc
 def mse_loss(
     input: Any,
@@ -115,6 +117,7 @@ def mse_loss(
     return cast(xp, loss, input.dtype)
 
 
+@native_torch("l1_loss", same_shape)
 @fill_doc
 def l1_loss(
     input: Any,
@@ -166,6 +169,7 @@ def l1_loss(
     return cast(xp, loss, input.dtype)
 
 
+@native_torch("smooth_l1_loss", same_shape)
 @fill_doc
 def smooth_l1_loss(
     input: Any,
@@ -219,6 +223,7 @@ def smooth_l1_loss(
     return cast(xp, loss, input.dtype)
 
 
+@native_torch("huber_loss", same_shape)
 @fill_doc
 def huber_loss(
     input: Any,

@@ -1,0 +1,199 @@
+"""The native torch fast path (``agnostic_losses._native``) against the generic path.
+
+Both paths must give the same values (to the rounding of two implementations), the same
+gradients and the same errors, on every registry case of a loss that has a native kernel and on
+the adversarial inputs where torch's own answer differs from ours (there the fast path must fall
+back to the generic one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+from agnostic_losses import _native
+from agnostic_losses import functional as F
+from agnostic_losses._registry import CASES, LossCase
+from agnostic_losses._testing import backends as B
+from agnostic_losses._testing.backends import Backend
+
+torch = pytest.importorskip("torch", reason="the native fast path is torch's")
+
+NATIVE = {name for name in F.__all__ if getattr(getattr(F, name), "native_name", None) is not None}
+CLASSES = {
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "L1Loss",
+    "HuberLoss",
+    "SmoothL1Loss",
+}
+NATIVE_CASES = [
+    c
+    for c in CASES
+    if (c.surface == "functional" and c.name in NATIVE)
+    or (c.surface == "class" and c.name in CLASSES)
+]
+
+
+def test_native_set() -> None:
+    assert {
+        "binary_cross_entropy_with_logits",
+        "cross_entropy",
+        "huber_loss",
+        "l1_loss",
+        "mse_loss",
+        "nll_loss",
+        "smooth_l1_loss",
+    } == NATIVE
+    assert {c.name for c in NATIVE_CASES} >= NATIVE | CLASSES
+
+
+class _Spy:
+    """Counts calls of ``torch.nn.functional.<name>`` (the fast path looks it up per call)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.calls = 0
+        real = getattr(torch.nn.functional, name)
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(torch.nn.functional, name, spy)
+
+
+def _outcome(fn: Any, args: Any, kwargs: Any, argnums: Any) -> Any:
+    """(value, grads) as NumPy, or the exception's type and message."""
+    try:
+        if not argnums:
+            return B.to_numpy(fn(*args, **kwargs)), []
+        return B.value_and_grad(Backend.TORCH, fn, args, kwargs, argnums=argnums)
+    except Exception as exc:  # both paths must fail the same way
+        return type(exc), str(exc)
+
+
+def _both(fn: Any, args: Any, kwargs: Any = None, argnums: Any = (0,)) -> tuple[Any, Any]:
+    kwargs = kwargs or {}
+    fast = _outcome(fn, args, kwargs, argnums)
+    with _native.disabled():
+        slow = _outcome(fn, args, kwargs, argnums)
+    return fast, slow
+
+
+def _assert_same(fast: Any, slow: Any, rtol: float, label: str = "") -> None:
+    if isinstance(slow[0], type):
+        assert fast == slow, label
+        return
+    assert not isinstance(fast[0], type), (label, fast)
+    np.testing.assert_allclose(fast[0], slow[0], rtol=rtol, atol=rtol, err_msg=label)
+    assert len(fast[1]) == len(slow[1])
+    for g_fast, g_slow in zip(fast[1], slow[1]):
+        np.testing.assert_allclose(g_fast, g_slow, rtol=rtol, atol=rtol, err_msg=f"{label} grad")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", NATIVE_CASES, ids=[c.id for c in NATIVE_CASES])
+def test_registry_case_native_equals_generic(
+    case: LossCase, dtype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = case.inputs(11)
+    args = [B.from_numpy(Backend.TORCH, a, dtype) for a in inputs.args]
+    kwargs = {k: B.from_numpy(Backend.TORCH, v, dtype) for k, v in inputs.kwargs.items()}
+    fast, slow = _both(case.func, args, kwargs, case.grad_argnums)
+    _assert_same(fast, slow, 2e-5 if dtype == "float32" else 1e-12, case.id)
+
+
+def _t(values: Any, dtype: Any = torch.float64) -> Any:
+    return torch.tensor(values, dtype=dtype)
+
+
+NEG = -math.inf
+LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs"),
+    [
+        # a row of -inf: torch NaN, ours +inf with a zero gradient
+        (F.cross_entropy, (_t(LOGITS), _t([0, 1, 2], torch.int64)), {"reduction": "none"}),
+        (F.cross_entropy, (_t(LOGITS), _t([0, 1, 2], torch.int64)), {}),
+        # a row that does not count may be all -inf: torch's gradient there is NaN, ours 0
+        (F.cross_entropy, (_t(LOGITS), _t([0, -100, 2], torch.int64)), {"reduction": "sum"}),
+        (
+            F.cross_entropy,
+            (_t(LOGITS), _t([0, 1, 2], torch.int64)),
+            {"weight": _t([1.0, 0.0, 1.0])},
+        ),
+        (F.nll_loss, (_t(LOGITS), _t([0, -100, 2], torch.int64)), {"reduction": "sum"}),
+        # label smoothing over a -inf class
+        (F.cross_entropy, (_t(LOGITS[:1]), _t([0], torch.int64)), {"label_smoothing": 0.1}),
+        # every target ignored: NaN value, zero gradient (torch: NaN gradient)
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([-100], torch.int64)), {}),
+        (F.nll_loss, (_t([[-1.0, -2.0]]), _t([-100], torch.int64)), {}),
+        # zero class weights
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {"weight": _t([1.0, 0.0])}),
+        # soft targets with zeros on -inf classes: 0 * log 0 = 0
+        (F.cross_entropy, (_t(LOGITS[:1]), _t([[1.0, 0.0, 0.0]])), {"reduction": "none"}),
+        # out-of-range labels: our ValueError (torch: IndexError)
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([2], torch.int64)), {}),
+        (F.nll_loss, (_t([[1.0, 2.0]]), _t([-3], torch.int64)), {}),
+        # int32 labels: torch refuses, ours accepts
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int32)), {}),
+        # shape mismatch: ours raises where torch broadcasts with a warning
+        (F.mse_loss, (_t([[1.0], [2.0]]), _t([1.0, 2.0])), {}),
+        (F.l1_loss, (_t([[1.0], [2.0]]), _t([1.0, 2.0])), {}),
+        (F.binary_cross_entropy_with_logits, (_t([1.0, 2.0]), _t([[1.0, 0.0]])), {}),
+        # bad reduction: our message
+        (F.mse_loss, (_t([1.0]), _t([2.0])), {"reduction": "avg"}),
+        # extreme logits, NaN inputs
+        (F.binary_cross_entropy_with_logits, (_t([1e4, -1e4, 0.0]), _t([0.0, 1.0, 0.5])), {}),
+        (F.mse_loss, (_t([math.nan, 1.0]), _t([0.0, 0.0])), {"reduction": "none"}),
+        # a weighted mean whose weights are all zero: NaN value, zero gradient
+        (F.mse_loss, (_t([1.0, 2.0]), _t([0.0, 0.0])), {"weight": _t([0.0, 0.0])}),
+        (F.huber_loss, (_t([1.0, 2.0]), _t([1.0, 2.0])), {"delta": 0.5}),
+        (F.smooth_l1_loss, (_t([1.0, 2.0]), _t([1.0, 3.0])), {"beta": 0.0}),
+    ],
+)
+def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:
+    fast, slow = _both(fn, args, kwargs)
+    _assert_same(fast, slow, 1e-12, fn.__name__)
+
+
+def test_fast_path_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _Spy(monkeypatch, "cross_entropy")
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 1])
+    F.cross_entropy(x, y)
+    al.CrossEntropyLoss(weight=torch.ones(3))(x, y)
+    assert spy.calls == 2
+    F.cross_entropy(x.to(torch.bfloat16), y)  # half precision: float32 accumulation (generic)
+    F.cross_entropy(x, y, None)  # positional beyond (input, target)
+    F.cross_entropy(x, y, size_average=False)  # legacy arguments: torch would warn
+    F.cross_entropy(x.numpy(), y.numpy())  # not torch
+    with _native.disabled():
+        F.cross_entropy(x, y)
+    assert spy.calls == 2
+
+
+def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _Spy(monkeypatch, "cross_entropy")
+    x = _t([[NEG, NEG]])
+    out = F.cross_entropy(x, _t([0], torch.int64))
+    assert spy.calls == 1  # tried, torch gave NaN, the generic path answered
+    assert out.item() == math.inf
+
+
+def test_fast_path_is_not_traced_by_torch_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 1])
+    expected = torch.nn.functional.cross_entropy(x, y)
+    spy = _Spy(monkeypatch, "cross_entropy")
+    torch._dynamo.reset()
+    compiled = torch.compile(F.cross_entropy, backend="eager")
+    torch.testing.assert_close(compiled(x, y), expected)
+    assert spy.calls == 0
+    torch._dynamo.reset()
