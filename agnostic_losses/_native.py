@@ -10,10 +10,10 @@ torch's kernels make one or two passes. No Array API rewrite closes that gap, so
 For a :mod:`torch.nn.functional` loss that has a native kernel of the same signature, the public
 function (``@native_torch``) first calls the native one, when
 
-* the first argument is a floating ``torch.Tensor`` (float16/bfloat16 arguments are upcast to
-  float32 and the result cast back: the package's half-precision rule, as in the generic path)
-  and ``torch.compile`` is not tracing (there inductor fuses the generic composition itself, and
-  a data-dependent check would break the graph),
+* the first argument is a floating ``torch.Tensor`` (float16/bfloat16 included: torch's kernels
+  accumulate their reductions in float32 internally, as the generic path does; an upcast copy
+  would cost 2-6x the peer's memory) and ``torch.compile`` is not tracing (there inductor
+  fuses the generic composition itself, and a data-dependent check would break the graph),
 * only ``input`` and ``target`` are positional and the legacy ``size_average`` / ``reduce`` are
   not used (torch would warn about them), and the loss's own guard accepts the call;
 
@@ -129,20 +129,11 @@ def _try_native(
         return None
     if torch.compiler.is_compiling() or any(kwargs.get(k) is not None for k in _LEGACY):
         return None
-    dtype = input.dtype
-    half = dtype in (torch.float16, torch.bfloat16)
-    if half:
-        # Half precision accumulates in float32 (the package's rule, as the generic path does):
-        # the native float32 kernel on upcast copies, the result cast back.
-        args = tuple(_upcast(torch, a) for a in args)
-        kwargs = {k: _upcast(torch, v) for k, v in kwargs.items()}
     native = getattr(torch.nn.functional, name)
     try:
         if guard is not None and not guard(*args, **kwargs):
             return None
         out = native(*args, **kwargs)
-        if half:
-            out = out.to(dtype)
     except Exception:
         return None
     # A finite sum implies finite elements (inf or nan anywhere makes it inf or nan); a sum that
@@ -150,9 +141,3 @@ def _try_native(
     # for a 0-d output and 2.4 us otherwise (8 elements, CPU).
     total = out if out.ndim == 0 else out.sum()
     return out if math.isfinite(total.item()) else None
-
-
-def _upcast(torch: Any, x: Any) -> Any:
-    if isinstance(x, torch.Tensor) and x.dtype in (torch.float16, torch.bfloat16):
-        return x.float()
-    return x

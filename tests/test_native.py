@@ -181,9 +181,7 @@ def test_fast_path_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_half_precision_runs_the_float32_kernel(
-    dtype: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_half_precision_runs_the_native_kernel(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = _Spy(monkeypatch, "cross_entropy")
     x = torch.randn(4, 3, dtype=dtype, requires_grad=True)
     y = torch.tensor([0, 1, 2, 1])
@@ -192,8 +190,6 @@ def test_half_precision_runs_the_float32_kernel(
     assert out.dtype == dtype
     out.backward()
     assert x.grad.dtype == dtype
-    expected = torch.nn.functional.cross_entropy(x.detach().float(), y).to(dtype)
-    assert torch.equal(out.detach(), expected)
 
 
 def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:
