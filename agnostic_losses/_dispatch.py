@@ -259,8 +259,11 @@ def check_labels_in_range(
     also: int | None = None,
     also_name: str | None = None,
 ) -> None:
-    """ValueError naming a label outside ``[0, num_classes)`` (``also`` is one more allowed value:
-    ``ignore_index``, or the ``-1`` padding of ``multilabel_margin_loss``)."""
+    """ValueError naming a label outside ``[0, num_classes)``.
+
+    ``also`` is one more allowed value (``ignore_index``, or the ``-1`` padding of
+    ``multilabel_margin_loss``); ``also_name`` is the argument that set it, for the message.
+    """
     if is_lazy(labels) or 0 in tuple(labels.shape):
         return
     bad = (labels < 0) | (labels >= num_classes)
@@ -273,7 +276,7 @@ def check_labels_in_range(
     value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
     allowed = f"[0, {num_classes})"
     if also is not None:
-        allowed += f" or {also_name or also}"
+        allowed += f" or `{also_name}`={also}" if also_name else f" or {also}"
     msg = f"`{name}` must hold class indices in {allowed}; got {value}."
     raise ValueError(msg)
 

@@ -38,6 +38,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ._dispatch import check_labels_in_range, namespace
+
 __all__ = [
     "cross_entropy_guard",
     "disabled",
@@ -70,12 +72,12 @@ def labels_checked_off_cpu(input: Any, target: Any, **kwargs: Any) -> bool:
     """Guard of ``nll_loss``: on CPU torch raises for an out-of-range label (and the generic path
     then raises ours); on an accelerator it would trip a device-side assert, which poisons the
     process, so labels are checked before torch sees them."""
-    if input.device.type == "cpu" or target.is_floating_point():
-        return True
-    ignore = kwargs.get("ignore_index", -100)
-    num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-    bad = ((target < 0) | (target >= num_classes)) & (target != ignore)
-    return not bool(bad.any())
+    if input.device.type != "cpu" and not target.is_floating_point():
+        # raises our ValueError, which sends the call to the generic path (it raises it again)
+        num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+        ignore = kwargs.get("ignore_index", -100)
+        check_labels_in_range(namespace(target=target), "target", target, num_classes, also=ignore)
+    return True
 
 
 def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:

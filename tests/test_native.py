@@ -209,3 +209,20 @@ def test_fast_path_is_not_traced_by_torch_compile(monkeypatch: pytest.MonkeyPatc
     torch.testing.assert_close(compiled(x, y), expected)
     assert spy.calls == 0
     torch._dynamo.reset()
+
+
+def test_label_guard_checks_labels_off_cpu() -> None:
+    """Off the CPU torch would trip a device-side assert: the guard raises our error first (and
+    the fast path then hands the call to the generic path, which raises it to the caller)."""
+
+    class _OnAccelerator:
+        device = torch.device("cuda")
+        ndim, shape = 2, (2, 3)
+
+    labels = torch.tensor([0, 3])
+    assert _native.labels_checked_off_cpu(torch.zeros(2, 3), labels)  # CPU: torch raises itself
+    with pytest.raises(ValueError, match=r"`target` must hold class indices in \[0, 3\)"):
+        _native.labels_checked_off_cpu(_OnAccelerator(), labels)
+    assert _native.labels_checked_off_cpu(_OnAccelerator(), torch.tensor([0, -100]))
+    with pytest.raises(ValueError, match=r"or -7; got 3"):
+        _native.cross_entropy_guard(_OnAccelerator(), labels, ignore_index=-7)

@@ -227,8 +227,9 @@ def cross_entropy(
         if reduction == "none" and not batched:
             loss = xp.squeeze(loss, axis=0)
         return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-    ignored = f"`ignore_index`={ignore_index}"
-    check_labels_in_range(xp, "target", target, num_classes, also=ignore_index, also_name=ignored)
+    check_labels_in_range(
+        xp, "target", target, num_classes, also=ignore_index, also_name="ignore_index"
+    )
     loss, w_y = _k.class_weighted_nll(xp, log_p, t, w, ignore_index, float(label_smoothing))
     return cast(xp, _reduce_indexed(xp, loss, w_y, reduction, batched), input.dtype)
 
@@ -293,8 +294,9 @@ def nll_loss(
         xp, "target", target, "For probability targets use `cross_entropy` on logits instead."
     )
     x, t, _, batched, num_classes = _class_layout(xp, input, target, weight, "nll_loss")
-    ignored = f"`ignore_index`={ignore_index}"
-    check_labels_in_range(xp, "target", target, num_classes, also=ignore_index, also_name=ignored)
+    check_labels_in_range(
+        xp, "target", target, num_classes, also=ignore_index, also_name="ignore_index"
+    )
     work = compute_dtype(xp, input.dtype)
     w = None if weight is None else cast(xp, weight, work)
     loss, w_y = _k.class_weighted_nll(xp, cast(xp, x, work), t, w, ignore_index)
