@@ -4,14 +4,16 @@ Fixtures
 --------
 backend
     A :class:`~agnostic_losses._testing.backends.Backend` (numpy, array_api_strict, jax, jax-jit,
-    torch, dask, cupy). Not installed -> skip; named in ``AGNOSTIC_LOSSES_BACKENDS`` (set by the
-    nox sessions) but missing -> fail.
+    jax32, jax32-jit, torch, dask, cupy; ``jax32`` is JAX's default 32-bit mode, ``jax`` runs
+    with x64). Not installed -> skip; named in ``AGNOSTIC_LOSSES_BACKENDS`` (set by the nox
+    sessions) but missing -> fail.
 xp
     That backend's namespace. On ``jax-jit`` the functions a test module tags with
     ``array_api_extra.testing.lazy_xp_function`` run under ``jax.jit``; on ``dask`` they may not
     materialise the graph.
 dtype
-    ``'float32'`` or ``'float64'``; ``half_dtype``: ``'float16'``/``'bfloat16'`` (torch, jax).
+    ``'float32'`` or ``'float64'`` (not float64 on jax32); ``half_dtype``: ``'float16'``
+    (numpy, dask, torch, jax) and ``'bfloat16'`` (torch, jax).
 make, run, grad, close
     Build an input on the backend, call a function the backend's way (jit / no-compute), take
     gradients (torch, jax), and compare with the dtype's tolerance.
@@ -20,6 +22,7 @@ make, run, grad, close
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -44,6 +47,15 @@ def _resolve(backend: Backend) -> Backend:
             pytest.fail(f"backend {backend.value} was requested but is unavailable: {reason}")
         pytest.skip(reason)
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _jax_x64_by_default() -> None:
+    """Every test starts with JAX's x64 on (the jax32 backends switch it off for their test
+    only), so the mode a previous test left behind never leaks into the next one."""
+    jax = sys.modules.get("jax")
+    if jax is not None and not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
 
 
 @pytest.fixture(params=list(Backend), ids=[b.value for b in Backend])
@@ -78,7 +90,10 @@ def half_dtype(request: pytest.FixtureRequest, backend: Backend) -> str:
 @pytest.fixture
 def make(backend: Backend, xp: Any, request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``make(values, dtype=None)``: a backend array; floats in the test's ``dtype``."""
-    default = request.getfixturevalue("dtype") if "dtype" in request.fixturenames else "float64"
+    if "dtype" in request.fixturenames:
+        default = request.getfixturevalue("dtype")
+    else:
+        default = backend.float_dtype
 
     def _make(values: Any, dtype: str | None = None) -> Any:
         array = np.asarray(values)
@@ -89,6 +104,29 @@ def make(backend: Backend, xp: Any, request: pytest.FixtureRequest) -> Callable[
         return _backends.from_numpy(backend, array)
 
     return _make
+
+
+@pytest.fixture
+def foreign(backend: Backend) -> Callable[..., Any]:
+    """``foreign(values)``: an array of another non-NumPy library than ``backend``'s (mixing two
+    such libraries is an error; NumPy companions are converted, see ``_dispatch.resolve``)."""
+    if backend.library == "numpy":
+        pytest.skip("NumPy arrays are companions of any library: mixing needs two others")
+    for other in (Backend.ARRAY_API_STRICT, Backend.TORCH, Backend.JAX32):
+        if other.library not in (backend.library, "numpy") and other.unavailable_reason() is None:
+            break
+    else:
+        pytest.skip("needs a second non-NumPy library")
+
+    def _foreign(values: Any, dtype: str | None = None) -> Any:
+        array = np.asarray(values)
+        if dtype is not None:
+            array = array.astype(dtype)
+        elif np.issubdtype(array.dtype, np.floating):
+            array = array.astype("float32")
+        return _backends.from_numpy(other, array)
+
+    return _foreign
 
 
 @pytest.fixture
@@ -143,19 +181,20 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect combinations that cannot exist (not skip: they are not missing, they are void).
 
-    A half dtype on a backend without one, or a gradient test on a backend without autodiff.
-    Unavailable backends still *skip*, with the reason.
+    A dtype the backend does not have (a half dtype on array-api-strict, float64 in JAX's
+    32-bit mode), or a gradient test on a backend without autodiff. Unavailable backends still
+    *skip*, with the reason.
     """
     keep, void = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         backend = params.get("backend")
-        half = params.get("half_dtype")
+        wanted = [params[k] for k in ("dtype", "half_dtype") if isinstance(params.get(k), str)]
         needs_grad = "grad" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
             "autodiff"
         )
-        impossible = backend is not None and (
-            (half is not None and half not in backend.dtypes)
+        impossible = isinstance(backend, Backend) and (
+            any(d not in backend.dtypes for d in wanted)
             or (needs_grad and not backend.differentiable)
         )
         (void if impossible else keep).append(item)

@@ -4,32 +4,20 @@ Three surfaces over the same kernels:
 
 - top level, lower case: optax / braintools names, arguments and unreduced output;
 - :mod:`agnostic_losses.functional`: ``torch.nn.functional`` names and semantics;
-- top level, CamelCase: ``torch.nn``-style loss classes.
+- top level, CamelCase: ``torch.nn``-style loss classes (``torch.nn.Module`` s where torch is
+  installed; loaded on first use, so ``import agnostic_losses`` does not import torch).
+
+Value checks (labels in range, probabilities in [0, 1]) follow :func:`set_checks`.
 """
 
 # ruff: noqa: F403
 from __future__ import annotations
 
+from typing import Any
+
 from . import functional
-from ._classes import classification as _cls_classification
-from ._classes import ctc as _cls_ctc
-from ._classes import divergence as _cls_divergence
-from ._classes import margin as _cls_margin
-from ._classes import ranking as _cls_ranking
-from ._classes import regression as _cls_regression
-from ._classes import segmentation as _cls_segmentation
-from ._classes import similarity as _cls_similarity
-from ._classes import sparsemax as _cls_sparsemax
-from ._classes._base import Loss, WeightedLoss
-from ._classes.classification import *
-from ._classes.ctc import *
-from ._classes.divergence import *
-from ._classes.margin import *
-from ._classes.ranking import *
-from ._classes.regression import *
-from ._classes.segmentation import *
-from ._classes.similarity import *
-from ._classes.sparsemax import *
+from ._classes import NAMES as _CLASS_NAMES
+from ._dispatch import checks, get_checks, set_checks
 from ._toplevel import classification as _top_classification
 from ._toplevel import ctc as _top_ctc
 from ._toplevel import divergence as _top_divergence
@@ -51,28 +39,38 @@ from ._toplevel.sparsemax import *
 
 __version__ = "0.1.0"
 
-__all__ = ["Loss", "WeightedLoss", "__version__", "functional"]
+__all__ = ["__version__", "checks", "functional", "get_checks", "set_checks"]
 __all__ += sorted(
-    name
-    for module in (
-        _top_classification,
-        _top_regression,
-        _top_margin,
-        _top_sparsemax,
-        _top_ranking,
-        _top_divergence,
-        _top_similarity,
-        _top_segmentation,
-        _top_ctc,
-        _cls_classification,
-        _cls_regression,
-        _cls_margin,
-        _cls_sparsemax,
-        _cls_ranking,
-        _cls_divergence,
-        _cls_similarity,
-        _cls_segmentation,
-        _cls_ctc,
-    )
-    for name in module.__all__
+    [
+        *_CLASS_NAMES,
+        *(
+            name
+            for module in (
+                _top_classification,
+                _top_regression,
+                _top_margin,
+                _top_sparsemax,
+                _top_ranking,
+                _top_divergence,
+                _top_similarity,
+                _top_segmentation,
+                _top_ctc,
+            )
+            for name in module.__all__
+        ),
+    ]
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The torch-style classes, imported on first use (PEP 562): see agnostic_losses._classes.
+    if name in _CLASS_NAMES:
+        from ._classes import load
+
+        return load()[name]
+    msg = f"module 'agnostic_losses' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CLASS_NAMES))

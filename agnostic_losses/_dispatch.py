@@ -6,16 +6,22 @@ kernels receive the resolved namespace ``xp`` explicitly and never look at array
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import array_api_compat
+import numpy as np
 
 from ._fastpath import lean
 
 __all__ = [
+    "CHECK_MODES",
     "AxisError",
+    "as_index",
     "cast",
     "check_axis",
     "check_choice",
@@ -24,13 +30,22 @@ __all__ = [
     "check_labels_in_range",
     "check_probabilities",
     "check_same_shape",
+    "check_values",
+    "checks",
     "compute_dtype",
     "device_of",
+    "get_checks",
+    "index_dtype",
     "is_lazy",
     "library_name",
     "namespace",
+    "normalize_axes",
+    "on_host",
+    "resolve",
     "scalar_like",
+    "set_checks",
     "stop_gradient",
+    "values_readable",
 ]
 
 _SCALARS = (bool, int, float, complex)
@@ -68,64 +83,25 @@ def _namespace_of_type(x: Any) -> Any:
 
 
 def namespace(**arrays: Any) -> Any:
-    """Resolve the array namespace shared by every array argument.
+    """The namespace shared by every array argument, strictly: no conversion (internal use;
+    public functions go through :func:`resolve`, which also converts NumPy companions).
 
-    Parameters
-    ----------
-    **arrays
-        The public function's arguments by name. ``None`` and Python scalars are skipped.
-
-    Returns
-    -------
-    namespace
-        The array-API-compatible namespace (array-api-compat's wrapper where one is needed).
-
-    Raises
-    ------
-    TypeError
-        If an argument is a Python list or tuple, if the arguments come from different array
-        libraries, or if no argument is an array.
+    ``None`` and Python scalars are skipped. TypeError for a Python list or tuple, for arrays
+    of two libraries, or when no argument is an array.
     """
-    xp = None
-    first_name = first = None
+    xp = first_name = first = None
     for name, value in arrays.items():
-        # Cache hit first: only array types are ever cached (None, scalars, lists never reach
-        # the cache), and the hit skips three isinstance checks per argument.
         value_xp = _NAMESPACE_CACHE.get(type(value))
-        if value_xp is not None:
-            if xp is None:
-                xp, first_name, first = value_xp, name, value
-            elif value_xp is not xp:
-                msg = (
-                    f"`{first_name}` is a {library_name(first)} array but `{name}` is a "
-                    f"{library_name(value)} array; pass arrays from a single library."
-                )
-                raise TypeError(msg)
-            continue
-        if value is None or isinstance(value, _SCALARS):
-            continue
-        if isinstance(value, (list, tuple)):
-            msg = (
-                f"`{name}` must be an array, got a Python {type(value).__name__}; "
-                "convert it with your array library's `asarray` first."
-            )
-            raise TypeError(msg)
-        try:
-            value_xp = _namespace_of_type(value)
-        except TypeError:
-            msg = (
-                f"`{name}` must be an array of a library that supports the Array API "
-                f"(numpy, cupy, jax, torch, dask, array_api_strict), got {type(value).__name__}."
-            )
-            raise TypeError(msg) from None
+        if value_xp is None:
+            if value is None or isinstance(value, _SCALARS):
+                continue
+            if isinstance(value, (list, tuple)):
+                raise _list_error(name, value)
+            value_xp = resolve({name: value})[0]
         if xp is None:
             xp, first_name, first = value_xp, name, value
         elif value_xp is not xp:
-            msg = (
-                f"`{first_name}` is a {library_name(first)} array but `{name}` is a "
-                f"{library_name(value)} array; pass arrays from a single library."
-            )
-            raise TypeError(msg)
+            raise _mixed(first_name, first, name, value)
     if xp is None:
         names = ", ".join(f"`{n}`" for n in arrays)
         msg = f"at least one of {names} must be an array, got only Python scalars or None."
@@ -133,21 +109,238 @@ def namespace(**arrays: Any) -> Any:
     return xp
 
 
-def is_lazy(x: Any) -> bool:
-    """Whether ``x`` has no concrete values now (a JAX tracer, a Dask array, or a torch tensor
-    while ``torch.compile`` traces).
+def _mixed(first_name: str, first: Any, name: str, value: Any) -> TypeError:
+    msg = (
+        f"`{first_name}` is a {library_name(first)} array but `{name}` is a "
+        f"{library_name(value)} array; pass arrays from a single library (NumPy arrays, NumPy "
+        "scalars and Python scalars may accompany them)."
+    )
+    return TypeError(msg)
 
-    Value checks (labels in range, probabilities in [0, 1]) run only where this is False.
-    Under torch.compile a value check is a ``Tensor.item()``: a graph break per check (measured:
-    2 breaks in ``functional.cross_entropy``), so traced torch code is treated as lazy too.
+
+def _list_error(name: str, value: Any) -> TypeError:
+    msg = (
+        f"`{name}` must be an array, got a Python {type(value).__name__}; "
+        "convert it with your array library's `asarray` first."
+    )
+    return TypeError(msg)
+
+
+def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[str, Any]]:
+    """The namespace of a public call, and its arguments as arrays of that namespace.
+
+    The arrays of ONE library (the primary: torch, JAX, CuPy, Dask, array-api-strict) may be
+    accompanied by NumPy arrays and NumPy scalars -- a data loader's labels beside JAX logits --
+    and, with ``lists=True`` (the optax-style surface, whose peer accepts them), by Python lists
+    and tuples of numbers. Those are converted to the primary library: floating values to the
+    dtype of the primary's first floating argument (the namespace's default float if it has
+    none), integers to the namespace's default integer dtype (int32 under JAX's default 32-bit
+    mode, so no truncation warning), booleans stay booleans; on the primary's device. Primary
+    arrays are returned as they are (no copy: torch gradients stay attached). Without a primary,
+    everything is NumPy. Python scalars and None pass through unchanged.
+
+    Raises
+    ------
+    TypeError
+        Arrays of two libraries other than NumPy (naming both arguments and libraries); a list
+        or tuple where ``lists`` is False; an object that is no array; no array at all.
+    """
+    xp = primary = primary_name = None
+    foreign: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or isinstance(value, _SCALARS):
+            continue
+        if isinstance(value, (list, tuple, np.generic)):
+            if isinstance(value, np.generic):
+                foreign[name] = np.asarray(value)
+                continue
+            if not lists:
+                raise _list_error(name, value)
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                kind = type(value).__name__
+                msg = f"`{name}` must hold numbers, got a Python {kind} of {array.dtype}."
+                raise TypeError(msg)
+            foreign[name] = array
+            continue
+        if type(value) is np.ndarray:
+            foreign[name] = value
+            continue
+        value_xp = _NAMESPACE_CACHE.get(type(value))
+        if value_xp is None:
+            try:
+                value_xp = _namespace_of_type(value)
+            except TypeError:
+                msg = (
+                    f"`{name}` must be an array of a library that supports the Array API "
+                    f"(numpy, cupy, jax, torch, dask, array_api_strict), got "
+                    f"{type(value).__name__}."
+                )
+                raise TypeError(msg) from None
+        if xp is None:
+            xp, primary, primary_name = value_xp, value, name
+        elif value_xp is not xp:
+            raise _mixed(primary_name, primary, name, value)
+    if xp is None:
+        if not foreign:
+            names = ", ".join(f"`{n}`" for n in values)
+            msg = f"at least one of {names} must be an array, got only Python scalars or None."
+            raise TypeError(msg)
+        xp = _namespace_of_type(next(iter(foreign.values())))
+        return xp, {**values, **foreign}
+    if not foreign:
+        return xp, values
+    reference = next(
+        (
+            v
+            for v in values.values()
+            if _NAMESPACE_CACHE.get(type(v)) is xp and xp.isdtype(v.dtype, "real floating")
+        ),
+        None,
+    )
+    converted = {name: _to_primary(xp, a, primary, reference) for name, a in foreign.items()}
+    return xp, {**values, **converted}
+
+
+def _to_primary(xp: Any, array: Any, primary: Any, reference: Any) -> Any:
+    """A NumPy array as an array of ``xp`` (see :func:`resolve` for the dtype rule)."""
+    defaults = xp.__array_namespace_info__().default_dtypes()
+    kind = array.dtype.kind
+    if kind == "f":
+        dtype = reference.dtype if reference is not None else defaults["real floating"]
+    elif kind in "iu":
+        dtype = defaults["integral"]
+    elif kind == "b":
+        dtype = xp.bool
+    elif kind == "c":
+        dtype = defaults["complex floating"]
+    else:
+        msg = f"cannot use a NumPy array of dtype {array.dtype} as an argument of a loss."
+        raise TypeError(msg)
+    # JAX places an uncommitted constant wherever its consumer runs (and a tracer has no
+    # device); every other library is told the primary array's device.
+    device = None if library_name(primary) == "jax" else device_of(primary)
+    return xp.asarray(array, dtype=dtype, device=device)
+
+
+# --- laziness, host reads and the value-check policy -----------------------------------------
+
+
+def is_lazy(x: Any) -> bool:
+    """Whether ``x`` has no values that Python may read now.
+
+    True for a JAX tracer, a Dask array, a torch tensor while ``torch.compile`` traces, a torch
+    tensor inside a ``torch.func`` transform (``vmap``'s batched tensors cannot be read; ``grad``'s
+    wrappers are treated alike) and a torch ``meta`` tensor (no values at all). Value checks
+    (labels in range, probabilities in [0, 1]) never run on these.
     """
     library = library_name(x)
     if library == "dask":
         return True
     if library == "torch":
-        return bool(sys.modules["torch"].compiler.is_compiling())
+        torch = sys.modules["torch"]
+        return bool(
+            torch.compiler.is_compiling()
+            or x.is_meta
+            or torch._C._functorch.is_functorch_wrapped_tensor(x)
+        )
     jax_core = sys.modules.get("jax.core")
     return jax_core is not None and isinstance(x, jax_core.Tracer)
+
+
+def on_host(x: Any) -> bool:
+    """Whether ``x``'s values live in host memory, where reading them costs no device sync.
+
+    NumPy, array-api-strict (every device of it is host memory), torch tensors on the CPU and
+    JAX arrays on CPU devices; not CuPy, not torch/JAX accelerator arrays.
+    """
+    library = library_name(x)
+    if library in ("numpy", "array_api_strict"):
+        return True
+    if library == "torch":
+        return x.device.type == "cpu"
+    if library == "jax":
+        return all(d.platform == "cpu" for d in x.devices())
+    return False
+
+
+CHECK_MODES = ("auto", "always", "never")
+
+
+def _initial_mode() -> str:
+    mode = os.environ.get("AGNOSTIC_LOSSES_CHECKS", "auto")
+    if mode not in CHECK_MODES:
+        options = ", ".join(repr(m) for m in CHECK_MODES)
+        msg = f"AGNOSTIC_LOSSES_CHECKS must be one of {options}; got {mode!r}."
+        raise ValueError(msg)
+    return mode
+
+
+# The process-wide policy (set_checks), and the override of a `checks(...)` block (per thread /
+# asyncio task, so a block in one thread does not change another's).
+_POLICY = {"mode": _initial_mode()}
+_OVERRIDE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "agnostic_losses_checks", default=None
+)
+
+
+def get_checks() -> str:
+    """The value-check policy in force here: ``'auto'``, ``'always'`` or ``'never'``."""
+    return _OVERRIDE.get() or _POLICY["mode"]
+
+
+def set_checks(mode: str) -> str:
+    """Set the process-wide value-check policy; returns the previous one.
+
+    ``'auto'`` (the default; or the environment variable ``AGNOSTIC_LOSSES_CHECKS`` at import):
+    value checks (labels in range, probabilities in [0, 1], non-negative variances...) run on
+    eager arrays in host memory -- NumPy, CPU tensors, CPU JAX arrays, array-api-strict -- where
+    reading a value costs nothing; never on accelerator arrays, where a read would stall the
+    device queue. ``'always'``: on accelerator arrays too (one host synchronisation per check).
+    ``'never'``: no value check. Under ``jax.jit``, on Dask, inside ``torch.compile`` and
+    ``torch.func`` transforms and on ``meta`` tensors nothing can be read, whatever the policy.
+    Wherever a check does not run, an invalid value gives NaN for its sample instead.
+    """
+    check_choice("mode", mode, CHECK_MODES)
+    previous = _POLICY["mode"]
+    _POLICY["mode"] = mode
+    return previous
+
+
+@contextlib.contextmanager
+def checks(mode: str) -> Iterator[None]:
+    """:func:`set_checks` for a block only (and only in this thread):
+    ``with agnostic_losses.checks("always"): ...``."""
+    check_choice("mode", mode, CHECK_MODES)
+    token = _OVERRIDE.set(mode)
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
+
+
+def values_readable(x: Any) -> bool:
+    """Whether the policy lets a value check read ``x`` now (see :func:`set_checks`)."""
+    if is_lazy(x):  # first: dynamo cannot trace the ContextVar read of get_checks
+        return False
+    mode = get_checks()
+    return mode == "always" or (mode == "auto" and on_host(x))
+
+
+def check_values(xp: Any, x: Any, bad: Callable[[], Any], message: Callable[[], str]) -> None:
+    """The one eager value check: ValueError(``message()``) if any element of ``bad()`` is True.
+
+    ``x`` is the argument whose values are checked; ``bad`` builds the boolean array lazily (not
+    at all where the policy forbids reading ``x``), ``message`` formats the error only when one
+    is raised (it may read the offending values). The reduced flag is tested for laziness too:
+    a concrete array closed over by a ``jax.jit`` function still yields a traced reduction.
+    """
+    if not values_readable(x) or 0 in tuple(x.shape):
+        return
+    flag = xp.any(bad())
+    if is_lazy(flag) or not bool(flag):
+        return
+    raise ValueError(message())
 
 
 def stop_gradient(x: Any) -> Any:
@@ -165,8 +358,25 @@ def stop_gradient(x: Any) -> Any:
 
 
 def device_of(x: Any) -> Any:
-    """Device of ``x``; works on JAX tracers too."""
+    """Device of ``x``; works on JAX tracers too. A torch tensor's own ``device`` is read
+    directly: compat's helper goes through ``lru_cache``-d type probes that dynamo warns about."""
+    if library_name(x) == "torch":
+        return x.device
     return array_api_compat.device(x)
+
+
+def index_dtype(xp: Any, like: Any) -> Any:
+    """The namespace's indexing dtype: int32 under JAX's default 32-bit mode (where asking for
+    int64 warns and truncates), int64 elsewhere. ``like`` is an array of the namespace."""
+    if library_name(like) == "torch":
+        return sys.modules["torch"].int64  # torch's gather and one-hot want int64
+    return xp.__array_namespace_info__().default_dtypes()["indexing"]
+
+
+def as_index(xp: Any, value: int, like: Any) -> Any:
+    """A Python int as a 0-d array of the indexing dtype on ``like``'s device."""
+    device = None if library_name(like) == "jax" else device_of(like)
+    return xp.asarray(value, dtype=index_dtype(xp, like), device=device)
 
 
 def compute_dtype(xp: Any, dtype: Any) -> Any:
@@ -244,10 +454,31 @@ def check_axis(name: str, axis: int, ndim: int) -> int:
     return axis % ndim
 
 
-# --- value checks: eager arrays only ------------------------------------------------------------
-# Under jax.jit, on Dask and while torch.compile traces nothing is read (the kernels give NaN for an
-# invalid sample instead). A concrete array closed over by a jitted function still yields traced
-# reductions, so the reduced flag is tested for laziness too.
+def normalize_axes(
+    name: str, axis: Any, ndim: int, *, tuples: bool = True, none: bool = True
+) -> tuple[int, ...]:
+    """``axis`` (an int, a tuple of ints, or None for every axis) as sorted non-negative axes.
+
+    The one axis normaliser: TypeError for a non-int, :class:`AxisError` for an axis outside
+    ``[-ndim, ndim)``, ValueError for a repeated axis; ``tuples``/``none`` say whether the
+    argument may be a tuple / None.
+    """
+    if axis is None and none:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple) and tuples:
+        out = tuple(check_axis(name, a, ndim) for a in axis)
+        if len(set(out)) != len(out):
+            msg = f"`{name}` must not repeat an axis, got {axis!r}."
+            raise ValueError(msg)
+        return tuple(sorted(out))
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        kinds = " or ".join(["an int", *(["a tuple of ints"] if tuples else [])])
+        msg = f"`{name}` must be {kinds}{' or None' if none else ''}, got {axis!r}."
+        raise TypeError(msg)
+    return (check_axis(name, axis, ndim),)
+
+
+# --- value checks (through check_values: eager host arrays only, see set_checks) --------------
 
 
 def check_labels_in_range(
@@ -259,34 +490,33 @@ def check_labels_in_range(
     also: int | None = None,
     also_name: str | None = None,
 ) -> None:
-    """ValueError naming a label outside ``[0, num_classes)``.
+    """ValueError naming a label outside ``[0, num_classes)`` (through :func:`check_values`).
 
     ``also`` is one more allowed value (``ignore_index``, or the ``-1`` padding of
     ``multilabel_margin_loss``); ``also_name`` is the argument that set it, for the message.
     """
-    if is_lazy(labels) or 0 in tuple(labels.shape):
-        return
-    bad = (labels < 0) | (labels >= num_classes)
-    if also is not None:
-        bad = bad & (labels != also)
-    any_bad = xp.any(bad)
-    if is_lazy(any_bad) or not bool(any_bad):
-        return
-    # the largest bad value: good entries are replaced by the overall minimum
-    value = int(xp.max(xp.where(bad, labels, xp.min(labels))))
-    allowed = f"[0, {num_classes})"
-    if also is not None:
-        allowed += f" or `{also_name}`={also}" if also_name else f" or {also}"
-    msg = f"`{name}` must hold class indices in {allowed}; got {value}."
-    raise ValueError(msg)
+
+    def bad() -> Any:
+        out = (labels < 0) | (labels >= num_classes)
+        return out if also is None else out & (labels != also)
+
+    def message() -> str:
+        flags = bad()
+        # the largest bad value: good entries are replaced by the overall minimum
+        value = int(xp.max(xp.where(flags, labels, xp.min(labels))))
+        allowed = f"[0, {num_classes})"
+        if also is not None:
+            allowed += f" or `{also_name}`={also}" if also_name else f" or {also}"
+        return f"`{name}` must hold class indices in {allowed}; got {value}."
+
+    check_values(xp, labels, bad, message)
 
 
 def check_probabilities(xp: Any, name: str, x: Any) -> None:
-    """ValueError unless every value of ``x`` lies in [0, 1]."""
-    if is_lazy(x):
-        return
-    any_outside = xp.any((x < 0) | (x > 1))
-    if not is_lazy(any_outside) and bool(any_outside):
+    """ValueError unless every value of ``x`` lies in [0, 1] (through :func:`check_values`)."""
+
+    def message() -> str:
         lo, hi = float(xp.min(x)), float(xp.max(x))
-        msg = f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
-        raise ValueError(msg)
+        return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
+
+    check_values(xp, x, lambda: (x < 0) | (x > 1), message)

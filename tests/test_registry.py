@@ -3,6 +3,7 @@ invariants. Family test modules add the hand literals, pitfalls and errors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from agnostic_losses._registry import CASES, Inputs, LossCase
 from agnostic_losses._testing import backends as B
 from agnostic_losses._testing.assertions import assert_close, default_tolerance, dtype_name
 from agnostic_losses._testing.backends import Backend
+from agnostic_losses._testing.compare import GRAD_TOLERANCES
 
 SEED = 20261123
 
@@ -68,49 +70,93 @@ def test_value_matches_reference(case: LossCase, backend: Backend, xp: Any, dtyp
 
 
 def _finite_differences(case: LossCase, inputs: Inputs, cotangent: np.ndarray) -> list[np.ndarray]:
+    """Central differences of ``sum(cotangent * reference)`` w.r.t. every differentiable
+    argument (positions, then keyword names)."""
+    argnums, argnames = case.differentiable(inputs)
+
+    def evaluate(where: int | str, point: np.ndarray) -> float:
+        args, kwargs = list(inputs.args), dict(inputs.kwargs)
+        if isinstance(where, int):
+            args[where] = point
+        else:
+            kwargs[where] = point
+        return float(np.sum(cotangent * _reference(case, Inputs(tuple(args), kwargs))))
+
     grads = []
-    for i in case.grad_argnums:
-        x = inputs.args[i]
+    for where in (*argnums, *argnames):
+        x = inputs.args[where] if isinstance(where, int) else inputs.kwargs[where]
         g = np.zeros_like(x)
         for j in np.ndindex(x.shape):
             h = 1e-6 * max(1.0, abs(x[j]))
             plus, minus = x.copy(), x.copy()
             plus[j] += h
             minus[j] -= h
-            f = []
-            for point in (plus, minus):
-                args = list(inputs.args)
-                args[i] = point
-                f.append(np.sum(cotangent * _reference(case, Inputs(tuple(args), inputs.kwargs))))
-            g[j] = (f[0] - f[1]) / (2 * h)
+            g[j] = (evaluate(where, plus) - evaluate(where, minus)) / (2 * h)
         grads.append(g)
     return grads
 
 
 @pytest.mark.autodiff
 def test_gradient_matches_finite_differences(case: LossCase, backend: Backend, xp: Any) -> None:
-    if not case.grad_argnums or case.reference is None:
+    """Gradients w.r.t. every differentiable argument, in the backend's widest float dtype
+    (float32 in JAX's default mode), against central differences of the float64 reference."""
+    dtype = backend.float_dtype
+    inputs = _rounded(case.inputs(SEED), backend, dtype)
+    argnums, argnames = case.differentiable(inputs)
+    if not (argnums or argnames) or case.reference is None:
         pytest.skip(f"{case.id} declares no differentiable argument or no reference")
-    inputs = case.inputs(SEED)
-    args, kwargs = _convert(backend, inputs, "float64")
+    args, kwargs = _convert(backend, inputs, dtype)
     value = _reference(case, inputs)
     cotangent = np.random.default_rng(1).uniform(0.5, 1.5, size=value.shape)
     _, grads = B.value_and_grad(
-        backend, case.func, args, kwargs, argnums=case.grad_argnums, cotangent=cotangent
+        backend,
+        case.func,
+        args,
+        kwargs,
+        argnums=argnums,
+        argnames=argnames,
+        cotangent=cotangent,
     )
     expected = _finite_differences(case, inputs, cotangent)
-    for i, got, want in zip(case.grad_argnums, grads, expected):
+    rtol, atol = GRAD_TOLERANCES[dtype]
+    for i, got, want in zip((*argnums, *argnames), grads, expected):
         assert_close(
             np.asarray(got),
             want,
-            rtol=1e-5 * case.rtol,
-            atol=1e-6 * case.rtol,
+            rtol=rtol * case.rtol,
+            atol=atol * case.rtol * max(1.0, float(np.max(np.abs(want), initial=0.0))),
             err_msg=f"{case.id} d/d(arg {i})",
             check_dtype=False,
         )
 
 
 PEER_CASES = [c for c in CASES if c.peer is not None and c.peer.runnable]
+
+_NOT_DIFFERENTIABLE = re.compile(r"not differentiable with respect to argument '(\w+)'")
+
+
+def _peer_gradients(
+    backend: Backend,
+    peer_fn: Any,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    argnums: tuple[int, ...],
+    argnames: tuple[str, ...],
+) -> tuple[tuple[str, ...], Any, list[Any]]:
+    """The peer's value and gradients; keyword arguments torch refuses to differentiate
+    (``weight`` of most of its losses) are dropped from the comparison."""
+    while True:
+        try:
+            value, grads = B.value_and_grad(
+                backend, peer_fn, args, kwargs, argnums=argnums, argnames=argnames
+            )
+        except RuntimeError as exc:
+            found = _NOT_DIFFERENTIABLE.search(str(exc))
+            if found is None or found.group(1) not in argnames:
+                raise
+            argnames = tuple(a for a in argnames if a != found.group(1))
+            continue
+        return argnames, value, grads
 
 
 @pytest.mark.parametrize("case", PEER_CASES, ids=[c.id for c in PEER_CASES])
@@ -119,17 +165,22 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
     """Values and gradients equal to the peer's own, on the peer's library."""
     peer = case.peer
     assert peer is not None
-    backend = Backend.TORCH if peer.library == "torch" else Backend.JAX
+    # JAX users run float32 in JAX's default 32-bit mode; float64 needs x64.
+    jax_mode = Backend.JAX if dtype == "float64" else Backend.JAX32
+    backend = Backend.TORCH if peer.library == "torch" else jax_mode
     if backend.unavailable_reason() or not peer.available():
         pytest.skip(f"peer {peer.label} is not installed")
     backend.namespace()  # enables x64 on jax
     inputs = case.inputs(SEED)
     args, kwargs = _convert(backend, inputs, dtype)
     peer_fn = peer.load()
-    argnums = case.grad_argnums
-    if argnums:
-        value, grads = B.value_and_grad(backend, case.func, args, kwargs, argnums=argnums)
-        peer_value, peer_grads = B.value_and_grad(backend, peer_fn, args, kwargs, argnums=argnums)
+    argnums, argnames = case.differentiable(inputs, peer=True)
+    if argnums or argnames:
+        argnames, peer_value, peer_grads = _peer_gradients(
+            backend, peer_fn, args, kwargs, argnums, argnames
+        )
+        wrt = {"argnums": argnums, "argnames": argnames}
+        value, grads = B.value_and_grad(backend, case.func, args, kwargs, **wrt)
     else:
         value, grads = B.to_numpy(case.func(*args, **kwargs)), []
         peer_value, peer_grads = B.to_numpy(peer_fn(*args, **kwargs)), []
@@ -198,3 +249,105 @@ def test_every_case_has_an_oracle() -> None:
         c.id for c in CASES if c.reference is None and (c.peer is None or not c.peer.runnable)
     ]
     assert not missing, f"cases with neither a reference nor a runnable peer: {missing}"
+
+
+# --- the ways JAX users call a loss: constants captured by jit, vmap, default 32-bit mode -------
+
+
+def _jax32() -> Backend:
+    backend = Backend.JAX32
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    backend.namespace()
+    return backend
+
+
+def _split(args: list[Any], kwargs: dict[str, Any]) -> tuple[int, Any]:
+    """The position of the first floating array argument (the one a user differentiates)."""
+    for i, a in enumerate(args):
+        if getattr(a, "dtype", None) is not None and "float" in str(a.dtype):
+            return i, a
+    pytest.skip("the case has no floating positional array")
+    raise AssertionError  # unreachable
+
+
+def test_jit_with_captured_arguments(case: LossCase) -> None:
+    """``jax.jit(lambda x: loss(x, t))``: every argument but the first floating one is a
+    concrete array closed over by the trace (value checks must not read it, issue 8.2)."""
+    import jax
+
+    backend = _jax32()
+    args, kwargs = _convert(backend, case.inputs(SEED), "float32")
+    i, first = _split(args, kwargs)
+
+    def loss(x: Any) -> Any:
+        full = list(args)
+        full[i] = x
+        return case.func(*full, **kwargs)
+
+    expected = B.to_numpy(case.func(*args, **kwargs))
+    got = B.to_numpy(jax.jit(loss)(first))
+    rtol, atol = default_tolerance("float32")
+    assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
+
+
+def test_vmap_over_a_leading_axis(case: LossCase) -> None:
+    """``jax.vmap`` over a new leading axis of every array argument equals the stacked calls."""
+    import jax
+    import jax.numpy as jnp
+
+    backend = _jax32()
+    first, second = case.inputs(SEED), case.inputs(SEED + 1)
+    shapes = [np.shape(a) for a in first.args], [np.shape(a) for a in second.args]
+    if shapes[0] != shapes[1] or first.kwargs.keys() != second.kwargs.keys():
+        second = first  # a case whose shapes depend on the seed: stack one input twice
+    a1, k1 = _convert(backend, first, "float32")
+    a2, k2 = _convert(backend, second, "float32")
+    arrays = [i for i, a in enumerate(a1) if isinstance(a, jax.Array)]
+    names = [k for k, v in k1.items() if isinstance(v, jax.Array)]
+    stacked = [jnp.stack([a1[i], a2[i]]) for i in arrays]
+    stacked_kw = {k: jnp.stack([k1[k], k2[k]]) for k in names}
+
+    def loss(batched: list[Any], batched_kw: dict[str, Any]) -> Any:
+        full = list(a1)
+        for i, a in zip(arrays, batched):
+            full[i] = a
+        return case.func(*full, **{**k1, **batched_kw})
+
+    got = B.to_numpy(jax.vmap(loss)(stacked, stacked_kw))
+    expected = np.stack([B.to_numpy(case.func(*a, **k)) for a, k in ((a1, k1), (a2, k2))])
+    rtol, atol = default_tolerance("float32")
+    assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
+
+
+# --- NumPy companions: labels from a data loader beside another library's arrays -------------
+
+COMPANION_BACKENDS = [b for b in Backend if b.library not in ("numpy",)]
+
+
+@pytest.mark.parametrize("backend", COMPANION_BACKENDS, ids=[b.value for b in COMPANION_BACKENDS])
+def test_numpy_companions(case: LossCase, backend: Backend) -> None:
+    """Every array argument but the first floating one given as NumPy: converted to the
+    backend's library, dtype and device, the same answer as the all-backend call."""
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    backend.namespace()
+    dtype = "float32"
+    inputs = case.inputs(SEED)
+    args, kwargs = _convert(backend, inputs, dtype)
+    i, _ = _split(args, kwargs)
+    mixed = [a if j == i else inputs.args[j] for j, a in enumerate(args)]
+    expected = B.call(backend, case.func, *args, **kwargs)
+    got = B.call(backend, case.func, *mixed, **inputs.kwargs)
+    assert type(got).__module__.split(".")[0] in (backend.library, "jaxlib"), case.id
+    assert dtype_name(got) == dtype_name(expected), case.id
+    rtol, atol = default_tolerance(dtype)
+    assert_close(
+        B.to_numpy(got),
+        B.to_numpy(expected),
+        rtol=rtol * case.rtol,
+        atol=atol * case.rtol,
+        err_msg=case.id,
+    )

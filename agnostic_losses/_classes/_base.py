@@ -1,26 +1,57 @@
-"""Base classes of the torch-style class surface."""
+"""Base classes of the torch-style class surface: a loss function plus stored options.
+
+A loss class is declared by naming the function it calls::
+
+    class CrossEntropyLoss(Loss, function=F.cross_entropy):
+        '''docstring'''
+
+Its constructor signature is the function's signature without the data arguments (checked
+against torch's own classes by the tests), its options are validated at construction by the
+function's own validators (:func:`agnostic_losses._surface.options`), and ``forward`` calls the
+function with them. When torch is installed the classes are real ``torch.nn.Module`` s, the way
+torch's own losses are: tensor options (``weight``, ``pos_weight``) are registered as buffers,
+so ``.to(device)``, ``.double()``, ``state_dict()`` and ``nn.ModuleList`` work; without torch
+they are plain objects with the same API. This module imports torch when it is installed (the
+package imports it lazily, on first use of a class).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib.util
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from .._dispatch import namespace
-from .._reductions import apply_reduction, check_reduction, legacy_reduction
+from .._reductions import legacy_reduction
+from .._reductions import reduce as _reduce
+from .._surface import REDUCTION
 
 __all__ = ["Loss", "WeightedLoss"]
 
+if importlib.util.find_spec("torch") is not None:
+    import torch
 
-class Loss:
-    """Base class of every loss object, torch.nn style.
+    _Base: type = torch.nn.Module
+    _Tensor: type | None = torch.Tensor
+else:  # pragma: no cover - exercised only where torch is not installed
+    _Base, _Tensor = object, None
 
-    A subclass implements :meth:`forward`; calling the object calls ``forward``. The
-    ``reduction`` string is validated once, here. Custom losses subclass it directly and may use
-    :meth:`reduce` to apply the configured reduction on any array library.
+_LEGACY = ("size_average", "reduce")
+
+
+class Loss(_Base):  # type: ignore[misc,valid-type]
+    """Base class of every torch-style loss object.
+
+    A subclass either names the function it wraps (``class XLoss(Loss, function=F.x)``) or,
+    for a custom loss, implements :meth:`forward`; calling the object calls ``forward``.
+    Custom losses get a validated ``reduction`` and :meth:`reduce`, which applies it on any
+    array library.
 
     Parameters
     ----------
     reduction : {'mean', 'sum', 'none'}, default 'mean'
-        How the per-element losses are combined.
+        How the per-element losses are combined (custom losses).
 
     Examples
     --------
@@ -31,32 +62,117 @@ class Loss:
     ...         return self.reduce(abs(input - target) ** 3)
     >>> float(CubeLoss()(np.asarray([1.0, 2.0]), np.asarray([0.0, 0.0])))
     4.5
+    >>> CubeLoss(reduction="sum")
+    CubeLoss(reduction='sum')
     """
 
-    def __init__(self, reduction: str = "mean") -> None:
-        self.reduction = check_reduction(reduction)
+    function: ClassVar[Callable[..., Any] | None] = None
+    _signature: ClassVar[inspect.Signature]
+    _options: tuple[str, ...]
 
-    def forward(self, input: Any, target: Any) -> Any:
-        """Compute the loss; subclasses implement this."""
-        msg = f"{type(self).__name__} must implement forward(input, target)."
-        raise NotImplementedError(msg)
+    def __init_subclass__(
+        cls,
+        *,
+        function: Callable[..., Any] | None = None,
+        data: int = 2,
+        exclude: tuple[str, ...] = (),
+        defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Derive the constructor from ``function``: its parameters after the first ``data``
+        (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding."""
+        super().__init_subclass__(**kwargs)
+        if function is None:
+            return
+        cls.function = staticmethod(function)  # type: ignore[assignment]
+        params = list(inspect.signature(function).parameters.values())[data:]
+        params = [
+            p.replace(default=(defaults or {}).get(p.name, p.default))
+            for p in params
+            if p.name not in exclude
+        ]
+        cls._signature = inspect.Signature(params)
+        cls.__signature__ = cls._signature  # type: ignore[attr-defined]
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        def __init__(self: Loss, *args: Any, **kwargs: Any) -> None:
+            Loss.__init__(self, *args, **kwargs)
+
+        # The constructor shows the options it takes (help(), IDEs, inspect.signature).
+        self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        __init__.__signature__ = cls._signature.replace(  # type: ignore[attr-defined]
+            parameters=[self_param, *params]
+        )
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if _Base is not object:
+            super().__init__()
+        if self.function is None:
+            self._custom(*args, **kwargs)
+            return
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        if any(name in values for name in _LEGACY):
+            # torch folds the deprecated flags into `reduction` at construction, too.
+            legacy = [values.pop(name, None) for name in _LEGACY]
+            values["reduction"] = legacy_reduction(*legacy, values["reduction"])
+        validators = getattr(self.function, "validators", {})
+        for name, value in values.items():
+            if name in validators:
+                validators[name](name, value)
+        for name, value in values.items():
+            self._set_option(name, value)
+        self._options = tuple(values)
+
+    def _custom(self, reduction: str = "mean") -> None:
+        """A custom loss (no wrapped function): its one option is ``reduction``."""
+        REDUCTION("reduction", reduction)
+        self.reduction = reduction
+        self._options = ("reduction",)
+
+    def _set_option(self, name: str, value: Any) -> None:
+        if _Tensor is not None and isinstance(value, _Tensor):
+            # As torch's own losses: a tensor option follows .to()/.double() and is saved.
+            self.register_buffer(name, value)
+        else:
+            setattr(self, name, value)
+
+    def forward(self, *args: Any) -> Any:
+        """Compute the loss: the wrapped function with the stored options."""
+        if self.function is None:
+            msg = f"{type(self).__name__} must implement forward(input, target)."
+            raise NotImplementedError(msg)
+        return self.function(*args, **{name: getattr(self, name) for name in self._options})
+
+    if _Base is object:  # pragma: no cover - torch's Module provides __call__ (with hooks)
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return self.forward(*args, **kwargs)
 
     def reduce(self, loss: Any) -> Any:
         """Apply ``self.reduction`` to an unreduced ``loss`` array of any library."""
-        return apply_reduction(namespace(loss=loss), loss, self.reduction)
+        return _reduce(namespace(loss=loss), loss, self.reduction)
 
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._options)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
 class WeightedLoss(Loss):
-    """A :class:`Loss` with torch's ``weight`` argument and legacy reduction flags."""
+    """A custom :class:`Loss` with torch's ``weight`` argument and legacy reduction flags.
+
+    Parameters
+    ----------
+    weight : array, optional
+        Stored as ``self.weight`` (a buffer when it is a torch tensor).
+    size_average, reduce : bool, optional
+        Deprecated torch flags, folded into ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    """
 
     def __init__(
         self,
@@ -66,4 +182,5 @@ class WeightedLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.weight = weight
+        self._set_option("weight", weight)
+        self._options = ("weight", "reduction")

@@ -11,29 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._dispatch import device_of
+from .._dispatch import device_of, index_dtype
 from .._loops import compiled, scan
-from .._numerics import gather_labels
+from .._numerics import gather_labels, logaddexp
 
-__all__ = ["CTC_STATIC", "ctc_forward", "ctc_forward_compiled", "log_add"]
+__all__ = ["CTC_STATIC", "ctc_forward", "ctc_forward_compiled"]
 
 CTC_STATIC = ("blank", "log_zero", "nan_for_invalid", "use_lax")
-
-
-def log_add(xp: Any, a: Any, b: Any) -> Any:
-    """``log(exp(a) + exp(b))`` as ``max + log1p(exp(-|a - b|))``, exact at ``-inf``.
-
-    Where both operands are ``-inf`` the result is the constant ``-inf`` (a ``where`` branch), so
-    no ``-inf - (-inf)`` reaches the value and unreachable states receive a zero gradient.
-    ``maximum(d, -d)`` (not ``abs``) keeps the derivative of ``|d|`` at a tie equal to 0 on every
-    backend, so a tie splits the gradient evenly (the max) and adds nothing else.
-    """
-    m = xp.maximum(a, b)
-    finite = xp.isfinite(m)
-    # Both operands replaced where the max is -inf: -inf - (-inf) never runs (no NaN, no warning).
-    d = xp.where(finite, a, 0.0) - xp.where(finite, b, 0.0)
-    out = m + xp.log1p(xp.exp(-xp.maximum(d, -d)))
-    return xp.where(finite, out, -math.inf)
 
 
 def ctc_forward(
@@ -116,7 +100,7 @@ def ctc_forward(
 
     def with_emit(phi: Any, extra: Any) -> Any:
         # phi[n + 1] <- phi[n + 1] (+) extra[n]: label n was just emitted, n + 1 labels are done.
-        return xp.concat([phi[:, :1], log_add(xp, phi[:, 1:], extra)], axis=1)
+        return xp.concat([phi[:, :1], logaddexp(xp, phi[:, 1:], extra)], axis=1)
 
     def step(carry: tuple[Any, Any], x: tuple[Any, ...]) -> tuple[Any, Any]:
         phi, emit = carry
@@ -124,7 +108,7 @@ def ctc_forward(
         lp_blank = lp_blank[:, None]
         # "ready" to emit label n: after a blank, or straight after label n - 1 unless it repeats.
         ready = with_emit(phi, xp.where(repeat, emit + log_zero, emit))
-        new_emit = log_add(xp, ready[:, :-1] + lp_emit, emit + lp_emit)
+        new_emit = logaddexp(xp, ready[:, :-1] + lp_emit, emit + lp_emit)
         new_phi = ready + lp_blank
         # label n -> blank when label n + 1 repeats it (the other case is already in `ready`).
         new_phi = with_emit(new_phi, xp.where(repeat, emit + lp_blank, emit + lp_blank + log_zero))
@@ -139,8 +123,9 @@ def ctc_forward(
     phi_last = with_emit(phi, emit)
     all_phi = xp.concat([all_phi[:-1, ...], phi_last[None, ...]], axis=0)
 
-    lengths = xp.sum(xp.astype(label_valid, xp.int64), axis=1)
-    positions = xp.arange(num_labels + 1, dtype=xp.int64, device=dev)
+    index = index_dtype(xp, labels)
+    lengths = xp.sum(xp.astype(label_valid, index), axis=1)
+    positions = xp.arange(num_labels + 1, dtype=index, device=dev)
     # where() rather than a one-hot product: 0 * (-inf) would be NaN.
     picked = xp.where(positions[None, :] == lengths[:, None], phi_last, 0.0)
     loss = -xp.sum(picked, axis=1)

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import device_of
-from .._numerics import gather_labels, log_sigmoid_pair, one_hot, softplus, xmul
+from .._numerics import (
+    gather_labels,
+    invalid_to_nan,
+    log_sigmoid_pair,
+    one_hot,
+    sanitize_labels,
+    softplus,
+    take_last,
+    xmul,
+)
 
 __all__ = [
     "hinge",
     "hinge_embedding",
-    "invalid_to_nan",
     "margin_ranking",
     "multi_margin",
     "multiclass_hinge",
@@ -23,7 +30,6 @@ __all__ = [
     "multilabel_margin",
     "multilabel_soft_margin",
     "perceptron",
-    "sanitize_labels",
     "soft_margin",
     "squared_hinge",
     "to_signed_labels",
@@ -31,21 +37,6 @@ __all__ = [
 
 
 # --- label helpers (shared by the margin, sparsemax and ranking surfaces) -------------------
-
-
-def sanitize_labels(xp: Any, labels: Any, num_classes: int) -> tuple[Any, Any]:
-    """``(valid, safe)``: which labels are in range, and the labels with 0 in place of the rest.
-
-    Out-of-range labels are never used as an index; their loss is set to NaN by
-    :func:`invalid_to_nan` (a clamped class would silently give a plausible wrong loss).
-    """
-    valid = (labels >= 0) & (labels < num_classes)
-    return valid, xp.where(valid, labels, xp.zeros_like(labels))
-
-
-def invalid_to_nan(xp: Any, loss: Any, valid: Any) -> Any:
-    """``loss`` with NaN where ``valid`` is False (double where: no NaN reaches other gradients)."""
-    return xp.where(valid, loss, float("nan"))
 
 
 def to_signed_labels(xp: Any, labels: Any) -> Any:
@@ -119,7 +110,7 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     and invariant to adding a constant to every score.
     """
     num_classes = scores.shape[-1]
-    valid, safe = sanitize_labels(xp, labels, num_classes)
+    safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
     delta = 1.0 - one_hot(xp, safe, num_classes, scores.dtype)
     loss = xp.max(scores - target[..., None] + delta, axis=-1)
@@ -128,7 +119,7 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
 
 def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
     """``max_j s_j - s_y``; invalid labels give NaN."""
-    valid, safe = sanitize_labels(xp, labels, scores.shape[-1])
+    safe, valid, _ = sanitize_labels(xp, labels, scores.shape[-1])
     target = gather_labels(xp, scores, safe)
     loss = xp.max(scores - target[..., None], axis=-1)
     return invalid_to_nan(xp, loss, valid)
@@ -137,7 +128,7 @@ def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
 def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: Any = None) -> Any:
     """Weston-Watkins: ``sum_{j != y} w_y max(0, margin - x_y + x_j) ** p / C`` per sample."""
     num_classes = x.shape[-1]
-    valid, safe = sanitize_labels(xp, target, num_classes)
+    safe, valid, _ = sanitize_labels(xp, target, num_classes)
     x_y = gather_labels(xp, x, safe)
     others = 1.0 - one_hot(xp, safe, num_classes, x.dtype)
     h = xp.maximum(margin - x_y[..., None] + x, 0.0)
@@ -166,17 +157,8 @@ def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
     # is_target[i] = 1 if class i appears among the kept targets.
     hits = one_hot(xp, safe, num_classes, x.dtype) * kept_f[..., None]
     is_target = xp.minimum(xp.sum(hits, axis=-2), 1.0)
-    x_t = _gather_slots(xp, x, safe)  # (..., C): x at each target slot
+    x_t = take_last(xp, x, safe)  # (..., C): x at each target slot
     pair = xp.maximum(1.0 - x_t[..., :, None] + x[..., None, :], 0.0)  # (..., slot j, class i)
     pair = pair * (1.0 - is_target)[..., None, :] * kept_f[..., :, None]
     loss = xp.sum(pair, axis=(-2, -1)) / num_classes
     return invalid_to_nan(xp, loss, ~invalid)
-
-
-def _gather_slots(xp: Any, x: Any, index: Any) -> Any:
-    """``out[..., j] = x[..., index[..., j]]`` for an index array shaped like ``x``."""
-    if hasattr(xp, "take_along_axis"):
-        return xp.take_along_axis(x, xp.astype(index, xp.int64), axis=-1)
-    classes = xp.arange(x.shape[-1], dtype=index.dtype, device=device_of(index))
-    hit = index[..., :, None] == classes
-    return xp.sum(xp.where(hit, x[..., None, :], 0.0), axis=-1)

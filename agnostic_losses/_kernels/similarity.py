@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .._dispatch import device_of
-from .._numerics import _abs, logaddexp, logsumexp, safe_divide, softplus
+from .._numerics import absolute, logaddexp, logsumexp, safe_divide, softplus
 
 __all__ = [
     "circle",
@@ -62,10 +62,10 @@ def pairwise_cosine_similarity(xp: Any, x: Any, y: Any, eps: float) -> Any:
 def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:
     """``||x||_p`` along ``axis``; gradient 0 (not NaN) at the zero vector, as torch's norm."""
     if math.isinf(p):
-        return xp.max(_abs(xp, x), axis=axis)
+        return xp.max(absolute(xp, x), axis=axis)
     if p == 2:
         return _sqrt_or_zero(xp, xp.sum(x * x, axis=axis))
-    total = xp.sum(_abs(xp, x) ** p, axis=axis)
+    total = xp.sum(absolute(xp, x) ** p, axis=axis)
     zero = total == 0
     return xp.where(zero, 0.0, xp.where(zero, 1.0, total) ** (1.0 / p))
 
@@ -74,7 +74,7 @@ def optax_triplet_distance(xp: Any, a: Any, b: Any, p: float, eps: float, axis: 
     """optax's ``(sum |a - b|^p + eps)^(1/p)``: ``eps`` inside the root keeps the gradient
     finite when ``a == b``."""
     diff = a - b
-    powered = diff * diff if p == 2 else _abs(xp, diff) ** p
+    powered = diff * diff if p == 2 else absolute(xp, diff) ** p
     return (xp.sum(powered, axis=axis) + eps) ** (1.0 / p)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._dispatch import device_of
-from .._numerics import gather_labels
-from .margin import invalid_to_nan, sanitize_labels
+from .._numerics import gather_labels, invalid_to_nan, sanitize_labels
 
 __all__ = ["binary_sparsemax", "multiclass_sparsemax", "sparse_plus", "sparsemax"]
 
@@ -49,7 +48,7 @@ def multiclass_sparsemax(xp: Any, scores: Any, labels: Any) -> Any:
     0 at a large-margin prediction; the inner ``where`` keeps ``0 * (-inf)`` out of both the
     value and the gradient for masked (``-inf``) classes.
     """
-    valid, safe = sanitize_labels(xp, labels, scores.shape[-1])
+    safe, valid, _ = sanitize_labels(xp, labels, scores.shape[-1])
     p = sparsemax(xp, scores)
     shifted = scores - gather_labels(xp, scores, safe)[..., None]
     support = p > 0

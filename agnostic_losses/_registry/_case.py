@@ -118,7 +118,16 @@ class LossCase:
     variant : str
         Short id of the input variant (``'default'``, ``'ignore_index'``, ``'kdim'``...).
     grad_argnums : tuple of int
-        Positional arguments that are differentiated (floating arrays only). Empty: no gradient.
+        The positional arguments a user differentiates (benchmarks time the gradient w.r.t.
+        these). Empty: no gradient.
+    wrt : tuple of int or str, optional
+        Every argument the gradient tests differentiate: positions and keyword names. None (the
+        default): every floating array argument of the inputs, positional or keyword (targets,
+        weights, variances...), or nothing when ``grad_argnums`` is empty.
+    peer_wrt : tuple of int or str, optional
+        The arguments whose gradients are compared with the peer's, where the peer's own
+        gradient is wrong for some of ``wrt`` (each use cites README's differences); None:
+        all of ``wrt`` (arguments torch cannot differentiate are dropped automatically).
     properties : frozenset of str
         Invariants the property tests check: ``'nonnegative'``, ``'zero_at_target'`` (the case
         provides ``perfect(inputs) -> Inputs``).
@@ -137,6 +146,8 @@ class LossCase:
     peer: Peer | None = None
     variant: str = "default"
     grad_argnums: tuple[int, ...] = (0,)
+    wrt: tuple[int | str, ...] | None = None
+    peer_wrt: tuple[int | str, ...] | None = None
     properties: frozenset[str] = frozenset()
     rtol: float = 1.0
     perfect: Callable[[Inputs], Inputs] | None = None
@@ -161,3 +172,25 @@ class LossCase:
 
     def inputs(self, seed: int = 0) -> Inputs:
         return self.make_inputs(np.random.default_rng(seed))
+
+    def differentiable(
+        self, inputs: Inputs, *, peer: bool = False
+    ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """``(positions, keyword names)`` of the arguments the gradient tests differentiate
+        (``peer``: those compared with the peer's gradients)."""
+        explicit = self.peer_wrt if peer and self.peer_wrt is not None else self.wrt
+        if explicit is not None:
+            return (
+                tuple(i for i in explicit if isinstance(i, int)),
+                tuple(k for k in explicit if isinstance(k, str)),
+            )
+        if not self.grad_argnums:
+            return (), ()
+        return (
+            tuple(i for i, a in enumerate(inputs.args) if _is_float_array(a)),
+            tuple(k for k, v in inputs.kwargs.items() if _is_float_array(v)),
+        )
+
+
+def _is_float_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)

@@ -28,38 +28,67 @@ HALF_DTYPES = ("float16", "bfloat16")
 
 
 class Backend(enum.Enum):
-    """A library, and for JAX a mode (eager or under ``jax.jit``)."""
+    """A library, and for JAX a mode: eager or under ``jax.jit``, with x64 enabled or in JAX's
+    default 32-bit mode (``jax32``: what JAX users run; float64 requests become float32)."""
 
     NUMPY = "numpy"
     ARRAY_API_STRICT = "array_api_strict"
     JAX = "jax"
     JAX_JIT = "jax-jit"
+    JAX32 = "jax32"
+    JAX32_JIT = "jax32-jit"
     TORCH = "torch"
     DASK = "dask"
     CUPY = "cupy"
 
     @property
     def module_name(self) -> str:
-        return {"jax-jit": "jax", "dask": "dask.array"}.get(self.value, self.value)
+        if self.is_jax:
+            return "jax"
+        return {"dask": "dask.array"}.get(self.value, self.value)
+
+    @property
+    def is_jax(self) -> bool:
+        return self in (Backend.JAX, Backend.JAX_JIT, Backend.JAX32, Backend.JAX32_JIT)
+
+    @property
+    def jit(self) -> bool:
+        """Whether calls run under ``jax.jit``."""
+        return self in (Backend.JAX_JIT, Backend.JAX32_JIT)
+
+    @property
+    def x64(self) -> bool:
+        """Whether float64 exists (False only in JAX's default 32-bit mode)."""
+        return self not in (Backend.JAX32, Backend.JAX32_JIT)
 
     @property
     def library(self) -> str:
         """The library's name as :func:`agnostic_losses._dispatch.library_name` reports it."""
-        return "jax" if self is Backend.JAX_JIT else self.value
+        return "jax" if self.is_jax else self.value
 
     @property
     def differentiable(self) -> bool:
-        return self in (Backend.JAX, Backend.JAX_JIT, Backend.TORCH)
+        return self.is_jax or self is Backend.TORCH
 
     @property
     def lazy(self) -> bool:
-        return self in (Backend.JAX_JIT, Backend.DASK)
+        return self.jit or self is Backend.DASK
 
     @property
     def dtypes(self) -> tuple[str, ...]:
-        if self in (Backend.JAX, Backend.JAX_JIT, Backend.TORCH):
+        """The floating dtypes the matrix runs on this backend."""
+        if self.is_jax:
+            return (FLOAT_DTYPES if self.x64 else ("float32",)) + HALF_DTYPES
+        if self is Backend.TORCH:
             return FLOAT_DTYPES + HALF_DTYPES
+        if self in (Backend.NUMPY, Backend.DASK, Backend.CUPY):
+            return (*FLOAT_DTYPES, "float16")
         return FLOAT_DTYPES
+
+    @property
+    def float_dtype(self) -> str:
+        """The most precise floating dtype of the backend (float32 in JAX's 32-bit mode)."""
+        return "float64" if self.x64 else "float32"
 
     def unavailable_reason(self) -> str | None:
         """None if the backend can run here, else why not."""
@@ -84,10 +113,13 @@ class Backend(enum.Enum):
                 boolean_indexing=False, data_dependent_shapes=False
             )
             return array_api_strict
-        if self in (Backend.JAX, Backend.JAX_JIT):
+        if self.is_jax:
             import jax
 
-            jax.config.update("jax_enable_x64", True)
+            # One process runs both modes: the flag is part of jit's cache key, and every test
+            # sets it through this call before it builds an array.
+            if jax.config.jax_enable_x64 != self.x64:
+                jax.config.update("jax_enable_x64", self.x64)
             import jax.numpy as jnp
 
             return jnp
@@ -126,8 +158,10 @@ class Backend(enum.Enum):
 
 
 def dtype_of(xp: Any, name: str) -> Any:
-    """The namespace's dtype object named ``name`` (``'float32'``, ``'bfloat16'``...)."""
-    return getattr(xp, name)
+    """The namespace's dtype object named ``name`` (``'float32'``, ``'bfloat16'``...); NumPy's
+    for ``float16`` on namespaces that follow the standard's dtype list (Dask, CuPy)."""
+    found = getattr(xp, name, None)
+    return np.dtype(name) if found is None else found
 
 
 def from_numpy(backend: Backend, value: Any, dtype: str | None = None) -> Any:
@@ -151,10 +185,10 @@ def from_numpy(backend: Backend, value: Any, dtype: str | None = None) -> Any:
 
         arr = da.from_array(value, chunks=value.shape or ())
         return arr if target is None else arr.astype(target)
-    if backend in (Backend.JAX, Backend.JAX_JIT) and dtype in HALF_DTYPES:
+    if backend.is_jax and dtype in HALF_DTYPES:
         return xp.asarray(value, dtype=target)
     if target is not None:
-        value = value.astype(np.float32 if dtype == "float32" else np.float64)
+        value = value.astype(dtype)
     return xp.asarray(value)
 
 
@@ -200,7 +234,7 @@ def call(backend: Backend, func: Callable[..., Any], *args: Any, **kwargs: Any) 
     array-api-extra's ``lazy_xp_function``); ``DASK`` forbids materialising the graph while the
     loss is built. Other backends call ``func`` directly.
     """
-    if backend is Backend.JAX_JIT:
+    if backend.jit:
         return _jit_call(func, args, kwargs)
     if backend is Backend.DASK:
         import dask
@@ -238,15 +272,17 @@ def value_and_grad(
     kwargs: dict[str, Any] | None = None,
     *,
     argnums: Sequence[int] = (0,),
+    argnames: Sequence[str] = (),
     cotangent: np.ndarray | None = None,
 ) -> tuple[Any, list[Any]]:
-    """The value of ``func(*args, **kwargs)`` and the gradients of ``sum(cotangent * value)``.
+    """The value of ``func(*args, **kwargs)`` and the gradients of ``sum(cotangent * value)``
+    w.r.t. the positional ``argnums`` then the keyword ``argnames``.
 
     ``cotangent`` (NumPy, the output's shape) defaults to ones. Only JAX (eager and jit) and torch
     differentiate; the value and gradients come back as NumPy arrays.
     """
     out, grads = value_and_grad_arrays(
-        backend, func, args, kwargs, argnums=argnums, cotangent=cotangent
+        backend, func, args, kwargs, argnums=argnums, argnames=argnames, cotangent=cotangent
     )
     return to_numpy(out), [to_numpy(g) for g in grads]
 
@@ -258,47 +294,50 @@ def value_and_grad_arrays(
     kwargs: dict[str, Any] | None = None,
     *,
     argnums: Sequence[int] = (0,),
+    argnames: Sequence[str] = (),
     cotangent: np.ndarray | None = None,
 ) -> tuple[Any, list[Any]]:
     """:func:`value_and_grad`, but the value and gradients stay arrays of ``backend``.
 
-    The caller can then check their dtype and device. On ``JAX_JIT`` the value and the gradients
-    come from a single ``jax.jit`` compilation.
+    The caller can then check their dtype and device. On the jit backends the value and the
+    gradients come from a single ``jax.jit`` compilation.
     """
     kwargs = dict(kwargs or {})
+    n = len(argnums)
+
+    def full_call(diff: Sequence[Any]) -> Any:
+        full = list(args)
+        for i, a in zip(argnums, diff[:n]):
+            full[i] = a
+        return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
+
+    primals = [args[i] for i in argnums] + [kwargs[k] for k in argnames]
     if backend is Backend.TORCH:
         import torch
 
-        leaves = list(args)
-        for i in argnums:
-            leaves[i] = args[i].detach().clone().requires_grad_(True)
-        out = func(*leaves, **kwargs)
+        leaves = [p.detach().clone().requires_grad_(True) for p in primals]
+        out = full_call(leaves)
         weights = (
             torch.ones_like(out)
             if cotangent is None
             else torch.asarray(cotangent, dtype=out.dtype, device=out.device)
         )
-        grads = torch.autograd.grad(
-            (out * weights).sum(), [leaves[i] for i in argnums], allow_unused=True
-        )
-        grads = [torch.zeros_like(leaves[i]) if g is None else g for i, g in zip(argnums, grads)]
+        grads = torch.autograd.grad((out * weights).sum(), leaves, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
         return out.detach(), list(grads)
-    if backend in (Backend.JAX, Backend.JAX_JIT):
+    if backend.is_jax:
         import jax
         import jax.numpy as jnp
 
         def scalar(*diff: Any) -> Any:
-            full = list(args)
-            for i, a in zip(argnums, diff):
-                full[i] = a
-            out = func(*full, **kwargs)
+            out = full_call(diff)
             weights = jnp.ones_like(out) if cotangent is None else jnp.asarray(cotangent, out.dtype)
             return jnp.sum(out * weights), out
 
-        grad_fn = jax.value_and_grad(scalar, argnums=tuple(range(len(argnums))), has_aux=True)
-        if backend is Backend.JAX_JIT:
+        grad_fn = jax.value_and_grad(scalar, argnums=tuple(range(len(primals))), has_aux=True)
+        if backend.jit:
             grad_fn = jax.jit(grad_fn)
-        (_, out), grads = grad_fn(*[args[i] for i in argnums])
+        (_, out), grads = grad_fn(*primals)
         return out, list(grads)
     msg = f"{backend.value} has no automatic differentiation."
     raise ValueError(msg)

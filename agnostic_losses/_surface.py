@@ -1,0 +1,397 @@
+"""The surface layer: the vocabulary every public loss of every surface is written in.
+
+A public loss is its signature, its docstring and one call into this module. :class:`Call`
+resolves the namespace once from every argument (NumPy companions converted to the primary
+library, see :func:`~agnostic_losses._dispatch.resolve`) and gives each argument its role:
+
+=================  ==================================================================
+role               what it checks and returns
+=================  ==================================================================
+``input``          the primary floating input: fixes the result dtype and the compute
+                   dtype (float32 for half precision)
+``floating``       another floating array (cast to the compute dtype)
+``target``         a target of ``input``'s shape (no silent broadcast)
+``probabilities``  a floating array whose values must lie in [0, 1] (eager check)
+``labels``         integer class indices in ``[0, C)`` (plus an ignore value)
+``param``          a Python number (kept) or an array (cast) option such as ``alpha``
+``classes``        the class axis (or axes), validated and moved last
+``mask``           a boolean ``where`` of the input's shape or of its rows
+=================  ==================================================================
+
+:meth:`Call.reduce` applies a reduction with a named divisor (:mod:`._reductions`) and
+:meth:`Call.finish` casts back to the result dtype. Option arguments (strings, numbers) are
+validated declaratively by :func:`options`, at call time and when a loss class is constructed.
+Kernels (``_kernels``) know nothing of this module; the surfaces know nothing of the backends.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._dispatch import (
+    as_index,
+    cast,
+    check_floating,
+    check_integer,
+    check_labels_in_range,
+    check_probabilities,
+    check_same_shape,
+    check_values,
+    compute_dtype,
+    normalize_axes,
+    resolve,
+)
+from ._numerics import move_axis_last
+from ._reductions import legacy_reduction
+from ._reductions import reduce as _reduce
+
+__all__ = [
+    "REDUCTION",
+    "Call",
+    "choice",
+    "flag",
+    "number",
+    "options",
+]
+
+_NUMBERS = (int, float)
+
+
+class Call:
+    """The arguments of one public call, resolved once.
+
+    Parameters
+    ----------
+    surface : {'top', 'torch', 'keras'}
+        Which peer the loss mirrors; it decides whether Python lists are accepted (optax and
+        keras convert them, torch refuses them).
+    **values
+        Every array-like argument by name (None and Python scalars allowed).
+    """
+
+    __slots__ = ("args", "dtype", "surface", "work", "xp")
+
+    def __init__(self, surface: str, **values: Any) -> None:
+        self.surface = surface
+        self.xp, self.args = resolve(values, lists=surface != "torch")
+        self.dtype: Any = None
+        self.work: Any = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.args[name]
+
+    # --- roles ---------------------------------------------------------------------------
+
+    def input(self, name: str, *, probabilities: bool = False, hint: str = "") -> Any:
+        """The primary floating input, cast to the compute dtype; sets the result dtype.
+
+        ``probabilities``: its values must lie in [0, 1] (checked on eager arrays).
+        """
+        x = self._array(name)
+        check_floating(self.xp, name, x, hint)
+        if probabilities:
+            check_probabilities(self.xp, name, x)
+        self.dtype = x.dtype
+        self.work = compute_dtype(self.xp, x.dtype)
+        return cast(self.xp, x, self.work)
+
+    def floating(
+        self,
+        name: str,
+        *,
+        like: str | None = None,
+        hint: str = "",
+        same_dtype: bool = False,
+        shape: tuple[int, ...] | None = None,
+        broadcasts: str | None = None,
+    ) -> Any:
+        """Another floating array (None passes through), cast to the compute dtype.
+
+        ``like``: must have that argument's shape; ``shape``: must have this shape;
+        ``broadcasts``: must broadcast to that argument's shape (torch's ``weight`` and
+        ``pos_weight``); ``same_dtype``: must have the input's dtype (torch raises for a class
+        ``weight`` of another dtype rather than promoting).
+        """
+        x = self.args[name]
+        if x is None:
+            return None
+        x = self._array(name)
+        check_floating(self.xp, name, x, hint)
+        if same_dtype and x.dtype != self.dtype:
+            msg = f"`{name}` must have the input's dtype {self.dtype}, got {x.dtype}."
+            raise TypeError(msg)
+        if like is not None:
+            check_same_shape(like, self.args[like], name, x)
+        if shape is not None and tuple(x.shape) != shape:
+            msg = f"`{name}` must have shape {shape}, got {tuple(x.shape)}."
+            raise ValueError(msg)
+        if broadcasts is not None:
+            full = tuple(self.args[broadcasts].shape)
+            mine = tuple(x.shape)
+            if len(mine) > len(full) or any(
+                a not in (1, b) for a, b in zip(mine[::-1], full[::-1])
+            ):
+                msg = (
+                    f"`{name}` of shape {mine} does not broadcast to the shape of "
+                    f"`{broadcasts}` {full}."
+                )
+                raise ValueError(msg)
+        return cast(self.xp, x, self.work)
+
+    def target(self, name: str, like: str, *, integers: bool = False, hint: str = "") -> Any:
+        """A target of ``like``'s shape, cast to the compute dtype.
+
+        Floating only, unless ``integers`` (optax casts integer and boolean 0/1 labels).
+        """
+        t = self._array(name)
+        if not integers:
+            check_floating(self.xp, name, t, hint)
+        check_same_shape(like, self.args[like], name, t)
+        return cast(self.xp, t, self.work)
+
+    def probabilities(
+        self, name: str, *, like: str | None = None, integers: bool = False, hint: str = ""
+    ) -> Any:
+        """Values in [0, 1] (checked on eager arrays), cast to the compute dtype.
+
+        Floating only, unless ``integers`` (optax casts integer and boolean 0/1 labels).
+        """
+        p = self._array(name)
+        if not integers:
+            check_floating(self.xp, name, p, hint)
+        if like is not None:
+            check_same_shape(like, self.args[like], name, p)
+        check_probabilities(self.xp, name, p)
+        return cast(self.xp, p, self.work)
+
+    def labels(
+        self,
+        name: str,
+        num_classes: int,
+        *,
+        ignore: int | None = None,
+        ignore_name: str | None = None,
+        hint: str = "",
+    ) -> Any:
+        """Integer class indices in ``[0, num_classes)`` (or ``ignore``), checked on eager arrays.
+
+        Elsewhere an out-of-range label gives NaN for its sample (the kernels' convention).
+        """
+        y = self._array(name)
+        check_integer(self.xp, name, y, hint)
+        check_labels_in_range(self.xp, name, y, num_classes, also=ignore, also_name=ignore_name)
+        return y
+
+    def index(self, name: str) -> Any:
+        """An integer argument that may be a Python int: as an array of the namespace's
+        indexing dtype on the input's device (braintools accepts ``target=1``)."""
+        value = self.args[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = as_index(
+                self.xp, value, next(v for v in self.args.values() if hasattr(v, "dtype"))
+            )
+            self.args[name] = value
+        return self._array(name)
+
+    def param(self, name: str) -> Any:
+        """An option that may be a Python number (kept as is) or an array (cast)."""
+        value = self.args[name]
+        if value is None or isinstance(value, _NUMBERS):
+            return value
+        return cast(self.xp, self._array(name), self.work)
+
+    def classes(
+        self, name: str, axis: Any, *arrays: Any, tuples: bool = True
+    ) -> tuple[tuple[int, ...], int, list[Any]]:
+        """The class axis of argument ``name``, moved last in each of ``arrays``.
+
+        ``axis`` is an int or (with ``tuples``, optax's convention) a tuple of axes whose
+        product is the number of classes: they are moved last, in order, and flattened into
+        one. Arrays must have ``name``'s shape (None passes). Returns ``(axes, C, arrays)``.
+        """
+        x = self.args[name]
+        if x.ndim == 0:
+            msg = f"`{name}` must have at least one dimension (the classes), got a 0-d array."
+            raise ValueError(msg)
+        axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=False)
+        shape = tuple(x.shape)
+        num_classes = math.prod(shape[a] for a in axes)
+        if len(axes) == 1:
+            moved = [None if a is None else move_axis_last(self.xp, a, axes[0]) for a in arrays]
+            return axes, num_classes, moved
+        batch = tuple(i for i in range(x.ndim) if i not in axes)
+        flat = (*(shape[i] for i in batch), num_classes)
+        moved = [
+            None if a is None else self.xp.reshape(self.xp.permute_dims(a, batch + axes), flat)
+            for a in arrays
+        ]
+        return axes, num_classes, moved
+
+    def mask(self, name: str, like: str, axes: tuple[int, ...]) -> Any:
+        """A boolean ``where`` of ``like``'s shape, or of that shape without ``axes`` (one value
+        per row, broadcast along the classes); None passes."""
+        w = self.args.get(name)
+        if w is None:
+            return None
+        w = self._array(name)
+        if not self.xp.isdtype(w.dtype, "bool"):
+            msg = f"`{name}` must be a boolean array, got dtype {w.dtype}."
+            raise TypeError(msg)
+        full = tuple(self.args[like].shape)
+        rows = tuple(n for i, n in enumerate(full) if i not in axes)
+        if tuple(w.shape) == full:
+            return w
+        if tuple(w.shape) == rows:
+            for axis in axes:  # ascending: each insertion leaves the later positions right
+                w = self.xp.expand_dims(w, axis=axis)
+            return self.xp.broadcast_to(w, full)
+        msg = (
+            f"`{name}` must have the shape of `{like}` {full} or that shape without the class "
+            f"axes {rows} (one value per row); got {tuple(w.shape)}."
+        )
+        raise ValueError(msg)
+
+    def check(self, name: str, bad: Callable[[], Any], message: Callable[[], str]) -> None:
+        """An eager-only value check on argument ``name`` (see ``_dispatch.check_values``)."""
+        check_values(self.xp, self.args[name], bad, message)
+
+    def _array(self, name: str) -> Any:
+        x = self.args[name]
+        if x is None or isinstance(x, (*_NUMBERS, bool, complex)):
+            msg = f"`{name}` must be an array, got {x!r}."
+            raise TypeError(msg)
+        return x
+
+    # --- epilogue ------------------------------------------------------------------------
+
+    def finish(self, out: Any) -> Any:
+        """``out`` in the result dtype; a reduced NumPy result is a 0-d array, not a scalar."""
+        out = cast(self.xp, out, self.dtype)
+        return np.asarray(out) if isinstance(out, np.generic) else out
+
+    def reduce(
+        self,
+        loss: Any,
+        reduction: str,
+        *,
+        divisor: str = "count",
+        weights: Any = None,
+        fill: float = 0.0,
+        axis: Any = None,
+    ) -> Any:
+        """:func:`~agnostic_losses._reductions.reduce`, then :meth:`finish`."""
+        return self.finish(
+            _reduce(
+                self.xp, loss, reduction, divisor=divisor, weights=weights, fill=fill, axis=axis
+            )
+        )
+
+
+# --- declarative option validation -----------------------------------------------------------
+
+Validator = Callable[[str, Any], None]
+
+
+def choice(*allowed: Any) -> Validator:
+    """The value must be one of ``allowed``."""
+
+    def validate(name: str, value: Any) -> None:
+        if value not in allowed:
+            options_ = ", ".join(repr(a) for a in allowed)
+            msg = f"`{name}` must be one of {options_}; got {value!r}."
+            raise ValueError(msg)
+
+    return validate
+
+
+REDUCTION = choice("none", "mean", "sum")
+
+
+def flag(name: str, value: Any) -> None:
+    """The value must be a bool (or None, torch's "not given" for legacy flags)."""
+    if value is not None and not isinstance(value, (bool, int)):
+        msg = f"`{name}` must be a bool, got {value!r}."
+        raise TypeError(msg)
+
+
+def number(
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    none: bool = False,
+    arrays: bool = False,
+) -> Validator:
+    """A real number in the given interval (bounds closed unless ``*_open``).
+
+    ``integer``: an int; ``none``: None allowed; ``arrays``: an array passes (its values are
+    the kernel's business, e.g. ``alpha`` as a per-class array).
+    """
+    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"{lo}{low:g}, {high:g}{hi}"
+    kind = "an int" if integer else "a real number"
+
+    def validate(name: str, value: Any) -> None:
+        if value is None and none:
+            return
+        if arrays and hasattr(value, "shape") and not isinstance(value, numbers.Number):
+            return
+        ok_type = isinstance(value, numbers.Integral if integer else numbers.Real) and not (
+            isinstance(value, bool)
+        )
+        if not ok_type:
+            msg = f"`{name}` must be {kind} in {interval}, got {value!r}."
+            raise TypeError(msg)
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if below or above or value != value:
+            msg = f"`{name}` must be {kind} in {interval}, got {value!r}."
+            raise ValueError(msg)
+
+    return validate
+
+
+def options(**validators: Validator) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare how a public loss validates its option arguments.
+
+    The decorated function validates the named arguments on every call, before its body runs
+    (a positional lookup computed once, so the cost is a few hundred nanoseconds), and records
+    the validators as ``fn.validators`` so a loss class validates the same options when it is
+    constructed (``HuberLoss(delta=1+0j)`` fails there, naming ``delta``).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        params = list(inspect.signature(fn).parameters.values())
+        index = {p.name: i for i, p in enumerate(params)}
+        defaults = {p.name: p.default for p in params}
+        unknown = set(validators) - set(index)
+        if unknown:
+            msg = f"{fn.__name__} has no argument(s) {sorted(unknown)}"
+            raise TypeError(msg)
+        plan = tuple((name, index[name], defaults[name], v) for name, v in validators.items())
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            n = len(args)
+            for name, i, default, validate in plan:
+                validate(name, args[i] if i < n else kwargs.get(name, default))
+            return fn(*args, **kwargs)
+
+        checked.validators = dict(validators)  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+def torch_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """The effective reduction of a torch signature with its legacy flags."""
+    return legacy_reduction(size_average, reduce, reduction)
