@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import functional as F
-from ._base import WeightedLoss
+from ._base import Loss
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
 
 
-class BCEWithLogitsLoss(WeightedLoss):
+class BCEWithLogitsLoss(Loss, function=F.binary_cross_entropy_with_logits):
     """Sigmoid + binary cross-entropy from logits, as ``torch.nn.BCEWithLogitsLoss``.
 
     See :func:`agnostic_losses.functional.binary_cross_entropy_with_logits`.
@@ -24,24 +22,8 @@ class BCEWithLogitsLoss(WeightedLoss):
     1.386294
     """
 
-    def __init__(
-        self,
-        weight: Any = None,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-        pos_weight: Any = None,
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.pos_weight = pos_weight
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.binary_cross_entropy_with_logits(
-            input, target, weight=self.weight, reduction=self.reduction, pos_weight=self.pos_weight
-        )
-
-
-class CrossEntropyLoss(WeightedLoss):
+class CrossEntropyLoss(Loss, function=F.cross_entropy):
     """Softmax cross-entropy from logits, as ``torch.nn.CrossEntropyLoss``.
 
     See :func:`agnostic_losses.functional.cross_entropy` (class-index and probability targets,
@@ -54,33 +36,12 @@ class CrossEntropyLoss(WeightedLoss):
     >>> loss = CrossEntropyLoss(ignore_index=-100)
     >>> round(float(loss(np.asarray([[2.0, 1.0, 0.1]]), np.asarray([0]))), 6)
     0.41703
+    >>> CrossEntropyLoss(label_smoothing=0.1)
+    CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.1)
     """
 
-    def __init__(
-        self,
-        weight: Any = None,
-        size_average: bool | None = None,
-        ignore_index: int = -100,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-        label_smoothing: float = 0.0,
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.cross_entropy(
-            input,
-            target,
-            weight=self.weight,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
-
-
-class NLLLoss(WeightedLoss):
+class NLLLoss(Loss, function=F.nll_loss):
     """Negative log-likelihood of class indices, as ``torch.nn.NLLLoss``.
 
     See :func:`agnostic_losses.functional.nll_loss`.
@@ -94,28 +55,8 @@ class NLLLoss(WeightedLoss):
     0.356675
     """
 
-    def __init__(
-        self,
-        weight: Any = None,
-        size_average: bool | None = None,
-        ignore_index: int = -100,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.nll_loss(
-            input,
-            target,
-            weight=self.weight,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-        )
-
-
-class BCELoss(WeightedLoss):
+class BCELoss(Loss, function=F.binary_cross_entropy):
     """Binary cross-entropy of probabilities, as ``torch.nn.BCELoss`` (logs clamped at -100).
 
     See :func:`agnostic_losses.functional.binary_cross_entropy`.
@@ -128,6 +69,3 @@ class BCELoss(WeightedLoss):
     >>> round(float(BCELoss()(p, y)), 4)
     0.1643
     """
-
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)

@@ -9,18 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from .._dispatch import stop_gradient
-from .._numerics import gather_labels, log_sigmoid_pair, logaddexp, xmul
+from .._numerics import (
+    gather_labels,
+    log_sigmoid_pair,
+    log_softmax,
+    logsumexp,
+    sanitize_labels,
+    xmul,
+)
 
 __all__ = [
     "binary_cross_entropy_probs",
     "class_weighted_nll",
     "generalized_cross_entropy",
-    "log_softmax_safe",
-    "logsumexp_safe",
-    "move_axis_last",
     "nll_from_log_probs",
     "poly_loss_cross_entropy",
-    "sanitize_labels",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal_loss",
     "softmax_cross_entropy",
@@ -29,37 +32,6 @@ __all__ = [
 ]
 
 _NEG_INF = float("-inf")
-
-
-def move_axis_last(xp: Any, x: Any, axis: int) -> Any:
-    """``x`` with (non-negative) ``axis`` moved to the end; a no-op when it already is."""
-    if axis == x.ndim - 1:
-        return x
-    order = (*tuple(i for i in range(x.ndim) if i != axis), axis)
-    return xp.permute_dims(x, order)
-
-
-def logsumexp_safe(xp: Any, x: Any, keepdims: bool = False) -> Any:
-    """``log(sum(exp(x)))`` over the last axis; an all ``-inf`` slice gives ``-inf``, gradient 0.
-
-    The sum of a slice of ``-inf`` is 0 and ``log``'s derivative there is infinite: the sum is
-    replaced by 1 inside the log (double ``where``) so that slice's gradient is exactly 0.
-    """
-    m = stop_gradient(xp.max(x, axis=-1, keepdims=True))  # the shift cancels: see _numerics
-    m = xp.where(xp.isfinite(m), m, 0.0)
-    s = xp.sum(xp.exp(x - m), axis=-1, keepdims=True)
-    empty = s == 0
-    out = xp.where(empty, _NEG_INF, xp.log(xp.where(empty, 1.0, s)) + m)
-    if not keepdims:
-        out = xp.squeeze(out, axis=-1)
-    return out
-
-
-def log_softmax_safe(xp: Any, x: Any) -> Any:
-    """``x - logsumexp(x)`` over the last axis; a row of all ``-inf`` gives ``-inf``, not NaN."""
-    lse = logsumexp_safe(xp, x, keepdims=True)
-    dead = lse == _NEG_INF
-    return xp.where(dead, _NEG_INF, x - xp.where(dead, 0.0, lse))
 
 
 def _masked_logits(xp: Any, logits: Any, where: Any) -> Any:
@@ -73,29 +45,11 @@ def softmax_cross_entropy(xp: Any, logits: Any, labels: Any, where: Any = None) 
     ``xmul`` makes ``0 * log 0 = 0``: a ``-inf`` logit on a zero-probability class adds nothing
     and receives a zero gradient (optax needs ``safe_softmax_cross_entropy`` for this).
     """
-    log_p = log_softmax_safe(xp, _masked_logits(xp, logits, where))
+    log_p = log_softmax(xp, _masked_logits(xp, logits, where))
     terms = xmul(xp, labels, log_p)
     if where is not None:
         terms = xp.where(where, terms, 0.0)
     return -xp.sum(terms, axis=-1)
-
-
-def sanitize_labels(xp: Any, labels: Any, num_classes: int, ignore_index: int | None = None):
-    """``(safe_labels, keep, bad)``: labels usable as indices, kept positions, out of range.
-
-    Ignored and out-of-range labels are replaced by class 0 BEFORE any gather, so an ignore
-    value such as -100 or 255 is never used as an index.
-    """
-    in_range = (labels >= 0) & (labels < num_classes)
-    if ignore_index is None:
-        keep = in_range
-        bad = ~in_range
-    else:
-        ignored = labels == ignore_index
-        keep = in_range & ~ignored
-        bad = ~in_range & ~ignored
-    safe = xp.where(keep, labels, xp.zeros_like(labels))
-    return safe, keep, bad
 
 
 def softmax_cross_entropy_with_integer_labels(
@@ -109,7 +63,7 @@ def softmax_cross_entropy_with_integer_labels(
     num_classes = logits.shape[-1]
     safe, _, bad = sanitize_labels(xp, labels, num_classes)
     masked = _masked_logits(xp, logits, where)
-    lse = logsumexp_safe(xp, masked)
+    lse = logsumexp(xp, masked)
     label_logit = gather_labels(xp, logits, safe, use_take=use_take)
     # lse = -inf only for a fully excluded row; keep x - x = NaN out of that row's value/grad.
     dead = lse == _NEG_INF
@@ -166,16 +120,20 @@ def class_weighted_nll(
 
 
 def _log_one_minus_pt(xp: Any, logits: Any, labels: Any) -> Any:
-    """``log(1 - p_t)`` with ``1 - p_t = y sigma(-x) + (1 - y) sigma(x)``, in log space.
+    """``log(1 - p_t)``, ``1 - p_t = y sigma(-x) + (1 - y) sigma(x)``, in log space.
 
-    ``log y`` and ``log(1 - y)`` are ``-inf`` for hard labels; ``logaddexp`` keeps those
-    operands NaN-free, and the inner ``where`` keeps ``log``'s derivative at 0 out of the graph.
+    ``1 - p_t`` is linear in ``y``, so it is written as ``m + log(y e^(a-m) + (1-y) e^(b-m))``
+    with ``a, b = log sigma(-x), log sigma(x)`` and ``m = max(a, b) >= -log 2`` (finite for
+    every ``x``, infinities included): the derivative in ``y`` is exact, also at hard labels,
+    and no exponential overflows. ``m`` cancels in value and derivative (no gradient through
+    it). Where the mixture is exactly 0 (a hard label the logit agrees with at saturation) the
+    log is ``-inf`` with the ``log`` guarded, so no ``0 * inf`` reaches the gradient.
     """
-    log_p, log_q = log_sigmoid_pair(xp, logits)
-    pos, neg = labels > 0, labels < 1
-    log_y = xp.where(pos, xp.log(xp.where(pos, labels, 1.0)), _NEG_INF)
-    log_1my = xp.where(neg, xp.log(xp.where(neg, 1.0 - labels, 1.0)), _NEG_INF)
-    return logaddexp(xp, log_y + log_q, log_1my + log_p)
+    b, a = log_sigmoid_pair(xp, logits)
+    m = stop_gradient(xp.maximum(a, b))
+    mix = labels * xp.exp(a - m) + (1.0 - labels) * xp.exp(b - m)
+    zero = mix == 0
+    return xp.where(zero, _NEG_INF, xp.log(xp.where(zero, 1.0, mix)) + m)
 
 
 def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any) -> Any:
@@ -184,9 +142,10 @@ def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any
     The modulating factor is ``exp(gamma * log(1 - p_t))``: its derivative
     ``gamma (1 - p_t)^gamma d log(1 - p_t)`` stays finite for ``gamma = 0``, ``0 < gamma < 1``
     and saturated logits, where ``(1 - p_t) ** gamma`` has an infinite derivative at 0.
+    ``xmul`` keeps ``0 ** 0 = 1`` (``gamma = 0`` with ``1 - p_t = 0``).
     """
     ce = sigmoid_binary_cross_entropy(xp, logits, labels)
-    loss = ce * xp.exp(gamma * _log_one_minus_pt(xp, logits, labels))
+    loss = ce * xp.exp(xmul(xp, gamma, _log_one_minus_pt(xp, logits, labels)))
     if alpha is None:
         return loss
     return (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
@@ -199,7 +158,7 @@ def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: flo
     the term's value and its true gradient are 0 (``-log p = 0``), so the factor is set there
     by a double ``where`` instead of differentiating ``log 0``.
     """
-    log_p = log_softmax_safe(xp, logits)
+    log_p = log_softmax(xp, logits)
     below = log_p < 0
     log_1mp = xp.log(-xp.expm1(xp.where(below, log_p, -1.0)))
     at_one = 1.0 if gamma == 0 else 0.0
@@ -213,7 +172,7 @@ def poly_loss_cross_entropy(
     xp: Any, logits: Any, labels: Any, epsilon: Any, where: Any = None
 ) -> Any:
     """``CE(x, y) + epsilon * sum(y * (1 - softmax(x)))`` (Poly-1) over the last axis."""
-    log_p = log_softmax_safe(xp, _masked_logits(xp, logits, where))
+    log_p = log_softmax(xp, _masked_logits(xp, logits, where))
     ce_terms = xmul(xp, labels, log_p)
     poly_terms = labels * (1.0 - xp.exp(log_p))
     if where is not None:

@@ -354,6 +354,37 @@ def _bce_weighted(rng: np.random.Generator) -> Inputs:
     return Inputs((p, y), {"weight": rng.uniform(0.5, 2.0, size=(3,)), "reduction": "sum"})
 
 
+# Targets at exactly 0 and 1 and weights with zeros: the derivatives there are finite and must
+# be exact for every argument (issue 8.1: a 0 * log 0 mask once cut the target's gradient).
+
+
+def _one_hot(rng: np.random.Generator) -> Inputs:
+    x = 2.0 * rng.normal(size=(4, 5))
+    return Inputs((x, np.eye(5)[rng.integers(0, 5, size=(4,))]))
+
+
+def _binary_hard_zero_weight(rng: np.random.Generator) -> Inputs:
+    logits, labels = _binary(rng).args
+    weight = rng.uniform(0.5, 2.0, size=(4, 3))
+    weight[0, 1] = weight[2, 0] = 0.0
+    return Inputs(
+        (logits, (labels > 0.5).astype(np.float64)),
+        {"weight": weight, "pos_weight": rng.uniform(0.5, 3.0, size=(3,)), "reduction": "sum"},
+    )
+
+
+def _ce_one_hot_zero_weight(rng: np.random.Generator) -> Inputs:
+    x = 2.0 * rng.normal(size=(3, 4))
+    weight = rng.uniform(0.5, 2.0, size=(4,))
+    weight[2] = 0.0
+    return Inputs((x, np.eye(4)[[0, 2, 3]]), {"weight": weight})
+
+
+def _bce_hard(rng: np.random.Generator) -> Inputs:
+    p, y = _bce(rng).args
+    return Inputs((p, (y > 0.5).astype(np.float64)), {"reduction": "none"})
+
+
 def _perfect_softmax(inputs: Inputs) -> Inputs:
     logits = inputs.args[0]
     hot = np.eye(logits.shape[-1])[np.argmax(logits, axis=-1)]
@@ -453,6 +484,53 @@ CASES = [
         ref_softmax_ce,
         Peer.path("jax", _OPTAX + "softmax_cross_entropy"),
         variant="where",
+        # README differences: optax's label gradient is NaN at entries `where` excludes.
+        peer_wrt=(0,),
+    ),
+    _case(
+        "softmax_cross_entropy",
+        "top",
+        T.softmax_cross_entropy,
+        _one_hot,
+        ref_softmax_ce,
+        Peer.path("jax", _OPTAX + "softmax_cross_entropy"),
+        variant="one-hot",
+    ),
+    _case(
+        "poly_loss_cross_entropy",
+        "top",
+        T.poly_loss_cross_entropy,
+        _one_hot,
+        ref_poly,
+        Peer.path("jax", _OPTAX + "poly_loss_cross_entropy"),
+        variant="one-hot",
+    ),
+    _case(
+        "binary_cross_entropy_with_logits",
+        "functional",
+        F.binary_cross_entropy_with_logits,
+        _binary_hard_zero_weight,
+        ref_bce_with_logits,
+        Peer.path("torch", "torch.nn.functional.binary_cross_entropy_with_logits"),
+        variant="hard-zero-weight",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_one_hot_zero_weight,
+        ref_torch_ce,
+        Peer.path("torch", "torch.nn.functional.cross_entropy"),
+        variant="one-hot-zero-weight",
+    ),
+    _case(
+        "binary_cross_entropy",
+        "functional",
+        F.binary_cross_entropy,
+        _bce_hard,
+        ref_bce,
+        Peer.path("torch", "torch.nn.functional.binary_cross_entropy"),
+        variant="hard",
     ),
     _case(
         "softmax_cross_entropy_with_integer_labels",
@@ -471,6 +549,8 @@ CASES = [
         ref_poly,
         Peer.path("jax", _OPTAX + "poly_loss_cross_entropy"),
         variant="where",
+        # README differences: optax's label gradient is NaN at entries `where` excludes.
+        peer_wrt=(0,),
     ),
     _case(
         "softmax_cross_entropy_with_integer_labels",
@@ -498,6 +578,9 @@ CASES = [
         ref_sigmoid_focal,
         Peer.path("jax", _OPTAX + "sigmoid_focal_loss"),
         properties=_NONNEG,
+        # README differences: optax's gradient w.r.t. hard (0/1) labels is cut by the
+        # b = 0 masking of its logsumexp; ours is exact (checked by finite differences).
+        peer_wrt=(0,),
     ),
     _case(
         "sigmoid_focal_loss",

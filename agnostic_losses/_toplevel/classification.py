@@ -8,22 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_axis,
-    check_floating,
-    check_integer,
-    check_labels_in_range,
-    check_probabilities,
-    check_same_shape,
-    compute_dtype,
-    device_of,
-    namespace,
-)
 from .._docs import fill_doc
 from .._kernels import classification as _k
-from .._numerics import safe_divide, xmul
-from .._reductions import apply_reduction, check_reduction
+from .._numerics import log_softmax, xmul
+from .._surface import REDUCTION, Call, number, options
 
 __all__ = [
     "cross_entropy_loss",
@@ -41,40 +29,6 @@ __all__ = [
 
 _INT_HINT = "For integer class indices use `{name}` instead."
 _FLOAT_HINT = "For probability (one-hot or soft) labels use `{name}` instead."
-
-
-def _check_where(xp: Any, where: Any, full_shape: tuple[int, ...], axis: int) -> Any:
-    """``where`` of the logits' shape, or of the logits' shape without ``axis`` (a row mask)."""
-    if not xp.isdtype(where.dtype, "bool"):
-        msg = f"`where` must be a boolean array, got dtype {where.dtype}."
-        raise TypeError(msg)
-    shape = tuple(where.shape)
-    row_shape = full_shape[:axis] + full_shape[axis + 1 :]
-    if shape == full_shape:
-        return where
-    if shape == row_shape:
-        return xp.expand_dims(where, axis=axis)
-    msg = (
-        f"`where` must have the logits' shape {full_shape} or {row_shape} (one value per row); "
-        f"got {shape}."
-    )
-    raise ValueError(msg)
-
-
-def _class_axis_last(xp: Any, axis: int, *arrays: Any) -> list[Any]:
-    return [None if a is None else _k.move_axis_last(xp, a, axis) for a in arrays]
-
-
-def _needs_ndim(name: str, x: Any, ndim: int = 1) -> None:
-    if x.ndim < ndim:
-        msg = f"`{name}` must have at least {ndim} dimension(s) (the classes), got a 0-d array."
-        raise ValueError(msg)
-
-
-def _scalar_or_cast(xp: Any, value: Any, dtype: Any) -> Any:
-    if value is None or isinstance(value, (int, float)):
-        return value
-    return cast(xp, value, dtype)
 
 
 # --- sigmoid ----------------------------------------------------------------------------------
@@ -118,14 +72,13 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     >>> np.round(loss, 7)
     array([0.3132617, 0.3132617, 0.6931472])
     """
-    xp = namespace(logits=logits, labels=labels)
-    check_floating(xp, "logits", logits)
-    check_same_shape("logits", logits, "labels", labels)
-    work = compute_dtype(xp, logits.dtype)
-    loss = _k.sigmoid_binary_cross_entropy(xp, cast(xp, logits, work), cast(xp, labels, work))
-    return cast(xp, loss, logits.dtype)
+    c = Call("top", logits=logits, labels=labels)
+    x = c.input("logits")
+    y = c.probabilities("labels", like="logits", integers=True)
+    return c.finish(_k.sigmoid_binary_cross_entropy(c.xp, x, y))
 
 
+@options(alpha=number(low=0, high=1, none=True, arrays=True), gamma=number(low=0, arrays=True))
 @fill_doc
 def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: Any = 2.0) -> Any:
     r"""Sigmoid focal loss of each element (Lin et al., 2017), from logits.
@@ -169,42 +122,44 @@ def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: An
     >>> np.round(sigmoid_focal_loss(x, y, alpha=0.25, gamma=2.0), 8)
     array([0.00045089, 0.01699354, 0.01689337, 0.00135267])
     """
-    xp = namespace(logits=logits, labels=labels, alpha=alpha, gamma=gamma)
-    check_floating(xp, "logits", logits)
-    check_same_shape("logits", logits, "labels", labels)
-    work = compute_dtype(xp, logits.dtype)
-    loss = _k.sigmoid_focal_loss(
-        xp,
-        cast(xp, logits, work),
-        cast(xp, labels, work),
-        _scalar_or_cast(xp, alpha, work),
-        _scalar_or_cast(xp, gamma, work),
-    )
-    return cast(xp, loss, logits.dtype)
+    c = Call("top", logits=logits, labels=labels, alpha=alpha, gamma=gamma)
+    x = c.input("logits")
+    y = c.probabilities("labels", like="logits", integers=True)
+    return c.finish(_k.sigmoid_focal_loss(c.xp, x, y, c.param("alpha"), c.param("gamma")))
 
 
 # --- softmax ----------------------------------------------------------------------------------
 
 
-def _prepare_soft(
-    logits: Any, labels: Any, axis: int, where: Any, integer_alternative: str
-) -> tuple[Any, Any, Any, Any, Any]:
-    """Validate (logits, probability labels, axis, where); classes moved last, compute dtype."""
-    xp = namespace(logits=logits, labels=labels, where=where)
-    check_floating(xp, "logits", logits)
-    check_floating(xp, "labels", labels, _INT_HINT.format(name=integer_alternative))
-    _needs_ndim("logits", logits)
-    check_same_shape("logits", logits, "labels", labels)
-    axis = check_axis("axis", axis, logits.ndim)
-    if where is not None:
-        where = _check_where(xp, where, tuple(logits.shape), axis)
-    work = compute_dtype(xp, logits.dtype)
-    x, y, w = _class_axis_last(xp, axis, logits, labels, where)
-    return xp, cast(xp, x, work), cast(xp, y, work), w, logits.dtype
+def _soft(c: Call, axis: Any, integer_alternative: str) -> tuple[Any, Any, Any]:
+    """Logits, probability labels and ``where`` with the class axes last (compute dtype)."""
+    x = c.input("logits")
+    y = c.target("labels", "logits", hint=_INT_HINT.format(name=integer_alternative))
+    axes, _, (x, y) = c.classes("logits", axis, x, y)
+    _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
+    return x, y, w
+
+
+def _hard(c: Call, axis: Any, hint: str) -> tuple[Any, Any, Any]:
+    """Logits, integer labels (validated) and ``where`` with the class axes last."""
+    x = c.input("logits")
+    axes, num_classes, (x,) = c.classes("logits", axis, x)
+    shape = tuple(c["logits"].shape)
+    expected = tuple(n for i, n in enumerate(shape) if i not in axes)
+    labels = c["labels"]
+    if tuple(getattr(labels, "shape", ())) != expected and hasattr(labels, "dtype"):
+        msg = (
+            f"`labels` must have the shape of `logits` {shape} without the class axes "
+            f"{axes}, i.e. {expected}; got {tuple(labels.shape)}."
+        )
+        raise ValueError(msg)
+    y = c.labels("labels", num_classes, hint=hint)
+    _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
+    return x, y, w
 
 
 @fill_doc
-def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1, where: Any = None) -> Any:
+def softmax_cross_entropy(logits: Any, labels: Any, axis: Any = -1, where: Any = None) -> Any:
     r"""Softmax cross-entropy between logits and probability labels.
 
     .. math::
@@ -242,10 +197,9 @@ def softmax_cross_entropy(logits: Any, labels: Any, axis: int = -1, where: Any =
     >>> np.round(softmax_cross_entropy(np.asarray([[2.0, 1.0, 0.1]]), np.asarray([[1.0, 0, 0]])), 7)
     array([0.41703])
     """
-    xp, x, y, w, dtype = _prepare_soft(
-        logits, labels, axis, where, "softmax_cross_entropy_with_integer_labels"
-    )
-    return cast(xp, _k.softmax_cross_entropy(xp, x, y, w), dtype)
+    c = Call("top", logits=logits, labels=labels, where=where)
+    x, y, w = _soft(c, axis, "softmax_cross_entropy_with_integer_labels")
+    return c.finish(_k.softmax_cross_entropy(c.xp, x, y, w))
 
 
 @fill_doc
@@ -288,34 +242,9 @@ def safe_softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     return softmax_cross_entropy(logits, labels)
 
 
-def _prepare_hard(
-    logits: Any, labels: Any, axis: int, where: Any, hint: str
-) -> tuple[Any, Any, Any, Any, Any]:
-    """Validate (logits, integer labels, axis, where); classes moved last, compute dtype."""
-    xp = namespace(logits=logits, labels=labels, where=where)
-    check_floating(xp, "logits", logits)
-    check_integer(xp, "labels", labels, hint)
-    _needs_ndim("logits", logits)
-    axis = check_axis("axis", axis, logits.ndim)
-    shape = tuple(logits.shape)
-    expected = shape[:axis] + shape[axis + 1 :]
-    if tuple(labels.shape) != expected:
-        msg = (
-            f"`labels` must have the shape of `logits` {shape} without axis {axis}, i.e. "
-            f"{expected}; got {tuple(labels.shape)}."
-        )
-        raise ValueError(msg)
-    check_labels_in_range(xp, "labels", labels, shape[axis])
-    if where is not None:
-        where = _check_where(xp, where, shape, axis)
-    work = compute_dtype(xp, logits.dtype)
-    (x, w) = _class_axis_last(xp, axis, logits, where)
-    return xp, cast(xp, x, work), labels, w, logits.dtype
-
-
 @fill_doc
 def softmax_cross_entropy_with_integer_labels(
-    logits: Any, labels: Any, axis: int = -1, where: Any = None
+    logits: Any, labels: Any, axis: Any = -1, where: Any = None
 ) -> Any:
     r"""Softmax cross-entropy between logits and integer class labels.
 
@@ -354,15 +283,15 @@ def softmax_cross_entropy_with_integer_labels(
     >>> np.round(softmax_cross_entropy_with_integer_labels(x, np.asarray([0])), 7)
     array([0.41703])
     """
-    xp, x, y, w, dtype = _prepare_hard(
-        logits, labels, axis, where, _FLOAT_HINT.format(name="softmax_cross_entropy")
-    )
-    return cast(xp, _k.softmax_cross_entropy_with_integer_labels(xp, x, y, w), dtype)
+    c = Call("top", logits=logits, labels=labels, where=where)
+    x, y, w = _hard(c, axis, _FLOAT_HINT.format(name="softmax_cross_entropy"))
+    return c.finish(_k.softmax_cross_entropy_with_integer_labels(c.xp, x, y, w))
 
 
+@options(epsilon=number(arrays=True))
 @fill_doc
 def poly_loss_cross_entropy(
-    logits: Any, labels: Any, *, epsilon: Any = 2.0, axis: int = -1, where: Any = None
+    logits: Any, labels: Any, *, epsilon: Any = 2.0, axis: Any = -1, where: Any = None
 ) -> Any:
     r"""Poly-1 loss (Leng et al., 2022): cross-entropy plus ``epsilon (1 - p_t)``.
 
@@ -401,17 +330,14 @@ def poly_loss_cross_entropy(
     >>> np.round(poly_loss_cross_entropy(x, y, epsilon=2.0), 7)
     array([1.0990276])
     """
-    xp, x, y, w, dtype = _prepare_soft(
-        logits, labels, axis, where, "softmax_cross_entropy_with_integer_labels"
-    )
-    if not isinstance(epsilon, (int, float)):
-        namespace(logits=logits, epsilon=epsilon)
-        epsilon = cast(xp, epsilon, x.dtype)
-    return cast(xp, _k.poly_loss_cross_entropy(xp, x, y, epsilon, w), dtype)
+    c = Call("top", logits=logits, labels=labels, epsilon=epsilon, where=where)
+    x, y, w = _soft(c, axis, "softmax_cross_entropy_with_integer_labels")
+    return c.finish(_k.poly_loss_cross_entropy(c.xp, x, y, c.param("epsilon"), w))
 
 
+@options(alpha=number(low=0, high=1, arrays=True))
 @fill_doc
-def smooth_labels(labels: Any, alpha: Any, *, axis: int = -1, where: Any = None) -> Any:
+def smooth_labels(labels: Any, alpha: Any, *, axis: Any = -1, where: Any = None) -> Any:
     r"""Label smoothing: mix the labels with the uniform distribution over ``K`` classes.
 
     .. math::
@@ -448,19 +374,18 @@ def smooth_labels(labels: Any, alpha: Any, *, axis: int = -1, where: Any = None)
     >>> np.round(smooth_labels(np.asarray([[1.0, 0.0, 0.0]]), 0.1), 8)
     array([[0.93333333, 0.03333333, 0.03333333]])
     """
-    xp = namespace(labels=labels, alpha=alpha, where=where)
-    check_floating(xp, "labels", labels)
-    _needs_ndim("labels", labels)
-    axis = check_axis("axis", axis, labels.ndim)
-    work = compute_dtype(xp, labels.dtype)
-    y = cast(xp, labels, work)
-    alpha = _scalar_or_cast(xp, alpha, work)
-    if where is None:
-        count: Any = labels.shape[axis]
+    c = Call("top", labels=labels, alpha=alpha, where=where)
+    y = c.input("labels")
+    axes = c.classes("labels", axis)[0]
+    w = c.mask("where", "labels", axes)
+    if w is None:
+        count: Any = 1
+        for a in axes:
+            count *= y.shape[a]
     else:
-        where = _check_where(xp, where, tuple(labels.shape), axis)
-        count = xp.sum(xp.astype(where, work), axis=axis, keepdims=True)
-    return cast(xp, (1.0 - alpha) * y + alpha / count, labels.dtype)
+        count = c.xp.sum(c.xp.astype(w, c.work), axis=axes, keepdims=True)
+    alpha = c.param("alpha")
+    return c.finish((1.0 - alpha) * y + alpha / count)
 
 
 @fill_doc
@@ -499,37 +424,35 @@ def nll_loss(log_probs: Any, target: Any) -> Any:
     >>> round(float(nll_loss(np.log(np.asarray([0.1, 0.7, 0.2])), 1)), 8)
     0.35667494
     """
-    xp = namespace(log_probs=log_probs, target=target)
-    check_floating(xp, "log_probs", log_probs)
     if isinstance(target, (bool, float)):
         msg = f"`target` must be an integer class index, got {target!r}."
         raise TypeError(msg)
-    if isinstance(target, int):
-        target = xp.asarray(target, dtype=xp.int64, device=device_of(log_probs))
-    check_integer(xp, "target", target, _FLOAT_HINT.format(name="softmax_cross_entropy"))
-    if target.ndim <= 1:
-        expected_ndim, axis = target.ndim + 1, log_probs.ndim - 1
-    else:
-        expected_ndim, axis = target.ndim + 1, 1
-    if log_probs.ndim != expected_ndim:
+    c = Call("top", log_probs=log_probs, target=target)
+    x = c.input("log_probs")
+    t = c.index("target")
+    hint = _FLOAT_HINT.format(name="softmax_cross_entropy")
+    ndim = t.ndim
+    axis = log_probs.ndim - 1 if ndim <= 1 else 1
+    if log_probs.ndim != ndim + 1:
         msg = (
-            f"`log_probs` must have {expected_ndim} dimensions for a `target` of shape "
-            f"{tuple(target.shape)}; got shape {tuple(log_probs.shape)}."
+            f"`log_probs` must have {ndim + 1} dimensions for a `target` of shape "
+            f"{tuple(t.shape)}; got shape {tuple(log_probs.shape)}."
         )
         raise ValueError(msg)
     shape = tuple(log_probs.shape)
-    if tuple(target.shape) != shape[:axis] + shape[axis + 1 :]:
+    expected = shape[:axis] + shape[axis + 1 :]
+    if tuple(t.shape) != expected:
         msg = (
-            f"`target` must have shape {shape[:axis] + shape[axis + 1 :]} for `log_probs` of "
-            f"shape {shape}; got {tuple(target.shape)}."
+            f"`target` must have shape {expected} for `log_probs` of shape {shape}; "
+            f"got {tuple(t.shape)}."
         )
         raise ValueError(msg)
-    check_labels_in_range(xp, "target", target, shape[axis])
-    work = compute_dtype(xp, log_probs.dtype)
-    x = cast(xp, _k.move_axis_last(xp, log_probs, axis), work)
-    return cast(xp, _k.nll_from_log_probs(xp, x, target), log_probs.dtype)
+    _, num_classes, (x,) = c.classes("log_probs", axis, x)
+    y = c.labels("target", num_classes, hint=hint)
+    return c.finish(_k.nll_from_log_probs(c.xp, x, y))
 
 
+@options(reduction=REDUCTION)
 @fill_doc
 def cross_entropy_loss(
     predicts: Any, targets: Any, weight: Any = None, reduction: str = "mean"
@@ -574,46 +497,33 @@ def cross_entropy_loss(
     >>> round(float(cross_entropy_loss(x, np.asarray([0, 1]))), 6)
     0.306882
     """
-    reduction = check_reduction(reduction)
-    xp = namespace(predicts=predicts, targets=targets, weight=weight)
-    check_floating(xp, "predicts", predicts)
-    _needs_ndim("predicts", predicts)
-    shape = tuple(predicts.shape)
-    num_classes = shape[-1]
-    if weight is not None and tuple(weight.shape) != (num_classes,):
-        msg = (
-            f"`weight` must have shape ({num_classes},), one per class; got {tuple(weight.shape)}."
-        )
-        raise ValueError(msg)
-    work = compute_dtype(xp, predicts.dtype)
-    x = cast(xp, predicts, work)
-    w = None if weight is None else cast(xp, weight, work)
-    log_p = _k.log_softmax_safe(xp, x)
-    if xp.isdtype(targets.dtype, "integral"):
-        if tuple(targets.shape) != shape[:-1]:
+    c = Call("top", predicts=predicts, targets=targets, weight=weight)
+    x = c.input("predicts")
+    _, num_classes, _ = c.classes("predicts", -1)
+    w = c.floating("weight", shape=(num_classes,))
+    log_p = log_softmax(c.xp, x)
+    t = c["targets"]
+    if c.xp.isdtype(t.dtype, "integral"):
+        if tuple(t.shape) != tuple(x.shape[:-1]):
             msg = (
-                f"integer `targets` must have shape {shape[:-1]} (`predicts` without its class "
-                f"axis); got {tuple(targets.shape)}."
+                f"integer `targets` must have shape {tuple(x.shape[:-1])} (`predicts` without "
+                f"its class axis); got {tuple(t.shape)}."
             )
             raise ValueError(msg)
-        check_labels_in_range(xp, "targets", targets, num_classes)
-        loss, w_y = _k.class_weighted_nll(xp, log_p, targets, w, ignore_index=None)
-        if reduction == "mean" and weight is not None:
-            out = safe_divide(xp, xp.sum(loss), xp.sum(w_y))
-        else:
-            out = apply_reduction(xp, loss, reduction)
-        return cast(xp, out, predicts.dtype)
-    check_floating(xp, "targets", targets, "Pass class indices as an integer array.")
-    check_same_shape("predicts", predicts, "targets", targets)
-    t = cast(xp, targets, work)
-    terms = xmul(xp, t, log_p) if w is None else xmul(xp, t * w, log_p)
-    loss = -xp.sum(terms, axis=-1)
-    return cast(xp, apply_reduction(xp, loss, reduction), predicts.dtype)
+        y = c.labels("targets", num_classes)
+        loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index=None)
+        if weight is None:
+            return c.reduce(loss, reduction)
+        return c.reduce(loss, reduction, divisor="weight_sum", weights=w_y)
+    t = c.target("targets", "predicts", hint="Pass class indices as an integer array.")
+    loss = -c.xp.sum(xmul(c.xp, t if w is None else t * w, log_p), axis=-1)
+    return c.reduce(loss, reduction)
 
 
 # --- keras-only losses, optax-style names ---------------------------------------------------
 
 
+@options(alpha=number(none=True, arrays=True), gamma=number(low=0))
 @fill_doc
 def softmax_focal_loss(
     logits: Any, labels: Any, alpha: Any = 0.25, gamma: float = 2.0, axis: int = -1
@@ -660,20 +570,13 @@ def softmax_focal_loss(
     >>> np.round(softmax_focal_loss(x, y), 7)
     array([0.0121231])
     """
-    if not isinstance(gamma, (int, float)) or isinstance(gamma, bool) or gamma < 0:
-        msg = f"`gamma` must be a Python float >= 0, got {gamma!r}."
-        raise ValueError(msg)
-    xp, x, y, _, dtype = _prepare_soft(
-        logits, labels, axis, None, "softmax_cross_entropy_with_integer_labels"
-    )
-    if alpha is None:
-        alpha = 1.0
-    elif not isinstance(alpha, (int, float)):
-        namespace(logits=logits, alpha=alpha)
-        alpha = cast(xp, alpha, x.dtype)
-    return cast(xp, _k.softmax_focal_loss(xp, x, y, alpha, float(gamma)), dtype)
+    c = Call("top", logits=logits, labels=labels, alpha=alpha)
+    x, y, _ = _soft(c, axis, "softmax_cross_entropy_with_integer_labels")
+    a = 1.0 if alpha is None else c.param("alpha")
+    return c.finish(_k.softmax_focal_loss(c.xp, x, y, a, float(gamma)))
 
 
+@options(q=number(low=0, high=1, low_open=True))
 @fill_doc
 def generalized_cross_entropy(
     predictions: Any, labels: Any, q: float = 0.5, *, from_logits: bool = False
@@ -720,17 +623,22 @@ def generalized_cross_entropy(
     >>> np.round(generalized_cross_entropy(p, np.asarray([0, 0])), 6)
     array([0.32668 , 1.105573])
     """
-    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q <= 1:
-        msg = f"`q` must be a float in (0, 1], got {q!r}."
-        raise ValueError(msg)
-    xp, x, y, _, dtype = _prepare_hard(
-        predictions, labels, -1, None, "Pass class indices (keras expects integer labels)."
-    )
+    c = Call("top", predictions=predictions, labels=labels)
     if from_logits:
-        log_p = _k.log_softmax_safe(xp, x)
+        x = c.input("predictions")
+        _, num_classes, _ = c.classes("predictions", -1)
+        log_p = log_softmax(c.xp, x)
     else:
-        check_probabilities(xp, "predictions", predictions)
+        x = c.input("predictions", probabilities=True)
+        _, num_classes, _ = c.classes("predictions", -1)
         pos = x > 0
-        log_p = xp.where(pos, xp.log(xp.where(pos, x, 1.0)), float("-inf"))
-    log_p_y = -_k.nll_from_log_probs(xp, log_p, y)
-    return cast(xp, _k.generalized_cross_entropy(xp, log_p_y, float(q)), dtype)
+        log_p = c.xp.where(pos, c.xp.log(c.xp.where(pos, x, 1.0)), float("-inf"))
+    if tuple(c["labels"].shape) != tuple(x.shape[:-1]):
+        msg = (
+            f"`labels` must have the shape of `predictions` without its last axis, "
+            f"{tuple(x.shape[:-1])}; got {tuple(c['labels'].shape)}."
+        )
+        raise ValueError(msg)
+    y = c.labels("labels", num_classes, hint="Pass class indices (keras expects integer labels).")
+    log_p_y = -_k.nll_from_log_probs(c.xp, log_p, y)
+    return c.finish(_k.generalized_cross_entropy(c.xp, log_p_y, float(q)))

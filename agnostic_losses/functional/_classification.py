@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_floating,
-    check_integer,
-    check_labels_in_range,
-    check_probabilities,
-    check_same_shape,
-    compute_dtype,
-    namespace,
-)
 from .._docs import fill_doc
 from .._kernels import classification as _k
 from .._native import cross_entropy_guard, labels_checked_off_cpu, native_torch, same_shape
-from .._numerics import safe_divide, xmul
-from .._reductions import apply_reduction, check_reduction, legacy_reduction
+from .._numerics import log_softmax, xmul
+from .._reductions import legacy_reduction
+from .._surface import REDUCTION, Call, flag, number, options
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
 
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+_TARGET_HINT = "Cast 0/1 labels to the input's dtype, as torch requires."
+
 
 @native_torch("binary_cross_entropy_with_logits", same_shape)
+@options(**_LEGACY)
 @fill_doc
 def binary_cross_entropy_with_logits(
     input: Any,
@@ -72,75 +67,57 @@ def binary_cross_entropy_with_logits(
     >>> round(float(binary_cross_entropy_with_logits(x, np.asarray([1.0, 0.0, 1.0]))), 7)
     0.4398902
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight)
-    check_floating(xp, "input", input)
-    check_floating(xp, "target", target, "Cast 0/1 labels to the input's dtype, as torch requires.")
-    check_same_shape("input", input, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    if pos_weight is not None:
-        pos_weight = cast(xp, pos_weight, work)
-    loss = _k.sigmoid_binary_cross_entropy(
-        xp, cast(xp, input, work), cast(xp, target, work), pos_weight
-    )
+    c = Call("torch", input=input, target=target, weight=weight, pos_weight=pos_weight)
+    x = c.input("input")
+    y = c.target("target", "input", hint=_TARGET_HINT)
+    pos_weight = c.floating("pos_weight", broadcasts="input")
+    loss = _k.sigmoid_binary_cross_entropy(c.xp, x, y, pos_weight)
     if weight is not None:
-        loss = loss * cast(xp, weight, work)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+        loss = loss * c.floating("weight", broadcasts="input")
+    return c.reduce(loss, legacy_reduction(size_average, reduce, reduction))
 
 
-def _class_layout(xp: Any, input: Any, target: Any, weight: Any, name: str) -> tuple[Any, ...]:
-    """torch's (N, C, d1..dk) / (C,) layout -> (classes-last input, target, batched?, C).
-
-    Validates shapes (index targets: input's shape without axis 1; probability targets:
-    input's shape) and ``weight`` (one per class).
-    """
-    if input.ndim == 0:
+def _layout(c: Call, *, soft: bool) -> tuple[Any, Any, int]:
+    """torch's (C,), (N, C) or (N, C, d1..dk) layout: logits with the classes last, the target
+    (class indices, or probabilities of the input's shape when ``soft``), and C."""
+    x = c.input("input")
+    if x.ndim == 0:
         msg = "`input` must have shape (C,), (N, C) or (N, C, d1, ..., dK); got a 0-d array."
         raise ValueError(msg)
-    batched = input.ndim > 1
-    shape = tuple(input.shape)
-    num_classes = shape[1] if batched else shape[0]
-    if weight is not None:
-        check_floating(xp, "weight", weight)
-        if tuple(weight.shape) != (num_classes,):
-            msg = (
-                f"`weight` must have shape ({num_classes},), one per class; "
-                f"got {tuple(weight.shape)}."
-            )
-            raise ValueError(msg)
-    soft = xp.isdtype(target.dtype, "real floating")
+    shape = tuple(x.shape)
+    axis = 1 if x.ndim > 1 else 0
+    _, num_classes, (x,) = c.classes("input", axis, x)
     if soft:
-        check_same_shape("input", input, "target", target)
-    else:
-        check_integer(
-            xp, "target", target, "Class indices must be integers; probabilities must be floating."
+        _, _, (t,) = c.classes("input", axis, c.target("target", "input"))
+        return x, t, num_classes
+    expected = shape[:axis] + shape[axis + 1 :]
+    target = c["target"]
+    if tuple(target.shape) != expected:
+        msg = (
+            f"`target` of class indices must have shape {expected} for `input` of shape "
+            f"{shape} (the input without its class axis {axis}); got {tuple(target.shape)}."
         )
-        expected = shape[:1] + shape[2:] if batched else ()
-        if tuple(target.shape) != expected:
-            msg = (
-                f"`target` of class indices must have shape {expected} for `input` of shape "
-                f"{shape} (the input without its class axis {1 if batched else 0}); "
-                f"got {tuple(target.shape)}."
-            )
-            raise ValueError(msg)
-    if not batched:
-        input = xp.expand_dims(input, axis=0)
-        target = xp.expand_dims(target, axis=0)
-    x = _k.move_axis_last(xp, input, 1)
-    t = _k.move_axis_last(xp, target, 1) if soft else target
-    return x, t, soft, batched, num_classes
+        raise ValueError(msg)
+    return x, target, num_classes
 
 
-def _reduce_indexed(xp: Any, loss: Any, w_y: Any, reduction: str, batched: bool) -> Any:
-    if reduction == "mean":
-        # torch: sum(w_y l) / sum(w_y) over kept targets; all ignored -> NaN, gradient 0.
-        return safe_divide(xp, xp.sum(loss), xp.sum(w_y), fill=float("nan"))
-    if reduction == "sum":
-        return xp.sum(loss)
-    return loss if batched else xp.squeeze(loss, axis=0)
+def _index_target(c: Call, num_classes: int, ignore_index: int, hint: str) -> Any:
+    return c.labels(
+        "target", num_classes, ignore=ignore_index, ignore_name="ignore_index", hint=hint
+    )
+
+
+def _mean_over_kept(c: Call, loss: Any, w_y: Any, reduction: str) -> Any:
+    # torch: sum(w_y l) / sum(w_y) over kept targets; all ignored -> NaN, gradient 0.
+    return c.reduce(loss, reduction, divisor="weight_sum", weights=w_y, fill=float("nan"))
 
 
 @native_torch("cross_entropy", cross_entropy_guard)
+@options(
+    **_LEGACY,
+    ignore_index=number(integer=True),
+    label_smoothing=number(low=0, high=1),
+)
 @fill_doc
 def cross_entropy(
     input: Any,
@@ -208,33 +185,50 @@ def cross_entropy(
     >>> round(float(cross_entropy(x, np.asarray([0, -100]))), 6)
     0.41703
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target, weight=weight)
-    check_floating(xp, "input", input)
-    if not 0.0 <= label_smoothing <= 1.0:
-        msg = f"`label_smoothing` must be in [0, 1], got {label_smoothing!r}."
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    c = Call("torch", input=input, target=target, weight=weight)
+    soft = _soft_target(c)
+    if soft and ignore_index != -100:
+        msg = (
+            "`ignore_index` is not supported with probability targets (a floating `target` "
+            f"of the input's shape); got ignore_index={ignore_index!r}."
+        )
         raise ValueError(msg)
-    x, t, soft, batched, num_classes = _class_layout(xp, input, target, weight, "cross_entropy")
-    work = compute_dtype(xp, input.dtype)
-    w = None if weight is None else cast(xp, weight, work)
-    log_p = _k.log_softmax_safe(xp, cast(xp, x, work))
+    x, t, num_classes = _layout(c, soft=soft)
+    w = c.floating("weight", shape=(num_classes,), same_dtype=True)
+    log_p = log_softmax(c.xp, x)
     if soft:
-        t = cast(xp, t, work)
         if label_smoothing:
             t = (1.0 - label_smoothing) * t + label_smoothing / num_classes
-        terms = xmul(xp, t if w is None else t * w, log_p)
-        loss = -xp.sum(terms, axis=-1)
-        if reduction == "none" and not batched:
-            loss = xp.squeeze(loss, axis=0)
-        return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-    check_labels_in_range(
-        xp, "target", target, num_classes, also=ignore_index, also_name="ignore_index"
+        loss = -c.xp.sum(xmul(c.xp, t if w is None else t * w, log_p), axis=-1)
+        return c.reduce(loss, reduction)
+    y = _index_target(c, num_classes, ignore_index, "Class indices must be integers.")
+    loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index, float(label_smoothing))
+    return (
+        _mean_over_kept(c, loss, w_y, reduction)
+        if reduction == "mean"
+        else c.reduce(loss, reduction)
     )
-    loss, w_y = _k.class_weighted_nll(xp, log_p, t, w, ignore_index, float(label_smoothing))
-    return cast(xp, _reduce_indexed(xp, loss, w_y, reduction, batched), input.dtype)
+
+
+def _soft_target(c: Call) -> bool:
+    """Whether ``target`` holds probabilities (floating, the input's shape); TypeError for
+    floating class indices (the input's shape without its class axis), as torch."""
+    input, target = c["input"], c["target"]
+    if not hasattr(target, "dtype") or not c.xp.isdtype(target.dtype, "real floating"):
+        return False
+    if tuple(target.shape) == tuple(input.shape) or input.ndim == 0:
+        return True
+    msg = (
+        f"`target` of class indices must have an integer dtype, got {target.dtype} with shape "
+        f"{tuple(target.shape)}; probability targets must have the input's shape "
+        f"{tuple(input.shape)}."
+    )
+    raise TypeError(msg)
 
 
 @native_torch("nll_loss", labels_checked_off_cpu)
+@options(**_LEGACY, ignore_index=number(integer=True))
 @fill_doc
 def nll_loss(
     input: Any,
@@ -287,22 +281,21 @@ def nll_loss(
     >>> round(float(nll_loss(logp, np.asarray([1, 0]))), 6)
     0.524911
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target, weight=weight)
-    check_floating(xp, "input", input)
-    check_integer(
-        xp, "target", target, "For probability targets use `cross_entropy` on logits instead."
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    c = Call("torch", input=input, target=target, weight=weight)
+    hint = "For probability targets use `cross_entropy` on logits instead."
+    x, _, num_classes = _layout(c, soft=False)
+    y = _index_target(c, num_classes, ignore_index, hint)
+    w = c.floating("weight", shape=(num_classes,), same_dtype=True)
+    loss, w_y = _k.class_weighted_nll(c.xp, x, y, w, ignore_index)
+    return (
+        _mean_over_kept(c, loss, w_y, reduction)
+        if reduction == "mean"
+        else c.reduce(loss, reduction)
     )
-    x, t, _, batched, num_classes = _class_layout(xp, input, target, weight, "nll_loss")
-    check_labels_in_range(
-        xp, "target", target, num_classes, also=ignore_index, also_name="ignore_index"
-    )
-    work = compute_dtype(xp, input.dtype)
-    w = None if weight is None else cast(xp, weight, work)
-    loss, w_y = _k.class_weighted_nll(xp, cast(xp, x, work), t, w, ignore_index)
-    return cast(xp, _reduce_indexed(xp, loss, w_y, reduction, batched), input.dtype)
 
 
+@options(**_LEGACY)
 @fill_doc
 def binary_cross_entropy(
     input: Any,
@@ -354,15 +347,10 @@ def binary_cross_entropy(
     >>> round(float(binary_cross_entropy(p, y)), 4)
     0.1643
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target, weight=weight)
-    check_floating(xp, "input", input)
-    check_floating(xp, "target", target, "Cast 0/1 labels to the input's dtype, as torch requires.")
-    check_same_shape("input", input, "target", target)
-    check_probabilities(xp, "input", input)
-    check_probabilities(xp, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    loss = _k.binary_cross_entropy_probs(xp, cast(xp, input, work), cast(xp, target, work))
+    c = Call("torch", input=input, target=target, weight=weight)
+    p = c.input("input", probabilities=True)
+    y = c.probabilities("target", like="input", hint=_TARGET_HINT)
+    loss = _k.binary_cross_entropy_probs(c.xp, p, y)
     if weight is not None:
-        loss = loss * cast(xp, weight, work)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+        loss = loss * c.floating("weight", broadcasts="input")
+    return c.reduce(loss, legacy_reduction(size_average, reduce, reduction))
