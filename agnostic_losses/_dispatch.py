@@ -72,7 +72,7 @@ def _namespace_of_type(x: Any) -> Any:
         if library_name(x) == "torch":
             # What array_namespace returns for any torch.Tensor; asked directly because its
             # lru_cached type probes make dynamo warn when the first call runs under
-            # torch.compile.
+            # torch.compile (import statements, unlike them, are executed by dynamo).
             import array_api_compat.torch as generic
         else:
             generic = array_api_compat.array_namespace(x)

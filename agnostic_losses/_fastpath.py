@@ -2,10 +2,11 @@
 
 Dispatch layer only; kernels never import this. :func:`lean` maps a namespace returned by
 ``array_api_compat.array_namespace`` to the namespace the losses run with. For every library but
-torch that is the same object. For torch it is a module-like copy of ``array_api_compat.torch``
-in which a few hot functions skip the compat wrapper when the wrapper would do nothing, and call
-it otherwise, so results (values, dtypes, gradients) are those of the compat path by
-construction; ``tests/test_dispatch_fastpath.py`` checks that on the whole registry.
+torch that is the same object. For torch it is :mod:`agnostic_losses._fastpath_torch`, a copy of
+``array_api_compat.torch`` in which a few hot functions skip the compat wrapper when the
+wrapper would do nothing, and call it otherwise, so results (values, dtypes, gradients) are
+those of the compat path by construction; ``tests/test_dispatch_fastpath.py`` checks that on
+the whole registry.
 
 Measured reason (torch 2.13 CPU, ``binary_cross_entropy_with_logits`` on (8, 10), cProfile):
 the compat wrappers of ``maximum``/``where`` took ~30% of the call. ``maximum(x, 0.0)`` turns
@@ -17,7 +18,6 @@ look-ups, ~8 us); ``where`` runs ``_fix_promotion`` even for two tensors of one 
 from __future__ import annotations
 
 import math
-import types
 from typing import Any
 
 __all__ = ["lean"]
@@ -36,84 +36,79 @@ def lean(xp: Any) -> Any:
 
 def _build(xp: Any) -> Any:
     if getattr(xp, "__name__", "") == "array_api_compat.torch":
-        return _lean_torch(xp)
+        from . import _fastpath_torch
+
+        return _fastpath_torch
     return xp
 
 
-def _lean_torch(compat: Any) -> Any:
+def torch_overrides() -> dict[str, Any]:
+    """The functions :mod:`agnostic_losses._fastpath_torch` puts over compat's.
+
+    Defined here, not in that module: its globals are compat's namespace, where ``float`` and
+    ``int`` are torch dtypes (``torch.float``), so ``type(v) is float`` would be False there.
+    """
+    import array_api_compat.torch as _compat
     import torch
 
-    module = types.ModuleType(
-        "agnostic_losses._fastpath.torch",
-        "array_api_compat.torch with hot wrappers bypassed where they are no-ops.",
-    )
-    for key, value in vars(compat).items():
-        if key not in ("__name__", "__doc__", "__spec__", "__loader__", "__package__"):
-            setattr(module, key, value)
+    _tensor = torch.Tensor
+    _floating = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+    _compiling = torch.compiler.is_compiling
+    _constants: dict[tuple[Any, ...], Any] = {}
 
-    tensor = torch.Tensor
-    floating = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-    compiling = torch.compiler.is_compiling
-    constants: dict[tuple[Any, ...], Any] = {}
-
-    def scalar(value: float, like: Any) -> Any:
+    def _scalar(value: float, like: Any) -> Any:
         """0-d tensor of ``value`` in ``like``'s floating dtype and device, cached.
 
         What compat's ``_scalar_to_tensor`` builds for a float tensor and a Python int/float;
-        cached because building it is most of the wrapper's cost. Not cached while dynamo
-        traces (it folds constants itself), for NaN (never equal to itself) or a full cache.
-        The sign of zero is part of the key: ``maximum(x, -0.0)`` differs from ``0.0``.
+        cached because building it is most of the wrapper's cost. Not cached while dynamo traces
+        (it folds constants itself), for NaN (never equal to itself) or a full cache. The sign of
+        zero is part of the key: ``maximum(x, -0.0)`` differs from ``0.0``.
         """
-        key = (value, math.copysign(1.0, value), like.dtype, like.device)
-        if value != value or compiling():
+        if value != value or _compiling():
             return torch.asarray(value, dtype=like.dtype, device=like.device)
-        out = constants.get(key)
+        key = (value, math.copysign(1.0, value), like.dtype, like.device)
+        out = _constants.get(key)
         if out is None:
             # A constant made under inference_mode could not be saved for a later backward.
             with torch.inference_mode(False):
                 out = torch.asarray(value, dtype=like.dtype, device=like.device)
-            if len(constants) < 256:
-                constants[key] = out
+            if len(_constants) < 256:
+                _constants[key] = out
         return out
 
-    def is_number(v: Any) -> bool:
+    def _is_number(v: Any) -> bool:
         # ints only where float() is exact in every float dtype's conversion (|v| <= 2**24)
         return type(v) is float or (type(v) is int and -(2**24) <= v <= 2**24)
 
-    def binary(native: Any, wrapped: Any) -> Any:
+    def _binary(native: Any, wrapped: Any) -> Any:
         def fast(x1: Any, x2: Any, /) -> Any:
-            if isinstance(x1, tensor):
-                if isinstance(x2, tensor):
+            if isinstance(x1, _tensor):
+                if isinstance(x2, _tensor):
                     if x1.dtype == x2.dtype:
                         return native(x1, x2)
-                elif is_number(x2) and x1.dtype in floating:
-                    return native(x1, scalar(float(x2), x1))
-            elif is_number(x1) and isinstance(x2, tensor) and x2.dtype in floating:
-                return native(scalar(float(x1), x2), x2)
+                elif _is_number(x2) and x1.dtype in _floating:
+                    return native(x1, _scalar(float(x2), x1))
+            elif _is_number(x1) and isinstance(x2, _tensor) and x2.dtype in _floating:
+                return native(_scalar(float(x1), x2), x2)
             return wrapped(x1, x2)
 
         fast.__name__ = fast.__qualname__ = native.__name__
         fast.__doc__ = f"``{native.__name__}``: torch's own where compat's wrapper is a no-op."
         return fast
 
-    native_where, compat_where = torch.where, compat.where
+    maximum = _binary(torch.maximum, _compat.maximum)
+    minimum = _binary(torch.minimum, _compat.minimum)
 
     def where(condition: Any, x1: Any, x2: Any, /) -> Any:
         """``where``: compat only promotes two tensors of different dtypes; skip it otherwise."""
-        if isinstance(x1, tensor) and isinstance(x2, tensor) and x1.dtype != x2.dtype:
-            return compat_where(condition, x1, x2)
-        return native_where(condition, x1, x2)
-
-    native_squeeze, compat_squeeze = torch.squeeze, compat.squeeze
+        if isinstance(x1, _tensor) and isinstance(x2, _tensor) and x1.dtype != x2.dtype:
+            return _compat.where(condition, x1, x2)
+        return torch.where(condition, x1, x2)
 
     def squeeze(x: Any, /, axis: Any) -> Any:
         """``squeeze``: one int axis of length 1 is torch's own; compat loops over a tuple."""
         if type(axis) is int and -x.ndim <= axis < x.ndim and x.shape[axis] == 1:
-            return native_squeeze(x, axis)
-        return compat_squeeze(x, axis)
+            return torch.squeeze(x, axis)
+        return _compat.squeeze(x, axis)
 
-    module.squeeze = squeeze
-    module.maximum = binary(torch.maximum, compat.maximum)
-    module.minimum = binary(torch.minimum, compat.minimum)
-    module.where = where
-    return module
+    return {"maximum": maximum, "minimum": minimum, "where": where, "squeeze": squeeze}

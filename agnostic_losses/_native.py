@@ -12,8 +12,9 @@ function (``@native_torch``) first calls the native one, when
 
 * the first argument is a floating ``torch.Tensor`` (float16/bfloat16 included: torch's kernels
   accumulate their reductions in float32 internally, as the generic path does; an upcast copy
-  would cost 2-6x the peer's memory) and ``torch.compile`` is not tracing (there inductor
-  fuses the generic composition itself, and a data-dependent check would break the graph),
+  would cost 2-6x the peer's memory) in host memory (CPU), and it is not lazy
+  (``_dispatch.is_lazy``: not while ``torch.compile`` traces, where inductor fuses the generic
+  composition itself; not inside ``torch.func`` transforms; not on ``meta`` tensors),
 * only ``input`` and ``target`` are positional and the legacy ``size_average`` / ``reduce`` are
   not used (torch would warn about them), and the loss's own guard accepts the call;
 
@@ -27,6 +28,12 @@ place where a finite torch value hides a non-finite torch gradient (a cross-entr
 does not count) is excluded by ``cross_entropy``'s guard.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
+
+Eligibility is static -- the input's type, dtype, device and laziness, the call's arguments --
+because keeping torch's result needs one host read of it (``isfinite`` of a scalar). On the CPU
+that read costs about 0.3 us; on an accelerator it would stall the device queue on every call,
+so accelerator arrays always take the generic path (no host synchronisation at all), and so do
+arrays inside ``torch.func`` transforms, where a read is impossible.
 """
 
 from __future__ import annotations
@@ -38,12 +45,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import check_labels_in_range, namespace
+from ._dispatch import is_lazy, on_host
 
 __all__ = [
     "cross_entropy_guard",
     "disabled",
-    "labels_checked_off_cpu",
     "native_torch",
     "same_shape",
 ]
@@ -68,25 +74,11 @@ def same_shape(input: Any, target: Any, **_: Any) -> bool:
     return getattr(target, "shape", None) == input.shape
 
 
-def labels_checked_off_cpu(input: Any, target: Any, **kwargs: Any) -> bool:
-    """Guard of ``nll_loss``: on CPU torch raises for an out-of-range label (and the generic path
-    then raises ours); on an accelerator it would trip a device-side assert, which poisons the
-    process, so labels are checked before torch sees them."""
-    if input.device.type != "cpu" and not target.is_floating_point():
-        # raises our ValueError, which sends the call to the generic path (it raises it again)
-        num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
-        ignore = kwargs.get("ignore_index", -100)
-        check_labels_in_range(namespace(target=target), "target", target, num_classes, also=ignore)
-    return True
-
-
 def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:
-    """Guard of ``cross_entropy``: the labels as ``nll_loss``; and when a gradient is recorded,
-    no row that does not count (an ignored label, a class of weight 0). Such a row may be all
-    ``-inf`` (a padded position): torch's value stays finite but its gradient there is NaN,
-    where ours is 0."""
-    if not labels_checked_off_cpu(input, target, **kwargs):
-        return False
+    """Guard of ``cross_entropy``: when a gradient is recorded, no row that does not count (an
+    ignored label, a class of weight 0). Such a row may be all ``-inf`` (a padded position):
+    torch's value stays finite but its gradient there is NaN, where ours is 0. (Host tensors
+    only, see the module docstring: these reads cost nothing there.)"""
     import torch
 
     if not (input.requires_grad and torch.is_grad_enabled()):
@@ -129,7 +121,7 @@ def _try_native(
     input = args[0]
     if type(input) is not torch.Tensor or not input.is_floating_point():
         return None
-    if torch.compiler.is_compiling() or any(kwargs.get(k) is not None for k in _LEGACY):
+    if not on_host(input) or is_lazy(input) or any(kwargs.get(k) is not None for k in _LEGACY):
         return None
     native = getattr(torch.nn.functional, name)
     try:

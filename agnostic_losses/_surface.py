@@ -222,7 +222,7 @@ class Call:
             raise ValueError(msg)
         axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=False)
         shape = tuple(x.shape)
-        num_classes = math.prod(shape[a] for a in axes)
+        num_classes = math.prod([shape[a] for a in axes])
         if len(axes) == 1:
             moved = [None if a is None else move_axis_last(self.xp, a, axes[0]) for a in arrays]
             return axes, num_classes, moved

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import classification as _k
-from .._native import cross_entropy_guard, labels_checked_off_cpu, native_torch, same_shape
+from .._native import cross_entropy_guard, native_torch, same_shape
 from .._numerics import log_softmax, xmul
 from .._reductions import legacy_reduction
 from .._surface import REDUCTION, Call, flag, number, options
@@ -227,7 +227,7 @@ def _soft_target(c: Call) -> bool:
     raise TypeError(msg)
 
 
-@native_torch("nll_loss", labels_checked_off_cpu)
+@native_torch("nll_loss")
 @options(**_LEGACY, ignore_index=number(integer=True))
 @fill_doc
 def nll_loss(
