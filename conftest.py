@@ -189,6 +189,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         backend = params.get("backend")
+        # Reported per backend cell at the end of the run (pytest_terminal_summary).
+        item.user_properties.append(
+            ("backend", backend.value if isinstance(backend, Backend) else "(none)")
+        )
         wanted = [params[k] for k in ("dtype", "half_dtype") if isinstance(params.get(k), str)]
         needs_grad = "grad" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
             "autodiff"
@@ -209,3 +213,32 @@ def pytest_report_header() -> list[str]:
         reason = backend.unavailable_reason()
         lines.append(f"  {backend.value:17s} {'ok' if reason is None else 'skip: ' + reason}")
     return ["agnostic_losses backends:", *lines]
+
+
+_TALLY: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each test's outcome under its backend cell (works across xdist workers)."""
+    backend = dict(report.user_properties).get("backend", "(none)")
+    outcome = None
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        outcome = report.outcome
+    elif report.when == "teardown" and report.failed:
+        outcome = "failed"
+    if outcome is not None:
+        counts = _TALLY.setdefault(backend, {"passed": 0, "failed": 0, "skipped": 0})
+        counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _TALLY:
+        return
+    terminalreporter.section("tests per backend cell")
+    order = [b.value for b in Backend] + ["(none)"]
+    for name in sorted(_TALLY, key=lambda n: order.index(n) if n in order else len(order)):
+        c = _TALLY[name]
+        terminalreporter.write_line(
+            f"{name:17s} passed {c['passed']:6d}   failed {c['failed']:4d}   "
+            f"skipped {c['skipped']:6d}"
+        )

@@ -63,6 +63,30 @@ def cupy(session: nox.Session) -> None:
 
 
 @nox.session
+def gpu(session: nox.Session) -> None:
+    """The whole matrix on torch CUDA, JAX GPU and CuPy, then the benchmark's GPU cells.
+
+    Needs one CUDA GPU (fails where one is requested and missing). The test run ends with the
+    per-backend table; ``python -m benchmarks --gpu`` prints the benchmark table.
+    """
+    _install(session, "test,jax,torch,cupy,peers")
+    # The CUDA wheels of torch and JAX replace the CPU ones of the constraints file.
+    session.install("torch==2.13.0", "--index-url", "https://download.pytorch.org/whl/cu128")
+    session.install("jax[cuda12]==0.10.2")
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-k",
+        "torch-cuda or jax-gpu or cupy",
+        *session.posargs,
+        env={"AGNOSTIC_LOSSES_BACKENDS": "numpy,torch-cuda,jax-gpu,cupy"},
+    )
+    session.run("python", "-m", "benchmarks", "--gpu", "--markdown", "bench-gpu.md")
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", ".")

@@ -40,16 +40,32 @@ class Backend(enum.Enum):
     TORCH = "torch"
     DASK = "dask"
     CUPY = "cupy"
+    # Accelerator cells: skipped (with the reason) where no GPU is visible, failures where a
+    # session requests them (``nox -s gpu``).
+    TORCH_CUDA = "torch-cuda"
+    JAX_GPU = "jax-gpu"
 
     @property
     def module_name(self) -> str:
         if self.is_jax:
             return "jax"
+        if self.is_torch:
+            return "torch"
         return {"dask": "dask.array"}.get(self.value, self.value)
 
     @property
     def is_jax(self) -> bool:
-        return self in (Backend.JAX, Backend.JAX_JIT, Backend.JAX32, Backend.JAX32_JIT)
+        return self in (
+            Backend.JAX,
+            Backend.JAX_JIT,
+            Backend.JAX32,
+            Backend.JAX32_JIT,
+            Backend.JAX_GPU,
+        )
+
+    @property
+    def is_torch(self) -> bool:
+        return self in (Backend.TORCH, Backend.TORCH_CUDA)
 
     @property
     def jit(self) -> bool:
@@ -58,17 +74,17 @@ class Backend(enum.Enum):
 
     @property
     def x64(self) -> bool:
-        """Whether float64 exists (False only in JAX's default 32-bit mode)."""
-        return self not in (Backend.JAX32, Backend.JAX32_JIT)
+        """Whether float64 exists (False in JAX's default 32-bit mode, which GPU users run)."""
+        return self not in (Backend.JAX32, Backend.JAX32_JIT, Backend.JAX_GPU)
 
     @property
     def library(self) -> str:
         """The library's name as :func:`agnostic_losses._dispatch.library_name` reports it."""
-        return "jax" if self.is_jax else self.value
+        return "jax" if self.is_jax else "torch" if self.is_torch else self.value
 
     @property
     def differentiable(self) -> bool:
-        return self.is_jax or self is Backend.TORCH
+        return self.is_jax or self.is_torch
 
     @property
     def lazy(self) -> bool:
@@ -79,7 +95,7 @@ class Backend(enum.Enum):
         """The floating dtypes the matrix runs on this backend."""
         if self.is_jax:
             return (FLOAT_DTYPES if self.x64 else ("float32",)) + HALF_DTYPES
-        if self is Backend.TORCH:
+        if self.is_torch:
             return FLOAT_DTYPES + HALF_DTYPES
         if self in (Backend.NUMPY, Backend.DASK, Backend.CUPY):
             return (*FLOAT_DTYPES, "float16")
@@ -102,6 +118,13 @@ class Backend(enum.Enum):
                     return "cupy is installed but no CUDA device is visible"
             except Exception as exc:  # CUDARuntimeError when there is no driver
                 return f"cupy is installed but CUDA is unusable ({type(exc).__name__})"
+        if self is Backend.TORCH_CUDA and not module.cuda.is_available():
+            return "torch is installed but no CUDA device is visible"
+        if self is Backend.JAX_GPU:
+            try:
+                module.devices("gpu")
+            except RuntimeError:
+                return "jax is installed but has no GPU device (jax[cuda12] and a GPU needed)"
         return None
 
     def namespace(self) -> Any:
@@ -127,7 +150,7 @@ class Backend(enum.Enum):
             import array_api_compat.numpy
 
             return array_api_compat.numpy
-        if self is Backend.TORCH:
+        if self.is_torch:
             import array_api_compat.torch
 
             return array_api_compat.torch
@@ -140,11 +163,19 @@ class Backend(enum.Enum):
         return array_api_compat.cupy
 
     def device(self) -> Any:
+        """Where this backend's test arrays live (None: the library's default)."""
+        if self is Backend.TORCH_CUDA:
+            import torch
+
+            return torch.device("cuda")
         if self is Backend.TORCH:
             import torch
 
-            wanted = os.environ.get("AGNOSTIC_LOSSES_TORCH_DEVICE")
-            return torch.device(wanted or ("cuda" if torch.cuda.is_available() else "cpu"))
+            return torch.device(os.environ.get("AGNOSTIC_LOSSES_TORCH_DEVICE", "cpu"))
+        if self is Backend.JAX_GPU:
+            import jax
+
+            return jax.devices("gpu")[0]
         return None
 
     @classmethod
@@ -175,11 +206,16 @@ def from_numpy(backend: Backend, value: Any, dtype: str | None = None) -> Any:
     target = None
     if dtype is not None and np.issubdtype(value.dtype, np.floating):
         target = dtype_of(xp, dtype)
-    if backend is Backend.TORCH:
+    if backend.is_torch:
         import torch
 
         out = torch.asarray(value, device=backend.device())
         return out if target is None else out.to(target)
+    if backend is Backend.JAX_GPU:
+        import jax
+
+        out = xp.asarray(value, dtype=target)
+        return jax.device_put(out, backend.device())
     if backend is Backend.DASK:
         import dask.array as da
 
@@ -312,7 +348,7 @@ def value_and_grad_arrays(
         return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
 
     primals = [args[i] for i in argnums] + [kwargs[k] for k in argnames]
-    if backend is Backend.TORCH:
+    if backend.is_torch:
         import torch
 
         leaves = [p.detach().clone().requires_grad_(True) for p in primals]
