@@ -39,6 +39,7 @@ arrays inside ``torch.func`` transforms, where a read is impossible.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import os
 import sys
@@ -95,10 +96,23 @@ def native_torch(
     """Decorate the public ``functional`` loss ``name`` with torch's native kernel of that name."""
 
     def decorate(generic: Callable[..., Any]) -> Callable[..., Any]:
+        # Our keyword-only extensions (z_loss, return_lse): torch has no such arguments, so a
+        # call that sets one is not eligible, and their defaults are not passed on.
+        extras = {
+            p.name: p.default
+            for p in inspect.signature(generic).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
         @functools.wraps(generic)
         def loss(*args: Any, **kwargs: Any) -> Any:
             if _STATE["enabled"] and len(args) == 2:
-                out = _try_native(name, guard, args, kwargs)
+                native_kwargs = kwargs
+                if extras and any(k in kwargs for k in extras):
+                    if any(kwargs.get(k, d) != d for k, d in extras.items()):
+                        return generic(*args, **kwargs)
+                    native_kwargs = {k: v for k, v in kwargs.items() if k not in extras}
+                out = _try_native(name, guard, args, native_kwargs)
                 if out is not None:
                     return out
             return generic(*args, **kwargs)

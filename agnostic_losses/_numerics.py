@@ -30,6 +30,7 @@ __all__ = [
     "log_sigmoid",
     "log_sigmoid_pair",
     "log_softmax",
+    "log_softmax_and_lse",
     "logaddexp",
     "logsumexp",
     "move_axis_last",
@@ -38,6 +39,7 @@ __all__ = [
     "safe_log",
     "sanitize_labels",
     "softplus",
+    "squared_lse",
     "take_last",
     "xlogy",
     "xmul",
@@ -125,9 +127,22 @@ def log_softmax(xp: Any, x: Any, axis: int = -1) -> Any:
 
     A slice of all ``-inf`` gives ``-inf`` everywhere (not NaN) with a zero gradient.
     """
+    return log_softmax_and_lse(xp, x, axis)[0]
+
+
+def log_softmax_and_lse(xp: Any, x: Any, axis: int = -1) -> tuple[Any, Any]:
+    """:func:`log_softmax` and the log-sum-exp it subtracted (kept dims), from one reduction."""
     lse = logsumexp(xp, x, axis=axis, keepdims=True)
     dead = lse == _NEG_INF
-    return xp.where(dead, _NEG_INF, x - xp.where(dead, 0.0, lse))
+    return xp.where(dead, _NEG_INF, x - xp.where(dead, 0.0, lse)), lse
+
+
+def squared_lse(xp: Any, lse: Any, keep: Any = None) -> Any:
+    """``lse**2`` (the z-loss of PaLM-style training) where ``lse`` is finite and ``keep``
+    holds; 0 elsewhere with a zero gradient (an all ``-inf`` row, an ignored token)."""
+    ok = xp.isfinite(lse) if keep is None else xp.isfinite(lse) & keep
+    safe = xp.where(ok, lse, 0.0)
+    return xp.where(ok, safe * safe, 0.0)
 
 
 def xmul(xp: Any, x: Any, y: Any) -> Any:

@@ -6,6 +6,7 @@ of every registered case run in ``test_registry.py``.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -570,6 +571,22 @@ class TestErrors:
 # --- signatures (drop-in rule) --------------------------------------------------------------
 
 
+# Keyword-only extensions over the peer's signature (documented in the docstrings).
+_EXTENSIONS = {
+    "cross_entropy": ("z_loss", "return_lse"),
+    "softmax_cross_entropy_with_integer_labels": ("z_loss", "return_lse"),
+}
+
+
+def _same_signature(name: str, ours: Any, theirs: Any) -> None:
+    mine, peer = _params(ours), _params(theirs)
+    extra = _EXTENSIONS.get(name, ())
+    assert mine[: len(peer)] == peer
+    assert [(n, kind) for n, _, kind in mine[len(peer) :]] == [
+        (n, inspect.Parameter.KEYWORD_ONLY) for n in extra
+    ]
+
+
 def _params(func: Any) -> list[tuple[str, Any, Any]]:
     import inspect
 
@@ -584,7 +601,7 @@ def test_functional_signatures_match_torch(name: str) -> None:
     torch_functional = pytest.importorskip("torch.nn.functional")
     from agnostic_losses import functional
 
-    assert _params(getattr(functional, name)) == _params(getattr(torch_functional, name))
+    _same_signature(name, getattr(functional, name), getattr(torch_functional, name))
 
 
 @pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"])
@@ -614,7 +631,7 @@ def test_top_level_signatures_match_optax(name: str) -> None:
     import agnostic_losses
 
     peer = getattr(optax.losses, name, None) or getattr(optax, name)
-    assert _params(getattr(agnostic_losses, name)) == _params(peer)
+    _same_signature(name, getattr(agnostic_losses, name), peer)
 
 
 # --- properties (NumPy, float64) ----------------------------------------------------------
@@ -757,6 +774,35 @@ class TestTargetGradients:
         kw = {"alpha": 0.25, "gamma": 2.0}
         _, (gt,) = grad(sigmoid_focal_loss, (make(x), make(t)), kw, argnums=(1,))
         np.testing.assert_allclose(gt, want, rtol=1e-4, atol=1e-6)
+
+
+class TestZLoss:
+    """z-loss and the log-sum-exp output (issue 11.2)."""
+
+    def test_return_lse(self, make: Any, close: Any) -> None:
+        x = np.asarray([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]])
+        lse = np.log(np.sum(np.exp(x), axis=-1))
+        for out, got in (
+            softmax_cross_entropy_with_integer_labels(
+                make(x), make([0, 1], "int64"), return_lse=True
+            ),
+            cross_entropy(make(x), make([0, -100], "int64"), reduction="none", return_lse=True),
+        ):
+            close(got, lse)
+            assert got.dtype == out.dtype
+            assert tuple(got.shape) == (2,)
+
+    def test_z_loss_adds_squared_lse_of_kept_tokens(self, make: Any, close: Any) -> None:
+        x = np.asarray([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]])
+        lse = np.log(np.sum(np.exp(x), axis=-1))
+        base = cross_entropy(make(x), make([0, -100], "int64"), reduction="sum")
+        with_z = cross_entropy(make(x), make([0, -100], "int64"), reduction="sum", z_loss=0.5)
+        close(with_z, np.asarray(_to_numpy(base)) + 0.5 * lse[0] ** 2)
+
+    def test_class_keeps_torch_signature(self) -> None:
+        import inspect
+
+        assert "z_loss" not in inspect.signature(CrossEntropyLoss).parameters
 
 
 class _nullcontext:

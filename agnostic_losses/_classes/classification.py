@@ -23,7 +23,7 @@ class BCEWithLogitsLoss(Loss, function=F.binary_cross_entropy_with_logits):
     """
 
 
-class CrossEntropyLoss(Loss, function=F.cross_entropy):
+class CrossEntropyLoss(Loss, function=F.cross_entropy, exclude=("z_loss", "return_lse")):
     """Softmax cross-entropy from logits, as ``torch.nn.CrossEntropyLoss``.
 
     See :func:`agnostic_losses.functional.cross_entropy` (class-index and probability targets,

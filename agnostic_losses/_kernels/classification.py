@@ -54,11 +54,12 @@ def softmax_cross_entropy(xp: Any, logits: Any, labels: Any, where: Any = None) 
 
 def softmax_cross_entropy_with_integer_labels(
     xp: Any, logits: Any, labels: Any, where: Any = None, *, use_take: bool | None = None
-) -> Any:
+) -> tuple[Any, Any]:
     """``logsumexp(x) - x[label]`` over the last axis; NaN for out-of-range labels.
 
     Only the label's logit is gathered (no full log-softmax). A label outside ``[0, C)`` gives
-    NaN for its sample instead of the loss of a clamped class.
+    NaN for its sample instead of the loss of a clamped class. Returns ``(loss, lse)``, the
+    log-sum-exp of each row (``-inf`` for a fully excluded row) for the z-loss.
     """
     num_classes = logits.shape[-1]
     safe, _, bad = sanitize_labels(xp, labels, num_classes)
@@ -71,7 +72,7 @@ def softmax_cross_entropy_with_integer_labels(
     if where is None:
         # An all -inf row that is not excluded: +inf (as the math says), gradient 0.
         out = xp.where(dead, float("inf"), out)
-    return xp.where(bad, float("nan"), out)
+    return xp.where(bad, float("nan"), out), lse
 
 
 def nll_from_log_probs(

@@ -56,7 +56,15 @@ def ref_softmax_ce(logits, labels, axis=-1, where=None):
     return -np.sum(labels * _log_softmax(logits, axis), axis=axis)
 
 
-def ref_int_ce(logits, labels, axis=-1, where=None):
+def _lse(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m, axis=axis)
+
+
+def ref_int_ce(logits, labels, axis=-1, where=None, z_loss=0.0):
+    if z_loss:
+        base = ref_int_ce(logits, labels, axis, where)
+        return base + z_loss * _lse(logits, axis) ** 2
     if where is not None:
         m = np.where(where, logits, -np.inf)
         top = m.max(axis=-1, keepdims=True)
@@ -148,17 +156,20 @@ def ref_torch_ce(
     reduction="mean",
     label_smoothing=0.0,
     log_probs=False,
+    z_loss=0.0,
 ):
     x, t = _torch_layout(input, target)
+    z = z_loss * _lse(x) ** 2
     logp = x if log_probs else _log_softmax(x)
     out_shape = (input.shape[:1] + input.shape[2:]) if input.ndim > 1 else ()
     if t.dtype.kind == "f":
         c = x.shape[-1]
         w = 1.0 if weight is None else weight
         t = (1 - label_smoothing) * t + label_smoothing / c
-        loss = -np.sum(w * t * logp, axis=-1)
+        loss = -np.sum(w * t * logp, axis=-1) + z
         return {"none": loss.reshape(out_shape), "sum": loss.sum(), "mean": loss.mean()}[reduction]
     loss, w_y = ref_torch_nll_rows(logp, t, weight, ignore_index, label_smoothing)
+    loss = loss + w_y * z
     if reduction == "mean":
         return loss.sum() / w_y.sum()
     return loss.sum() if reduction == "sum" else loss.reshape(out_shape)
@@ -385,6 +396,21 @@ def _bce_hard(rng: np.random.Generator) -> Inputs:
     return Inputs((p, (y > 0.5).astype(np.float64)), {"reduction": "none"})
 
 
+def _ce_z_loss(rng: np.random.Generator) -> Inputs:
+    x, y = _ce_weighted(rng).args
+    return Inputs((x, y), {"weight": rng.uniform(0.5, 2.0, size=(4,)), "z_loss": 1e-2})
+
+
+def _ce_probs_z_loss(rng: np.random.Generator) -> Inputs:
+    x, t = _ce_probs(rng).args
+    return Inputs((x, t), {"z_loss": 1e-2, "reduction": "sum"})
+
+
+def _int_z_loss(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    return Inputs((x, y), {"z_loss": 1e-2})
+
+
 def _perfect_softmax(inputs: Inputs) -> Inputs:
     logits = inputs.args[0]
     hot = np.eye(logits.shape[-1])[np.argmax(logits, axis=-1)]
@@ -531,6 +557,34 @@ CASES = [
         ref_bce,
         Peer.path("torch", "torch.nn.functional.binary_cross_entropy"),
         variant="hard",
+    ),
+    # z-loss (issue 11): an extension over the peers, checked against the references only.
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_z_loss,
+        ref_torch_ce,
+        None,
+        variant="z_loss-weight-ignore",
+    ),
+    _case(
+        "cross_entropy",
+        "functional",
+        F.cross_entropy,
+        _ce_probs_z_loss,
+        ref_torch_ce,
+        None,
+        variant="z_loss-probabilities-sum",
+    ),
+    _case(
+        "softmax_cross_entropy_with_integer_labels",
+        "top",
+        T.softmax_cross_entropy_with_integer_labels,
+        _int_z_loss,
+        ref_int_ce,
+        None,
+        variant="z_loss",
     ),
     _case(
         "softmax_cross_entropy_with_integer_labels",

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import classification as _k
-from .._numerics import log_softmax, xmul
+from .._numerics import log_softmax, squared_lse, xmul
 from .._surface import REDUCTION, Call, number, options
 
 __all__ = [
@@ -242,18 +242,27 @@ def safe_softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     return softmax_cross_entropy(logits, labels)
 
 
+@options(z_loss=number(low=0))
 @fill_doc
 def softmax_cross_entropy_with_integer_labels(
-    logits: Any, labels: Any, axis: Any = -1, where: Any = None
+    logits: Any,
+    labels: Any,
+    axis: Any = -1,
+    where: Any = None,
+    *,
+    z_loss: float = 0.0,
+    return_lse: bool = False,
 ) -> Any:
     r"""Softmax cross-entropy between logits and integer class labels.
 
     .. math::
 
-        \ell(x, y) = \log \sum_c e^{x_c} - x_y
+        \ell(x, y) = \log \sum_c e^{x_c} - x_y + z \left(\log \sum_c e^{x_c}\right)^2
 
     Labels outside ``[0, C)`` raise a ValueError on eager arrays; under ``jax.jit`` or Dask the
     sample's loss is NaN (never the loss of a clamped class, as a plain gather would give).
+    The z-loss term (PaLM-style, ``z`` typically ``1e-4``) keeps the log-partition near 0; it is
+    0 for a fully excluded row.
 
     {backends}
 
@@ -265,11 +274,16 @@ def softmax_cross_entropy_with_integer_labels(
         Class indices in ``[0, C)``.
     {axis}
     {where}
+    z_loss : float, default 0.0
+        Weight ``z >= 0`` of the squared log-sum-exp added to each example's loss (an extension
+        over optax).
+    return_lse : bool, default False
+        Also return the log-sum-exp of each example (to log it).
 
     Returns
     -------
-    array
-        ``labels``' shape.
+    array or (array, array)
+        ``labels``' shape; with ``return_lse``, ``(loss, lse)``, both of that shape.
 
     References
     ----------
@@ -285,7 +299,10 @@ def softmax_cross_entropy_with_integer_labels(
     """
     c = Call("top", logits=logits, labels=labels, where=where)
     x, y, w = _hard(c, axis, _FLOAT_HINT.format(name="softmax_cross_entropy"))
-    return c.finish(_k.softmax_cross_entropy_with_integer_labels(c.xp, x, y, w))
+    loss, lse = _k.softmax_cross_entropy_with_integer_labels(c.xp, x, y, w)
+    if z_loss:
+        loss = loss + z_loss * squared_lse(c.xp, lse)
+    return (c.finish(loss), c.finish(lse)) if return_lse else c.finish(loss)
 
 
 @options(epsilon=number(arrays=True))

@@ -7,7 +7,7 @@ from typing import Any
 from .._docs import fill_doc
 from .._kernels import classification as _k
 from .._native import cross_entropy_guard, native_torch, same_shape
-from .._numerics import log_softmax, xmul
+from .._numerics import log_softmax_and_lse, squared_lse, xmul
 from .._reductions import legacy_reduction
 from .._surface import REDUCTION, Call, flag, number, options
 
@@ -117,6 +117,7 @@ def _mean_over_kept(c: Call, loss: Any, w_y: Any, reduction: str) -> Any:
     **_LEGACY,
     ignore_index=number(integer=True),
     label_smoothing=number(low=0, high=1),
+    z_loss=number(low=0),
 )
 @fill_doc
 def cross_entropy(
@@ -128,6 +129,9 @@ def cross_entropy(
     reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    *,
+    z_loss: float = 0.0,
+    return_lse: bool = False,
 ) -> Any:
     r"""Softmax cross-entropy from logits, as torch's ``cross_entropy``.
 
@@ -164,12 +168,20 @@ def cross_entropy(
         With class-index targets ``'mean'`` is the weighted mean described above.
     label_smoothing : float, default 0.0
         ``eps`` in [0, 1]: mass spread uniformly (``eps / C``) over every class.
+    z_loss : float, default 0.0
+        Keyword-only extension over torch: ``z >= 0`` times the squared log-sum-exp of each
+        position (PaLM-style z-loss) is added to its loss; with class-index targets it is
+        weighted by ``w_y`` like the cross entropy (ignored positions add nothing), so
+        ``'mean'`` stays the weighted mean of the per-position totals.
+    return_lse : bool, default False
+        Keyword-only extension: also return the log-sum-exp of each position (the input's
+        shape without the class axis), unreduced, to log it.
 
     Returns
     -------
-    array
+    array or (array, array)
         Scalar, or the target's shape (index) / the input's shape without the class axis
-        (probabilities) with ``reduction='none'``.
+        (probabilities) with ``reduction='none'``; with ``return_lse``, ``(loss, lse)``.
 
     References
     ----------
@@ -196,19 +208,26 @@ def cross_entropy(
         raise ValueError(msg)
     x, t, num_classes = _layout(c, soft=soft)
     w = c.floating("weight", shape=(num_classes,), same_dtype=True)
-    log_p = log_softmax(c.xp, x)
+    log_p, lse = log_softmax_and_lse(c.xp, x)
+    lse = c.xp.squeeze(lse, axis=-1)
     if soft:
         if label_smoothing:
             t = (1.0 - label_smoothing) * t + label_smoothing / num_classes
         loss = -c.xp.sum(xmul(c.xp, t if w is None else t * w, log_p), axis=-1)
-        return c.reduce(loss, reduction)
-    y = _index_target(c, num_classes, ignore_index, "Class indices must be integers.")
-    loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index, float(label_smoothing))
-    return (
-        _mean_over_kept(c, loss, w_y, reduction)
-        if reduction == "mean"
-        else c.reduce(loss, reduction)
-    )
+        if z_loss:
+            loss = loss + z_loss * squared_lse(c.xp, lse)
+        out = c.reduce(loss, reduction)
+    else:
+        y = _index_target(c, num_classes, ignore_index, "Class indices must be integers.")
+        loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index, label_smoothing)
+        if z_loss:
+            # Weighted like the position's cross entropy: 'mean' stays sum(w_y l) / sum(w_y).
+            loss = loss + z_loss * w_y * squared_lse(c.xp, lse, w_y > 0)
+        if reduction == "mean":
+            out = _mean_over_kept(c, loss, w_y, reduction)
+        else:
+            out = c.reduce(loss, reduction)
+    return (out, c.finish(lse)) if return_lse else out
 
 
 def _soft_target(c: Call) -> bool:
