@@ -12,7 +12,7 @@ extras
     the table of the extras of ``pyproject.toml``.
 check-output
     how many checks ``agnostic-losses check`` runs (counted from the registry) and the output of
-    ``agnostic-losses check --loss cross_entropy --peers`` (run here, in this process).
+    ``agnostic-losses check --loss cross_entropy --peers`` (run in a fresh interpreter).
 loss-table
     the registry's loss table.
 bench
@@ -29,9 +29,7 @@ holds what the block prints, run in a fresh interpreter.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import io
 import json
 import os
 import re
@@ -197,22 +195,31 @@ def check_totals() -> str:
     )
 
 
-def run_check_command(args: Sequence[str] = CHECK_ARGS) -> str:
-    """What ``agnostic-losses ARGS`` prints to a pipe (160 columns), trailing spaces removed."""
-    from . import cli
+def _fresh_env(root: Path) -> dict[str, str]:
+    """The environment of a fresh interpreter running this checkout: default width (no
+    COLUMNS: a pipe gets 160), JAX on the CPU."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COLUMNS")}
+    env["PYTHONPATH"] = str(root)
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    return env
 
-    buffer = io.StringIO()
-    saved = os.environ.pop("COLUMNS", None)
-    try:
-        with contextlib.redirect_stdout(buffer):
-            status = cli.main(list(args))
-    finally:
-        if saved is not None:
-            os.environ["COLUMNS"] = saved
-    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
-    if status != 0:
-        msg = f"`agnostic-losses {' '.join(args)}` exited {status}:\n{text}"
-        raise ReadmeError(msg)
+
+def run_check_command(args: Sequence[str] = CHECK_ARGS, root: Path = ROOT) -> str:
+    """What ``agnostic-losses ARGS`` prints to a pipe, run in a fresh interpreter (so no state
+    of the calling process leaks in), trailing spaces removed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "agnostic_losses", *args],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=_fresh_env(root),
+        timeout=900,
+        check=False,
+    )
+    text = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    if result.returncode != 0:
+        msg = f"`agnostic-losses {' '.join(args)}` exited {result.returncode}:\n{text}"
+        raise ReadmeError(msg + "\n" + result.stderr)
     return text
 
 
@@ -344,16 +351,13 @@ def python_blocks(text: str) -> list[tuple[str, str | None]]:
 def run_python_blocks(blocks: Sequence[str], root: Path = ROOT) -> list[str]:
     """What each block prints, run one after another in one fresh interpreter (a fresh
     namespace each), as a user running the checkout would see it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(root)
-    env.setdefault("JAX_PLATFORMS", "cpu")
     result = subprocess.run(
         [sys.executable, "-c", _RUNNER],
         input=json.dumps(list(blocks)),
         capture_output=True,
         text=True,
         cwd=root,
-        env=env,
+        env=_fresh_env(root),
         timeout=600,
         check=False,
     )

@@ -60,13 +60,13 @@ def _missing_for_check_output() -> str | None:
     return None
 
 
-def test_check_output_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs ``agnostic-losses check --loss cross_entropy --peers`` (one loss; JAX's eager
-    compiles make it the slowest test of this file) and compares with README."""
+def test_check_output_is_current() -> None:
+    """Runs ``agnostic-losses check --loss cross_entropy --peers`` in a fresh interpreter (one
+    loss; JAX's eager compiles make it the slowest test of this file) and compares with
+    README."""
     missing = _missing_for_check_output()
     if missing:
         pytest.skip(missing)
-    monkeypatch.delenv("COLUMNS", raising=False)
     output = _readme.run_check_command()
     counted = count_checks(
         select_cases(CASES, ["cross_entropy"]),
