@@ -348,19 +348,33 @@ def _list(args: argparse.Namespace, out: Any) -> int:
     from rich.table import Table
 
     table = Table(title=f"{len(entries)} {'cases' if args.cases else 'losses'}")
+    # Under 110 columns the family (and case count) give way so that names stay whole.
+    wide = out.width >= 110
     if args.cases:
-        for col in ("case", "family", "mirrors"):
-            table.add_column(col, overflow="fold")
+        table.add_column("case", overflow="fold")
+        if wide:
+            table.add_column("family", no_wrap=True)
+        table.add_column("mirrors", overflow="fold")
         for e in entries:
-            table.add_row(e["id"], e["family"], e["mirrors"] or "-")
+            family = [e["family"]] if wide else []
+            table.add_row(e["id"], *family, e["mirrors"] or "-")
     else:
-        for col in ("surface", "name", "family", "mirrors", "cases"):
-            table.add_column(col, overflow="fold", justify="right" if col == "cases" else "left")
+        table.add_column("surface", no_wrap=True)
+        table.add_column("name", no_wrap=True)
+        if wide:
+            table.add_column("family", no_wrap=True)
+        table.add_column("mirrors", overflow="fold")
+        if wide:
+            table.add_column("cases", justify="right", no_wrap=True)
         for e in entries:
-            table.add_row(
-                e["surface"], e["name"], e["family"], e["mirrors"] or "-", str(e["cases"])
-            )
+            cells = [e["surface"], e["name"]]
+            cells += [e["family"]] if wide else []
+            cells.append(e["mirrors"] or "-")
+            cells += [str(e["cases"])] if wide else []
+            table.add_row(*cells)
     out.print(table)
+    if not wide:
+        out.print(f"not shown at {out.width} columns: family, cases (see --format json)")
     return 0
 
 
@@ -428,18 +442,23 @@ def _backends(args: argparse.Namespace, out: Any) -> int:
     from rich.table import Table
 
     table = Table(title="backends")
-    for col in ("backend", "available", "version", "devices", "dtypes"):
-        table.add_column(col, overflow="fold")
+    for col in ("backend", "available", "version"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("devices")
+    table.add_column("dtypes")
     for e in entries:
-        available = "[green]yes[/]" if e["available"] else f"[yellow]no[/]: {e['reason']}"
+        available = "[green]yes[/]" if e["available"] else "[yellow]no[/] (below)"
         table.add_row(
             e["backend"],
             available,
             e["version"] or "-",
             e["devices"] or "-",
-            " ".join(e["dtypes"]),
+            ", ".join(e["dtypes"]),
         )
     out.print(table)
+    for e in entries:
+        if not e["available"]:
+            out.print(f"{e['backend']}: {e['reason']}", markup=False)
     listed = ", ".join(f"{n} {v or '(not installed)'}" for n, v in extras.items())
     out.print(f"other packages: {listed}", markup=False)
     return 0

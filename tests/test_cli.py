@@ -413,3 +413,15 @@ def test_plot_fits_its_labels(tmp_path: Path) -> None:
             assert extent.y1 <= box.y1 + 1, t.get_text()
     plt.close(fig)
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--cases"], ["backends"]])
+def test_list_and_backends_at_80_columns(command: list[str], monkeypatch, capsys) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli.main(command) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    if command == ["list"]:
+        assert "softmax_cross_entropy_with_integer_labels" in out  # names are never cut
+    if command == ["backends"]:
+        assert "array_api_strict" in out
