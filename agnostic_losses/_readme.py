@@ -276,7 +276,9 @@ def bench_part(root: Path = ROOT) -> str:
         _fill(
             f"Sizes: {shapes}. Measured {meta['date'][:10]} on {meta['cpus']} CPU cores "
             f"({meta['processor']}), GPU: {meta['gpu']}; torch on {meta['torch_threads']} "
-            f"intra-op thread(s).{load_text} Versions: {versions}. The command:"
+            f"intra-op thread(s).{load_text} Versions: {versions}. The command"
+            + ("" if BENCH_RESULTS in meta["command"] else f" (its JSON is {BENCH_RESULTS})")
+            + ":"
         ),
         "",
         "```bash",
