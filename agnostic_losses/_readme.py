@@ -144,7 +144,7 @@ def install_part(root: Path = ROOT) -> str:
 git clone <this repository> agnostic_losses && cd agnostic_losses
 python -m venv .venv && . .venv/bin/activate
 # CPU-only machine: the CPU build of torch first (PyPI's Linux torch is the CUDA build,
-# about 3.5 GB of nvidia-* wheels). Skip this line on a CUDA machine.
+# gigabytes of nvidia-* wheels). Skip this line on a CUDA machine.
 pip install torch=={torch} --index-url https://download.pytorch.org/whl/cpu
 # The package, its backends and the test tools, at the versions the tests pin:
 pip install -c requirements/constraints.txt -e ".[{INSTALL_EXTRAS}]"
