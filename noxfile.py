@@ -1,4 +1,5 @@
-"""Sessions: ``tests`` (every CPU backend in one env), one per backend, ``lint``, ``bench``.
+"""Sessions: ``tests`` (every CPU backend in one env), one per backend, ``lint``, ``bench``,
+``docs`` (Sphinx; warnings are errors) and ``readme`` (regenerate README's generated parts).
 
 Every install goes through requirements/constraints.txt so each run tests the same versions.
 """
@@ -98,3 +99,34 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the native peers; ``nox -s bench -- --smoke`` for the CI smoke run."""
     _install(session, "test,jax,torch,dask,peers")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation from the numpydoc docstrings; any warning fails the build."""
+    _install(session, "docs")
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+        *session.posargs,
+        env={"JAX_PLATFORMS": "cpu"},
+    )
+
+
+@nox.session
+def readme(session: nox.Session) -> None:
+    """Regenerate README's generated parts; ``nox -s readme -- --check`` only reports."""
+    _install(session, "jax,torch,dask,peers")
+    session.run(
+        "python",
+        "-m",
+        "agnostic_losses._readme",
+        *(session.posargs or ["--write"]),
+        env={"JAX_PLATFORMS": "cpu"},
+    )

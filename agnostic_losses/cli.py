@@ -39,6 +39,17 @@ class _UsageError(Exception):
     """Bad arguments found after parsing (unknown loss, backend not installed...): exit 2."""
 
 
+def _half_precision_help() -> str:
+    """Which backends run float16/bfloat16, read from the backend matrix (not hard-coded)."""
+    from ._testing.backends import HALF_DTYPES, Backend
+
+    parts = []
+    for half in HALF_DTYPES:
+        names = [b.value for b in Backend if half in b.dtypes]
+        parts.append(f"{half} runs on {', '.join(names)}")
+    return "; ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -77,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dtype",
         nargs="+",
         metavar="DTYPE",
-        help="float32 float64 (default); float16 and bfloat16 run on torch and JAX only",
+        help=f"float32 float64 (default); {_half_precision_help()}",
     )
     check.add_argument(
         "--peers",
@@ -127,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
 
     out = Console(highlight=False)
-    if not out.is_terminal:  # files and pipes: wide enough for the case ids, no wrapping
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        # Files and pipes: wide enough for every column; COLUMNS, when set, still wins.
         out = Console(highlight=False, width=160)
     err = Console(stderr=True, highlight=False)
     try:
@@ -146,7 +158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace, out: Any, err: Any) -> int:
     from ._registry import CASES
-    from ._testing.backends import Backend
     from ._testing.check import SEED, check_cases, select_cases
     from ._testing.compare import parse_backends, parse_dtypes
 
@@ -165,19 +176,17 @@ def _check(args: argparse.Namespace, out: Any, err: Any) -> int:
     else:
         backends = [b for b in backends if b.unavailable_reason() is None]
     runnable = [b for b in backends if any(d in b.dtypes for d in dtypes)]
-    halves = [b.value for b in Backend if "float16" in b.dtypes]
     if not runnable:
         raise _UsageError(
-            f"no selected backend has dtype {', '.join(dtypes)} "
-            f"(half precision runs on {', '.join(halves)})"
+            f"no selected backend has dtype {', '.join(dtypes)} ({_half_precision_help()})"
         )
     if args.plot:
         try:
             importlib.import_module("matplotlib")
         except ImportError:
             raise _UsageError(
-                "--plot needs matplotlib, which is not installed; "
-                "install it with `pip install 'agnostic-losses[plot]'`"
+                "--plot needs matplotlib, which is not installed; in the repository checkout: "
+                'pip install -c requirements/constraints.txt -e ".[plot]"'
             ) from None
     if not cases:
         raise _UsageError("no registry case matches the filters")
@@ -247,36 +256,47 @@ def _plot(report: Any, path: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    def against(r: Any) -> str:
+        # Peers share a column per library (``optax``, ``torch``), not one per peer function.
+        if r.against in ("reference", "numpy-float64"):
+            return "reference"
+        return r.against.split(".", 1)[0]
+
     cases = list(dict.fromkeys(r.case for r in report.rows))
-    columns = list(dict.fromkeys((r.backend, r.dtype, r.against) for r in report.rows))
+    columns = list(dict.fromkeys((r.backend, r.dtype, against(r)) for r in report.rows))
     grid = np.full((len(cases), len(columns)), np.nan)
     failed = np.zeros_like(grid, dtype=bool)
     for r in report.rows:
-        i, j = cases.index(r.case), columns.index((r.backend, r.dtype, r.against))
+        i, j = cases.index(r.case), columns.index((r.backend, r.dtype, against(r)))
         if r.ulp_error is not None:
             value = r.ulp_error
             grid[i, j] = 12.0 if not math.isfinite(value) else math.log10(max(value, 0.1))
         failed[i, j] = r.status in ("FAIL", "ERROR")
-    height = max(2.5, 0.28 * len(cases) + 1.5)
-    width = max(5.0, 0.45 * len(columns) + 4.0)
-    fig, ax = plt.subplots(figsize=(width, height))
+    labels = [f"{b} {d}" if a == "reference" else f"{b} {d} vs {a}" for b, d, a in columns]
+    # Size the figure from its text (7 pt labels are about 0.055 in a character) so that the
+    # case names, the rotated column labels, the title and the colorbar label all fit.
+    char = 0.055
+    width = max(6.0, char * max(map(len, cases), default=10) + 0.32 * len(columns) + 1.8)
+    height = max(3.5, 0.2 * len(cases) + char * 0.87 * max(map(len, labels), default=10) + 1.0)
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     image = ax.imshow(
         grid, aspect="auto", cmap="viridis", vmin=-1, vmax=max(3.0, np.nanmax(grid, initial=0))
     )
     ax.set_xticks(range(len(columns)))
-    labels = [
-        f"{b} {d}" if a in ("reference", "numpy-float64") else f"{b} {d} vs peer"
-        for b, d, a in columns
-    ]
-    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    ax.set_xticklabels(labels, rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
     ax.set_yticks(range(len(cases)))
     ax.set_yticklabels(cases, fontsize=7)
     for i, j in zip(*np.nonzero(failed)):
         ax.text(j, i, "x", ha="center", va="center", color="red", fontsize=9, fontweight="bold")
-    fig.colorbar(image, ax=ax, label="log10(error in ULPs of the dtype)")
-    ax.set_title("agnostic-losses check: error vs float64 reference (x = FAIL)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    bar = fig.colorbar(image, ax=ax, fraction=0.08, pad=0.02)
+    bar.set_label("log10(error in ULPs of the dtype)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    ax.set_title(
+        "agnostic-losses check\nerror vs the float64 reference, or vs the peer named (x: FAIL)",
+        fontsize=9,
+        loc="left",
+    )
+    fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
 
 
@@ -328,19 +348,33 @@ def _list(args: argparse.Namespace, out: Any) -> int:
     from rich.table import Table
 
     table = Table(title=f"{len(entries)} {'cases' if args.cases else 'losses'}")
+    # Under 110 columns the family (and case count) give way so that names stay whole.
+    wide = out.width >= 110
     if args.cases:
-        for col in ("case", "family", "mirrors"):
-            table.add_column(col, overflow="fold")
+        table.add_column("case", overflow="fold")
+        if wide:
+            table.add_column("family", no_wrap=True)
+        table.add_column("mirrors", overflow="fold")
         for e in entries:
-            table.add_row(e["id"], e["family"], e["mirrors"] or "-")
+            family = [e["family"]] if wide else []
+            table.add_row(e["id"], *family, e["mirrors"] or "-")
     else:
-        for col in ("surface", "name", "family", "mirrors", "cases"):
-            table.add_column(col, overflow="fold", justify="right" if col == "cases" else "left")
+        table.add_column("surface", no_wrap=True)
+        table.add_column("name", no_wrap=True)
+        if wide:
+            table.add_column("family", no_wrap=True)
+        table.add_column("mirrors", overflow="fold")
+        if wide:
+            table.add_column("cases", justify="right", no_wrap=True)
         for e in entries:
-            table.add_row(
-                e["surface"], e["name"], e["family"], e["mirrors"] or "-", str(e["cases"])
-            )
+            cells = [e["surface"], e["name"]]
+            cells += [e["family"]] if wide else []
+            cells.append(e["mirrors"] or "-")
+            cells += [str(e["cases"])] if wide else []
+            table.add_row(*cells)
     out.print(table)
+    if not wide:
+        out.print(f"not shown at {out.width} columns: family, cases (see --format json)")
     return 0
 
 
@@ -408,18 +442,23 @@ def _backends(args: argparse.Namespace, out: Any) -> int:
     from rich.table import Table
 
     table = Table(title="backends")
-    for col in ("backend", "available", "version", "devices", "dtypes"):
-        table.add_column(col, overflow="fold")
+    for col in ("backend", "available", "version"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("devices")
+    table.add_column("dtypes")
     for e in entries:
-        available = "[green]yes[/]" if e["available"] else f"[yellow]no[/]: {e['reason']}"
+        available = "[green]yes[/]" if e["available"] else "[yellow]no[/] (below)"
         table.add_row(
             e["backend"],
             available,
             e["version"] or "-",
             e["devices"] or "-",
-            " ".join(e["dtypes"]),
+            ", ".join(e["dtypes"]),
         )
     out.print(table)
+    for e in entries:
+        if not e["available"]:
+            out.print(f"{e['backend']}: {e['reason']}", markup=False)
     listed = ", ".join(f"{n} {v or '(not installed)'}" for n, v in extras.items())
     out.print(f"other packages: {listed}", markup=False)
     return 0

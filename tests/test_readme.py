@@ -1,36 +1,111 @@
-"""The README stays true: its loss table is the registry's, its Python examples run."""
+"""README.md stays true: every generated part is what ``python -m agnostic_losses._readme
+--write`` would write now, and every Python block prints what README shows under it."""
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
 import agnostic_losses
-from agnostic_losses import functional
-from agnostic_losses._registry import CASES, loss_table, losses
+from agnostic_losses import _readme, functional
+from agnostic_losses._registry import CASES, losses
+from agnostic_losses._testing.backends import Backend
+from agnostic_losses._testing.check import count_checks, select_cases
+from agnostic_losses._testing.compare import parse_dtypes
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- loss-table:start -->\n", "<!-- loss-table:end -->"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+REGENERATE = "regenerate with `python -m agnostic_losses._readme --write`"
 
 
-def _readme() -> str:
+def _readme_text() -> str:
     return README.read_text(encoding="utf-8")
 
 
-def test_loss_table_is_generated_from_the_registry() -> None:
-    text = _readme()
-    table = text[text.index(START) + len(START) : text.index(END)]
-    assert table == loss_table(), (
-        "README loss table is stale: run `python -m agnostic_losses._registry` and paste it"
+@pytest.mark.parametrize("name", ["install", "extras", "loss-table", "bench"])
+def test_generated_part_is_current(name: str) -> None:
+    if name in ("install", "extras") and importlib.util.find_spec("tomllib") is None:
+        pytest.skip("reading pyproject.toml needs tomllib (Python >= 3.11)")
+    assert _readme.part(_readme_text(), name) == _readme.PARTS[name](ROOT), (
+        f"README part {name!r} is stale: {REGENERATE}"
     )
 
 
+def test_check_totals_are_current() -> None:
+    """The counts sentence (no run needed: counted from the registry)."""
+    body = _readme.part(_readme_text(), "check-output")
+    assert body.startswith(_readme.check_totals() + "\n"), f"check totals are stale: {REGENERATE}"
+
+
+def test_counted_checks_equal_the_rows_of_a_run() -> None:
+    """``count_checks`` (which the README totals use) agrees with what ``check_cases`` runs
+    (here without peers; the check-output test below compares a run with peers)."""
+    from agnostic_losses._testing.check import check_cases
+
+    cases = select_cases(CASES, ["sigmoid_binary_cross_entropy", "squared_error"])
+    backends = [Backend.NUMPY, Backend.ARRAY_API_STRICT]
+    dtypes = parse_dtypes(None)
+    report = check_cases(cases, backends, dtypes)
+    assert len(report.rows) == count_checks(cases, backends, dtypes)
+
+
+def _missing_for_check_output() -> str | None:
+    for name in _readme.README_BACKENDS:
+        reason = Backend.parse(name).unavailable_reason()
+        if reason is not None:
+            return f"README's check output needs every test-extra backend: {reason}"
+    return None
+
+
+def test_check_output_is_current() -> None:
+    """Runs ``agnostic-losses check --loss cross_entropy --peers`` in a fresh interpreter (one
+    loss; JAX's eager compiles make it the slowest test of this file) and compares with
+    README."""
+    missing = _missing_for_check_output()
+    if missing:
+        pytest.skip(missing)
+    output = _readme.run_check_command()
+    counted = count_checks(
+        select_cases(CASES, ["cross_entropy"]),
+        [Backend.parse(b) for b in _readme.README_BACKENDS],
+        parse_dtypes(None),
+        peers=True,
+    )
+    assert f"\n{counted} passed, 0 failed, 0 errors, 0 skipped: PASS" in output
+    assert _readme.part(_readme_text(), "check-output") == _readme.check_output_part(
+        ROOT, output=output
+    ), f"README's check output is stale: {REGENERATE}"
+
+
+BLOCKS = _readme.python_blocks(_readme_text())
+
+
+def test_every_python_block_shows_its_output() -> None:
+    assert len(BLOCKS) >= 4, "README lost its quickstart blocks"
+    for code, printed in BLOCKS:
+        assert "print(" not in code or printed, f"no output block after:\n{code}"
+
+
+def test_python_blocks_print_what_readme_shows() -> None:
+    """Each block runs in a fresh interpreter (JAX in its default 32-bit mode, as a user has
+    it); what it prints must be README's text block under it."""
+    runnable = []
+    for code, printed in BLOCKS:
+        modules = re.findall(r"^(?:import|from) (\w+)", code, flags=re.MULTILINE)
+        if all(importlib.util.find_spec(m) is not None for m in modules):
+            runnable.append((code, printed))
+    if not runnable:
+        pytest.skip("no README block has its libraries installed here")
+    outputs = _readme.run_python_blocks([code for code, _ in runnable], ROOT)
+    for (_, printed), output in zip(runnable, outputs):
+        assert output == (printed or ""), f"README block prints something else: {REGENERATE}"
+
+
 def test_every_table_name_is_importable_and_has_an_oracle() -> None:
-    text = _readme()
-    table = text[text.index(START) : text.index(END)]
+    table = _readme.part(_readme_text(), "loss-table")
     rows = re.findall(r"^\| ([^|]+) \| `([^`]+)` \|", table, flags=re.MULTILINE)
     assert rows, "no rows found in the README loss table"
     for surface, name in rows:
@@ -61,16 +136,22 @@ def test_every_public_loss_is_registered() -> None:
     assert not missing, f"public names without a registry case: {missing}"
 
 
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", _readme(), flags=re.DOTALL)
+DOCUMENTS = [
+    ROOT / "README.md",
+    ROOT / "CONTRIBUTING.md",
+    ROOT / "CHANGELOG.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+]
 
 
-@pytest.mark.parametrize(
-    "block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))]
-)
-def test_readme_python_examples_run(block: str) -> None:
-    for module in re.findall(r"^import (\w+)", block, flags=re.MULTILINE):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pytest.skip(f"the example needs {module}, which is not installed")
-    exec(compile(block, str(README), "exec"), {})
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+def test_relative_links_stay_in_the_repository(path: Path) -> None:
+    """What a contributor is pointed to is in the repository (no ``../shared/...``)."""
+    text = path.read_text(encoding="utf-8")
+    assert "../shared" not in text, f"{path.name} points outside the repository"
+    for target in re.findall(r"\]\(([^)#\s]+)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # a URL
+        resolved = (path.parent / target).resolve()
+        assert resolved.exists(), f"{path.name} links to {target}, which does not exist"
+        assert ROOT in resolved.parents, f"{path.name} links outside the repository: {target}"

@@ -6,10 +6,10 @@ import difflib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .backends import Backend, to_numpy
+from .backends import FLOAT_DTYPES, Backend, to_numpy
 from .compare import CheckRow, ComparisonReport, Subject, run_matrix, run_peer
 
-__all__ = ["SEED", "case_subject", "check_cases", "select_cases"]
+__all__ = ["SEED", "case_subject", "check_cases", "count_checks", "peer_extra", "select_cases"]
 
 SEED = 20261123
 
@@ -140,7 +140,7 @@ def check_cases(
         "jobs": jobs if parallel else 1,
     }
     if notes:
-        metadata["notes"] = notes
+        metadata["notes"] = list(dict.fromkeys(notes))  # one note per missing peer library
     return ComparisonReport(rows, title="agnostic-losses check", metadata=metadata)
 
 
@@ -179,15 +179,51 @@ def _check_one_case(
     return _run_case(CASES[index], [Backend.parse(b) for b in backends], dtypes, peers, seed)
 
 
+def peer_extra(library: str) -> str:
+    """The extra of ``pyproject.toml`` that installs the peers running on ``library``."""
+    return {"torch": "torch", "jax": "peers"}[library]
+
+
 def _peer_rows(case: Any, subject: Subject, dtypes: Sequence[str], notes: list[str]) -> list:
     peer = case.peer
     if peer is None or not peer.runnable:
         return []
     backend = Backend.TORCH if peer.library == "torch" else Backend.JAX
     reason = backend.unavailable_reason()
+    missing = backend.module_name
     if reason is None and not peer.available():
-        reason = f"{peer.label} is not installed"
+        missing = peer.label.split(".", 1)[0]
+        reason = f"{missing} is not installed"
     if reason is not None:
-        notes.append(f"{case.id}: peer {peer.label} skipped ({reason})")
-        return []
+        # Asked for and not run: a SKIP row per dtype, so the totals say so.
+        extra = peer_extra(peer.library)
+        notes.append(
+            f"comparisons with {missing} skipped ({missing} is not installed): in the "
+            f'repository checkout, pip install -c requirements/constraints.txt -e ".[{extra}]"'
+        )
+        return [
+            CheckRow(case.id, backend.value, d, peer.label, skipped=reason)
+            for d in dtypes
+            if d in FLOAT_DTYPES
+        ]
     return run_peer(subject, peer.load(), peer.label, backend, dtypes)
+
+
+def count_checks(
+    cases: Sequence[Any],
+    backends: Sequence[Backend],
+    dtypes: Sequence[str],
+    *,
+    peers: bool = False,
+) -> int:
+    """How many rows :func:`check_cases` reports for these arguments (without running them).
+
+    One per case x backend x dtype the backend has, plus with ``peers`` one per case that has a
+    runnable peer x float32/float64 dtype.
+    """
+    total = 0
+    for case in cases:
+        total += sum(1 for b in backends for d in dtypes if d in b.dtypes)
+        if peers and case.peer is not None and case.peer.runnable:
+            total += sum(1 for d in dtypes if d in FLOAT_DTYPES)
+    return total

@@ -241,6 +241,22 @@ _SHORT = {"float64": "f64", "float32": "f32", "float16": "f16", "bfloat16": "bf1
 _STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold red", "SKIP": "yellow"}
 
 
+# (key, header, justify) in display order. case, backend and result always show; the others
+# are left out, in the order vs, max rel err, ulp, grad err, dtypes, where the width is short.
+_COLUMNS = (
+    ("case", "case", "left"),
+    ("backend", "backend", "left"),
+    ("vs", "vs", "left"),
+    ("dtypes", "dtypes", "left"),
+    ("max_rel", "max rel err", "right"),
+    ("ulp", "ulp", "right"),
+    ("grad", "grad err", "right"),
+    ("result", "result", "left"),
+)
+# The case column folds down to this width before other columns are left out.
+_CASE_MIN = 32
+
+
 def _short_peer(name: str) -> str:
     """The library of a peer (``torch`` for ``torch.nn.functional.cross_entropy``): the case
     column already names the loss, and the full path would double the table's width."""
@@ -378,72 +394,134 @@ class ComparisonReport:
         return "\n".join(lines) + "\n"
 
     # -- rich rendering --
-    def table(
+    def _entries(self, per_dtype: bool) -> list[dict[str, Any]]:
+        if not per_dtype:
+            return self.grouped()
+        return [
+            {
+                "case": r.case,
+                "backend": r.backend,
+                "against": r.against,
+                "dtypes": [r.dtype],
+                "max_rel_error": r.max_rel_error,
+                "ulp_error": r.ulp_error,
+                "ulp_dtype": None,
+                "grad_error": r.grad_error,
+                "status": r.status,
+            }
+            for r in self.rows
+        ]
+
+    def _layout(
         self,
         *,
-        per_dtype: bool | None = None,
-        failures_only: bool = False,
-        show_case: bool | None = None,
-    ) -> Any:
-        """A :class:`rich.table.Table`; per dtype by default when there is a single case.
+        per_dtype: bool | None,
+        failures_only: bool,
+        show_case: bool | None,
+        width: int | None,
+    ) -> tuple[Any, list[str]]:
+        """The table, and the headers of the columns left out because ``width`` is too narrow.
 
-        The case column is shown when there are several cases (or ``show_case=True``).
+        case, backend and result always show (the case column folds when it must); the other
+        columns are added in order of usefulness while the case column keeps at least
+        ``_CASE_MIN`` characters.
         """
         from rich.markup import escape
         from rich.table import Table
 
         if per_dtype is None:
             per_dtype = len({r.case for r in self.rows}) == 1
-        table = Table(title=self.title or None, show_lines=False)
         single_case = len({r.case for r in self.rows}) == 1 if show_case is None else not show_case
-        if not single_case:
-            table.add_column("case", no_wrap=True)
-        table.add_column("backend")
-        if len({r.against for r in self.rows}) > 1:
-            table.add_column("vs", overflow="fold")
-        table.add_column("dtype" if per_dtype else "dtypes")
-        table.add_column("max rel err", justify="right")
-        table.add_column("ulp", justify="right")
-        table.add_column("grad err", justify="right")
-        table.add_column("result")
         has_vs = len({r.against for r in self.rows}) > 1
-        if per_dtype:
-            entries = [
-                {
-                    "case": r.case,
-                    "backend": r.backend,
-                    "against": r.against,
-                    "dtypes": [r.dtype],
-                    "max_rel_error": r.max_rel_error,
-                    "ulp_error": r.ulp_error,
-                    "ulp_dtype": None,
-                    "grad_error": r.grad_error,
-                    "status": r.status,
-                }
-                for r in self.rows
-            ]
-        else:
-            entries = self.grouped()
+        entries = [
+            g
+            for g in self._entries(per_dtype)
+            if not (failures_only and g["status"] in ("PASS", "SKIP"))
+        ]
+        cells: dict[str, list[str]] = {key: [] for key, *_ in _COLUMNS}
         for g in entries:
-            if failures_only and g["status"] in ("PASS", "SKIP"):
-                continue
             ulp = _fmt_ulp(g["ulp_error"])
             if g["ulp_dtype"] is not None and len(g["dtypes"]) > 1:
                 ulp += f" {_SHORT.get(g['ulp_dtype'], g['ulp_dtype'])}"
-            cells = [] if single_case else [escape(g["case"])]
-            cells.append(g["backend"])
-            if has_vs:
-                cells.append(escape(_short_peer(g["against"])))
-            cells += [
+            cells["case"].append(g["case"])
+            cells["backend"].append(g["backend"])
+            cells["vs"].append(_short_peer(g["against"]))
+            cells["dtypes"].append(
                 ",".join(g["dtypes"])
                 if per_dtype
-                else ",".join(_SHORT.get(d, d) for d in g["dtypes"]),
-                _fmt(g["max_rel_error"]),
-                ulp,
-                _fmt(g["grad_error"]),
-                f"[{_STYLE[g['status']]}]{g['status']}[/]",
+                else ",".join(_SHORT.get(d, d) for d in g["dtypes"])
+            )
+            cells["max_rel"].append(_fmt(g["max_rel_error"]))
+            cells["ulp"].append(ulp)
+            cells["grad"].append(_fmt(g["grad_error"]))
+            cells["result"].append(g["status"])
+
+        headers = {key: header for key, header, _ in _COLUMNS}
+        headers["dtypes"] = "dtype" if per_dtype else "dtypes"
+        natural = {key: max([len(headers[key]), *(len(c) for c in cells[key])]) for key in headers}
+        shown = ([] if single_case else ["case"]) + ["backend", "result"]
+        optional = (["vs"] if has_vs else []) + ["max_rel", "ulp", "grad", "dtypes"]
+        hidden: list[str] = []
+        if width is None:
+            shown += optional
+        else:
+
+            def needed(keys: list[str]) -> int:
+                # Each column: its text, one space of padding either side, one border line.
+                total = 1 + sum(natural[k] + 3 for k in keys)
+                if "case" in keys:
+                    total -= natural["case"] - min(natural["case"], _CASE_MIN)
+                return total
+
+            for key in optional:
+                if needed([*shown, key]) <= width:
+                    shown.append(key)
+                else:
+                    hidden.append(headers[key])
+
+        case_min = _CASE_MIN
+        if width is not None and "case" in shown:
+            room = width - 1 - sum(natural[k] + 3 for k in shown if k != "case") - 3
+            case_min = max(8, min(_CASE_MIN, room))
+            # Too narrow for an id: the variant goes on a second line rather than being cut.
+            cells["case"] = [
+                c.replace("[", "\n[", 1) if len(c) > room else c for c in cells["case"]
             ]
-            table.add_row(*cells)
+        table = Table(title=self.title or None, show_lines=False)
+        keys = [key for key, *_ in _COLUMNS if key in shown]
+        for key in keys:
+            justify = next(j for k, _, j in _COLUMNS if k == key)
+            if key == "case":
+                table.add_column(headers[key], overflow="fold", min_width=case_min)
+            else:
+                table.add_column(headers[key], justify=justify, no_wrap=True)
+        for i, g in enumerate(entries):
+            row = []
+            for key in keys:
+                if key == "result":
+                    row.append(f"[{_STYLE[g['status']]}]{g['status']}[/]")
+                else:
+                    row.append(escape(cells[key][i]))
+            table.add_row(*row)
+        return table, hidden
+
+    def table(
+        self,
+        *,
+        per_dtype: bool | None = None,
+        failures_only: bool = False,
+        show_case: bool | None = None,
+        width: int | None = None,
+    ) -> Any:
+        """A :class:`rich.table.Table`; per dtype by default when there is a single case.
+
+        The case column is shown when there are several cases (or ``show_case=True``). With a
+        ``width`` (in characters), columns other than case, backend and result are left out
+        when they would not fit, so that every row still shows those three.
+        """
+        table, _ = self._layout(
+            per_dtype=per_dtype, failures_only=failures_only, show_case=show_case, width=width
+        )
         return table
 
     def __rich__(self) -> Any:
@@ -465,6 +543,20 @@ class ComparisonReport:
         self.print(console, per_dtype=per_dtype, failures_only=failures_only, show_case=show_case)
         return buffer.getvalue()
 
+    def summary(self, *, markup: bool = False) -> str:
+        """The totals line: ``'84 passed, 0 failed, 0 errors, 0 skipped: PASS'``.
+
+        ``markup=True`` colours the verdict with rich markup.
+        """
+        counts = self.counts()
+        verdict = "PASS" if self.passed else "FAIL"
+        if markup:
+            verdict = "[green]PASS[/]" if self.passed else "[bold red]FAIL[/]"
+        return (
+            f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ERROR']} errors, "
+            f"{counts['SKIP']} skipped: {verdict}"
+        )
+
     def print(
         self,
         console: Any = None,
@@ -473,21 +565,34 @@ class ComparisonReport:
         failures_only: bool = False,
         show_case: bool | None = None,
     ) -> None:
-        """Print the table, a summary line and the failure messages on a rich console."""
+        """Print the table, a summary line and the failure messages on a rich console.
+
+        The table fits the console's width (see :meth:`table`); a line names the columns left
+        out. With ``failures_only`` and nothing failing, only the summary line is printed.
+        """
         from rich.console import Console
         from rich.markup import escape
 
         console = console or Console()
-        console.print(
-            self.table(per_dtype=per_dtype, failures_only=failures_only, show_case=show_case)
+        summary = self.summary(markup=True)
+        if failures_only and not self.failures:
+            console.print(f"no failures: {summary}", highlight=False)
+            return
+        table, hidden = self._layout(
+            per_dtype=per_dtype,
+            failures_only=failures_only,
+            show_case=show_case,
+            width=console.width,
         )
-        counts = self.counts()
-        verdict = "[green]PASS[/]" if self.passed else "[bold red]FAIL[/]"
-        console.print(
-            f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ERROR']} errors, "
-            f"{counts['SKIP']} skipped: {verdict}",
-            highlight=False,
-        )
+        console.print(table)
+        if hidden:
+            console.print(
+                f"not shown at {console.width} columns: {', '.join(hidden)} "
+                "(see --json, --markdown)",
+                highlight=False,
+                markup=False,
+            )
+        console.print(summary, highlight=False)
         for r in self.failures:
             console.print(
                 f"[bold red]{r.status}[/] {escape(r.case)} on {r.backend} {r.dtype} vs "

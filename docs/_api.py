@@ -1,0 +1,80 @@
+"""Writes ``docs/api/*.rst``: one autosummary table per surface and family, from the package's
+``__all__`` and the registry's families (the pages are generated on every build)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import agnostic_losses
+from agnostic_losses import functional
+from agnostic_losses._registry import losses
+
+SURFACES = (
+    ("toplevel", "Top level (optax / braintools style)", "top", "agnostic_losses"),
+    (
+        "functional",
+        "agnostic_losses.functional (torch.nn.functional style)",
+        "functional",
+        "agnostic_losses.functional",
+    ),
+    ("classes", "Loss classes (torch.nn style)", "class", "agnostic_losses"),
+)
+
+
+def _table(module: str, names: list[str]) -> list[str]:
+    lines = [f".. currentmodule:: {module}", "", ".. autosummary::", "   :toctree: generated", ""]
+    lines += [f"   {n}" for n in names]
+    return [*lines, ""]
+
+
+def write_api_pages(out: Path) -> None:
+    out.mkdir(exist_ok=True)
+    family = {(surface, name): case.family for (surface, name), case in losses().items()}
+    public = {
+        "top": [
+            n
+            for n in agnostic_losses.__all__
+            if n[:1].islower() and n != "functional" and callable(getattr(agnostic_losses, n))
+        ],
+        "functional": list(functional.__all__),
+        "class": [
+            n
+            for n in agnostic_losses.__all__
+            if n[:1].isupper() and n not in ("Loss", "WeightedLoss")
+        ],
+    }
+    for slug, title, surface, module in SURFACES:
+        groups: dict[str, list[str]] = {}
+        for name in public[surface]:
+            groups.setdefault(family.get((surface, name), "other"), []).append(name)
+        lines = [title, "=" * len(title), ""]
+        for fam in sorted(groups, key=lambda f: (f == "other", f)):
+            heading = fam.capitalize()
+            lines += [heading, "-" * len(heading), ""]
+            lines += _table(module, sorted(groups[fam]))
+        _write(out / f"{slug}.rst", lines)
+    base = ["Base classes", "============", ""]
+    base += ["Custom losses subclass these, exactly as a ``torch.nn`` loss.", ""]
+    base += _table("agnostic_losses", ["Loss", "WeightedLoss"])
+    _write(out / "base.rst", base)
+    testing = ["agnostic_losses.testing", "=======================", ""]
+    testing += [".. automodule:: agnostic_losses.testing", "   :no-members:", ""]
+    testing += _table(
+        "agnostic_losses.testing",
+        [
+            "assert_close",
+            "compare_backends",
+            "default_tolerance",
+            "installed_backends",
+            "Backend",
+            "CheckRow",
+            "ComparisonReport",
+        ],
+    )
+    _write(out / "testing.rst", testing)
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    text = "\n".join(lines).rstrip() + "\n"
+    if not path.exists() or path.read_text() != text:  # keep mtimes: incremental builds
+        path.write_text(text)
