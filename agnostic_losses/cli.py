@@ -399,11 +399,11 @@ def _devices(backend: Any) -> str:
     from ._testing.backends import Backend
 
     try:
-        if backend in (Backend.JAX, Backend.JAX_JIT):
+        if backend.is_jax:
             import jax
 
             return ", ".join(str(d) for d in jax.devices())
-        if backend is Backend.TORCH:
+        if backend.is_torch:
             import torch
 
             devices = ["cpu"]

@@ -54,6 +54,8 @@ def test_value_matches_reference(case: LossCase, backend: Backend, xp: Any, dtyp
     args, kwargs = _convert(backend, inputs, dtype)
     out = B.call(backend, case.func, *args, **kwargs)
     assert type(out).__module__.split(".")[0] in (backend.library, "jaxlib")
+    # The standard's convention on NumPy: a reduced loss is a 0-d array, not a NumPy scalar.
+    assert not isinstance(out, np.generic), f"{case.id} returned {type(out).__name__}"
     assert dtype_name(out) == dtype
     if backend.is_torch:
         assert out.device == args[0].device

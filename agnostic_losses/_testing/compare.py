@@ -659,7 +659,7 @@ def _metadata_problem(backend: Backend, out: Any, dtype: str, first_input: Any) 
         return f"returned a {library} array on the {backend.library} backend"
     if dtype_name(out) != dtype:
         return f"returned dtype {dtype_name(out)} for {dtype} inputs"
-    if backend is Backend.TORCH and first_input is not None:
+    if backend.is_torch and first_input is not None:
         in_device = getattr(first_input, "device", None)
         if in_device is not None and out.device != in_device:
             return f"returned an array on {out.device} for inputs on {in_device}"
