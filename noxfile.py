@@ -26,6 +26,9 @@ def _pytest(session: nox.Session, backends: str, *selectors: str) -> None:
         "pytest",
         "-n",
         WORKERS,
+        # tests marked xdist_group share a worker (one dask.distributed cluster, not one each)
+        "--dist",
+        "loadgroup",
         "-q",
         *selectors,
         *session.posargs,

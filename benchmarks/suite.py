@@ -26,6 +26,7 @@ from agnostic_losses._registry import Inputs, LossCase, losses
 from agnostic_losses._testing import backends as B
 from agnostic_losses._testing.backends import Backend
 
+from .dask_scaling import realistic_rows
 from .inputs import SIZES, sized_inputs
 from .measure import jax_peak_bytes, median_time, torch_peak_bytes, tracemalloc_peak_bytes
 
@@ -238,7 +239,10 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
 
         args, kwargs = _convert(Backend.NUMPY, inputs, row.dtype)
         n = inputs.args[0].shape[0]
-        rows_per_chunk = max(1, n // 4)
+        # chunks as a Dask user makes them: whole rows, up to 64 MiB (one chunk for every size
+        # here; 4 row chunks of 4-8 MiB measured Dask's per-task overhead, see dask_scaling.py)
+        first = args[0]
+        rows_per_chunk = realistic_rows(n, first.size // max(n, 1), 64.0, first.dtype.itemsize)
 
         def chunk(a: Any) -> Any:
             if not isinstance(a, np.ndarray):

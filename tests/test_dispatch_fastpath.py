@@ -2,7 +2,8 @@
 
 The lean torch namespace must give exactly what ``array_api_compat.torch`` gives: values, dtypes,
 signs of zero, NaN, gradients, on every registry case. On every other backend ``lean`` must be
-the identity, so those run the generic path unchanged.
+the identity, so those run the generic path unchanged (Dask's only adds ``take_along_axis``,
+checked in ``tests/test_dask_dispatch.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def test_lean_is_identity_except_torch(backend: Backend, make: Any) -> None:
     if backend is Backend.TORCH:
         assert got is LEAN
         assert got.__name__.endswith("torch")
+    elif backend is Backend.DASK:
+        assert got.__name__ == generic.__name__
+        assert all(getattr(got, name) is getattr(generic, name) for name in generic.__all__)
+        assert not hasattr(generic, "take_along_axis")
+        assert callable(got.take_along_axis)
     else:
         assert got is generic
 

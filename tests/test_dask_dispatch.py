@@ -1,0 +1,159 @@
+"""Dask's namespace (``agnostic_losses._dask``): the blockwise ``take_along_axis`` against NumPy's
+and against the generic one-hot gather, and the graphs it builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agnostic_losses import _dispatch as D
+from agnostic_losses._numerics import gather_labels
+from agnostic_losses._testing.backends import Backend
+
+# the conftest `backend` fixture: skip without Dask, fail where dask was requested and is missing
+dask_only = pytest.mark.parametrize("backend", [Backend.DASK], ids=["dask"], indirect=True)
+
+
+def _chunked(a: np.ndarray, chunks: Any) -> Any:
+    import dask.array as da
+
+    return da.from_array(a, chunks=chunks)
+
+
+@dask_only
+@pytest.mark.parametrize(
+    ("x_chunks", "i_chunks"),
+    [
+        ((2, 5), (2, 1)),  # rows chunked, classes whole: the blockwise path
+        ((3, 5), (2, 1)),  # misaligned row chunks: blockwise unifies them
+        ((2, 2), (2, 1)),  # classes split over chunks: the one-hot path
+    ],
+    ids=["rows", "misaligned", "classes-split"],
+)
+def test_take_along_last_axis_matches_numpy(
+    backend: Backend, x_chunks: tuple[int, int], i_chunks: tuple[int, int]
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 5))
+    idx = rng.integers(0, 5, size=(6, 1))
+    xp = D.namespace(x=_chunked(x, x_chunks))
+    got = xp.take_along_axis(_chunked(x, x_chunks), _chunked(idx, i_chunks), axis=-1)
+    np.testing.assert_array_equal(got.compute(), np.take_along_axis(x, idx, axis=-1))
+
+
+@dask_only
+@pytest.mark.parametrize("axis", [0, 1, -2])
+def test_take_along_other_axes_and_many_indices(backend: Backend, axis: int) -> None:
+    """``(..., K)`` indices (margin's slot gather), leading axes, and broadcast index shapes."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 6, 5))
+    idx = rng.integers(0, x.shape[axis], size=(4, 6, 5))
+    idx = np.take(idx, [0, 1], axis=axis)
+    xp = D.namespace(x=_chunked(x, (2, 3, 5)))
+    got = xp.take_along_axis(_chunked(x, (2, 3, 5)), _chunked(idx, 2), axis=axis)
+    np.testing.assert_array_equal(got.compute(), np.take_along_axis(x, idx, axis=axis))
+    broadcast = idx[:1] if axis != 0 else idx[:, :1]
+    got = xp.take_along_axis(_chunked(x, (2, 3, 5)), _chunked(broadcast, 2), axis=axis)
+    np.testing.assert_array_equal(got.compute(), np.take_along_axis(x, broadcast, axis=axis))
+
+
+@dask_only
+def test_take_along_axis_errors_name_the_argument(backend: Backend) -> None:
+    x = _chunked(np.zeros((2, 3)), 1)
+    xp = D.namespace(x=x)
+    with pytest.raises(ValueError, match="`indices` must have as many dimensions"):
+        xp.take_along_axis(x, _chunked(np.zeros(2, dtype=np.int64), 1), axis=-1)
+    with pytest.raises(ValueError, match="`axis`=2 is out of range"):
+        xp.take_along_axis(x, _chunked(np.zeros((2, 1), dtype=np.int64), 1), axis=2)
+
+
+@dask_only
+@pytest.mark.parametrize("chunks", [(3, 7), (3, 3)], ids=["classes-whole", "classes-split"])
+def test_gather_labels_take_equals_one_hot(backend: Backend, chunks: tuple[int, int]) -> None:
+    """The two paths of ``gather_labels`` agree on Dask, including -inf entries."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((9, 7))
+    x[0, :] = -np.inf
+    labels = rng.integers(0, 7, size=9)
+    dx, dl = _chunked(x, chunks), _chunked(labels, chunks[0])
+    xp = D.namespace(x=dx)
+    take = gather_labels(xp, dx, dl, use_take=True).compute()
+    one_hot = gather_labels(xp, dx, dl, use_take=False).compute()
+    np.testing.assert_array_equal(take, one_hot)
+    np.testing.assert_array_equal(take, x[np.arange(9), labels])
+
+
+@dask_only
+def test_blockwise_gather_is_one_task_per_row_chunk(backend: Backend) -> None:
+    """With the classes whole in each chunk, the gather adds one layer of one task per chunk and
+    nothing of the (N, C) one-hot comparison."""
+    x = _chunked(np.ones((8, 5)), (2, 5))
+    labels = _chunked(np.zeros((8, 1), dtype=np.int64), (2, 1))
+    xp = D.namespace(x=x)
+    out = xp.take_along_axis(x, labels, axis=-1)
+    new = set(out.dask.layers) - set(x.dask.layers) - set(labels.dask.layers)
+    assert len(new) == 1, new
+    assert len(out.dask.layers[new.pop()]) == x.numblocks[0]
+
+
+def _row_reach(out: Any, inputs: list[Any]) -> tuple[dict[Any, Any], dict[Any, set[int]]]:
+    """The low-level graph of ``out`` and, per task, the row chunks of ``inputs`` it reads."""
+    from dask.core import flatten, get_dependencies, toposort
+
+    graph = dict(out.__dask_graph__())
+    row_of = {key: key[1] for arr in inputs for key in flatten(arr.__dask_keys__())}
+    reach: dict[Any, set[int]] = {}
+    for key in toposort(graph):
+        if key in row_of:
+            reach[key] = {row_of[key]}
+        else:
+            deps = get_dependencies(graph, key)
+            reach[key] = set().union(*(reach[d] for d in deps)) if deps else set()
+    return graph, reach
+
+
+def _class_axis_last(name: str) -> bool:
+    return name == "softmax_cross_entropy_with_integer_labels"
+
+
+@dask_only
+@pytest.mark.parametrize(
+    ("name", "reduction"),
+    [
+        ("cross_entropy", "mean"),
+        ("cross_entropy", "sum"),
+        ("cross_entropy", "none"),
+        ("softmax_cross_entropy_with_integer_labels", None),
+    ],
+)
+def test_class_axis_in_one_chunk_is_one_blockwise_pass(
+    backend: Backend, name: str, reduction: str | None
+) -> None:
+    """Logits chunked by rows, classes whole: every task reads one row chunk, except the final
+    tree reduction to a scalar; no rechunk; the same tasks for every chunk."""
+    import dask
+    import dask.array as da
+
+    import agnostic_losses
+    import agnostic_losses.functional
+
+    rows, classes, chunk = 64, 5, 8
+    rng = np.random.default_rng(3)
+    x = da.from_array(rng.standard_normal((rows, classes)), chunks=(chunk, classes))
+    y = da.from_array(rng.integers(0, classes, size=rows), chunks=chunk)
+    if _class_axis_last(name):
+        out = agnostic_losses.softmax_cross_entropy_with_integer_labels(x, y)
+    else:
+        out = agnostic_losses.functional.cross_entropy(x, y, reduction=reduction)
+    layers = list(out.dask.layers)
+    assert not [n for n in layers if n.startswith(("rechunk", "concatenate"))], layers
+    graph, reach = _row_reach(out, [x, y])
+    values = dask.local.get_sync(graph, list(graph))
+    shared = [k for k in graph if len(reach[k]) > 1]
+    assert all(np.size(v) <= 1 for k, v in zip(graph, values) if k in shared)
+    if reduction in (None, "none"):
+        assert not shared, "an unreduced loss needs no task over several chunks"
+    per_chunk = [sum(reach[k] == {i} for k in graph) for i in range(rows // chunk)]
+    assert len(set(per_chunk)) == 1, per_chunk
