@@ -13,6 +13,8 @@ the compat wrappers of ``maximum``/``where`` took ~30% of the call. ``maximum(x,
 the Python scalar into a new 0-d tensor every call (``torch.asarray`` + two ``result_type``
 look-ups, ~8 us); ``where`` runs ``_fix_promotion`` even for two tensors of one dtype;
 ``squeeze`` normalises a one-axis tuple in Python on every call (``cross_entropy``, 2 calls).
+``cumulative_sum`` looks its namespace up through an ``lru_cache`` that ``torch.compile`` warns
+about (a warning per compiled loss: sparsemax, multilabel margin).
 """
 
 from __future__ import annotations
@@ -117,4 +119,22 @@ def torch_overrides() -> dict[str, Any]:
             return torch.squeeze(x, axis)
         return _compat.squeeze(x, axis)
 
-    return {"maximum": maximum, "minimum": minimum, "where": where, "squeeze": squeeze}
+    def cumulative_sum(
+        x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False
+    ) -> Any:
+        """``cumulative_sum``: compat's is ``torch.cumsum`` after an ``array_namespace`` look-up
+        that torch.compile traces only with a warning (an ``lru_cache`` it ignores); skip it
+        where that look-up is unused (no ``include_initial``)."""
+        if include_initial or axis is None:
+            return _compat.cumulative_sum(
+                x, axis=axis, dtype=dtype, include_initial=include_initial
+            )
+        return torch.cumsum(x, dim=axis, dtype=dtype)
+
+    return {
+        "maximum": maximum,
+        "minimum": minimum,
+        "where": where,
+        "squeeze": squeeze,
+        "cumulative_sum": cumulative_sum,
+    }

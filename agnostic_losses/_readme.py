@@ -55,7 +55,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_RESULTS = "benchmarks/results/readme.json"
 # The backends of the test extras (the nox ``tests`` session): the check counts in README
 # describe a machine with all of them installed.
-README_BACKENDS = ("numpy", "array_api_strict", "jax", "jax-jit", "torch", "dask")
+README_BACKENDS = (
+    "numpy",
+    "array_api_strict",
+    "jax",
+    "jax-jit",
+    "jax32",
+    "jax32-jit",
+    "torch",
+    "dask",
+)
 CHECK_ARGS = ("check", "--loss", "cross_entropy", "--peers", "--no-progress")
 # What each extra is for; every extra of pyproject.toml needs a line (the generator refuses
 # to write a table with an undocumented extra).

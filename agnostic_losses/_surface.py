@@ -30,9 +30,10 @@ import functools
 import inspect
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from ._dispatch import (
@@ -56,9 +57,11 @@ __all__ = [
     "REDUCTION",
     "Call",
     "choice",
+    "companions",
     "flag",
     "number",
     "options",
+    "with_companions",
 ]
 
 _NUMBERS = (int, float)
@@ -395,3 +398,67 @@ def options(**validators: Validator) -> Callable[[Callable[..., Any]], Callable[
 def torch_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     """The effective reduction of a torch signature with its legacy flags."""
     return legacy_reduction(size_average, reduce, reduction)
+
+
+def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Convert the NumPy companions of a call before a loss that reads its arrays directly.
+
+    For a public loss whose body resolves its namespace with the strict
+    :func:`~agnostic_losses._dispatch.namespace` rather than through :class:`Call`: NumPy
+    arrays and NumPy scalars beside the arrays of one other library are converted to that
+    library (dtype and device as :func:`~agnostic_losses._dispatch.resolve` says) before the
+    body runs, so every surface accepts what its peer accepts. Calls without a NumPy argument
+    (the common case) pay one ``isinstance`` scan; an all-NumPy call is passed on untouched.
+    On the optax-style surface (``"top"``) Python lists are converted too, as optax accepts
+    them (tuples stay options such as ``axis``); the torch surface leaves them to the body,
+    which refuses them with its own message. A reduced NumPy result is returned as a 0-d
+    array, as :meth:`Call.finish` does.
+    """
+    lists = surface != "torch"
+    trigger = (*_NUMPY, list) if lists else _NUMPY
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        names = tuple(inspect.signature(fn).parameters)
+
+        @functools.wraps(fn)
+        def converted(*args: Any, **kwargs: Any) -> Any:
+            if any(isinstance(v, trigger) for v in (*args, *kwargs.values())):
+                values = {**dict(zip(names, args)), **kwargs}
+                arrays = {k: v for k, v in values.items() if _is_array(v, lists=lists)}
+                mixed = not all(isinstance(v, _NUMPY) for v in arrays.values())
+                if mixed or any(isinstance(v, list) for v in arrays.values()):
+                    _, arrays = resolve(arrays, lists=lists)
+                    args = (
+                        *(arrays.get(name, a) for name, a in zip(names, args)),
+                        *args[len(names) :],
+                    )
+                    kwargs = {k: arrays.get(k, v) for k, v in kwargs.items()}
+            out = fn(*args, **kwargs)
+            # As Call.finish: a reduced NumPy result is a 0-d array, not a NumPy scalar.
+            return np.asarray(out) if isinstance(out, np.generic) else out
+
+        return converted
+
+    return decorate
+
+
+_NUMPY = (np.ndarray, np.generic)
+
+
+def _is_array(value: Any, *, lists: bool = False) -> bool:
+    if lists and isinstance(value, list):
+        # a list of numbers where the peer (optax) takes an array; tuples stay options (axis)
+        return True
+    if isinstance(value, _NUMPY):
+        # NumPy scalars that are Python numbers (np.float64, np.bool_ is not) stay numbers.
+        return not isinstance(value, _NUMBERS)
+    return array_api_compat.is_array_api_obj(value)
+
+
+def with_companions(namespace: dict[str, Any], names: Sequence[str], surface: str) -> None:
+    """Apply :func:`companions` to the public functions ``names`` of a module namespace."""
+    decorate = companions(surface)
+    for name in names:
+        fn = namespace[name]
+        if inspect.isfunction(fn):
+            namespace[name] = decorate(fn)

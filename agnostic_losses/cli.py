@@ -27,7 +27,6 @@ _VERSIONED = {
     "numpy": "numpy",
     "array_api_strict": "array-api-strict",
     "jax": "jax",
-    "jax-jit": "jax",
     "torch": "torch",
     "dask": "dask",
     "cupy": "cupy",
@@ -429,7 +428,7 @@ def _backends(args: argparse.Namespace, out: Any) -> int:
             {
                 "backend": backend.value,
                 "available": reason is None,
-                "version": _version(_VERSIONED[backend.value]),
+                "version": _version(_VERSIONED[backend.library]),
                 "devices": _devices(backend) if reason is None else None,
                 "dtypes": list(backend.dtypes),
                 "reason": reason,

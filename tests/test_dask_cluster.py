@@ -68,7 +68,7 @@ def client() -> Iterator[Any]:
             n_workers=2,
             processes=True,
             threads_per_worker=1,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: None still binds 8787, taken by a parallel run
             silence_logs=logging.ERROR,
         ) as cluster,
         distributed.Client(cluster) as c,

@@ -3,6 +3,7 @@ invariants. Family test modules add the hand literals, pitfalls and errors."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -144,9 +145,11 @@ def _peer_gradients(
     kwargs: dict[str, Any],
     argnums: tuple[int, ...],
     argnames: tuple[str, ...],
-) -> tuple[tuple[str, ...], Any, list[Any]]:
-    """The peer's value and gradients; keyword arguments torch refuses to differentiate
-    (``weight`` of most of its losses) are dropped from the comparison."""
+    positional: tuple[str, ...],
+) -> tuple[tuple[int, ...], tuple[str, ...], Any, list[Any]]:
+    """The peer's value and gradients; arguments torch refuses to differentiate (``weight`` of
+    most of its losses, ``target`` of a few) are dropped from the comparison. ``positional``
+    names the positional parameters (ours mirror torch's names)."""
     while True:
         try:
             value, grads = B.value_and_grad(
@@ -154,11 +157,17 @@ def _peer_gradients(
             )
         except RuntimeError as exc:
             found = _NOT_DIFFERENTIABLE.search(str(exc))
-            if found is None or found.group(1) not in argnames:
+            name = None if found is None else found.group(1)
+            if name in argnames:
+                argnames = tuple(a for a in argnames if a != name)
+            elif name in positional and positional.index(name) in argnums:
+                argnums = tuple(i for i in argnums if i != positional.index(name))
+            else:
                 raise
-            argnames = tuple(a for a in argnames if a != found.group(1))
+            if not argnums and not argnames:
+                return argnums, argnames, B.to_numpy(peer_fn(*args, **kwargs)), []
             continue
-        return argnames, value, grads
+        return argnums, argnames, value, grads
 
 
 @pytest.mark.parametrize("case", PEER_CASES, ids=[c.id for c in PEER_CASES])
@@ -177,15 +186,22 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
     args, kwargs = _convert(backend, inputs, dtype)
     peer_fn = peer.load()
     argnums, argnames = case.differentiable(inputs, peer=True)
-    if argnums or argnames:
-        argnames, peer_value, peer_grads = _peer_gradients(
-            backend, peer_fn, args, kwargs, argnums, argnames
+    grads_compared = bool(argnums or argnames)
+    if grads_compared:
+        params = inspect.signature(case.func).parameters.values()
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        # A class case calls forward(input, target, ...), as torch's modules name them.
+        positional = tuple(p.name for p in params if p.kind in kinds) or ("input", "target")
+        argnums, argnames, peer_value, peer_grads = _peer_gradients(
+            backend, peer_fn, args, kwargs, argnums, argnames, positional
         )
+    if argnums or argnames:
         wrt = {"argnums": argnums, "argnames": argnames}
         value, grads = B.value_and_grad(backend, case.func, args, kwargs, **wrt)
     else:
         value, grads = B.to_numpy(case.func(*args, **kwargs)), []
-        peer_value, peer_grads = B.to_numpy(peer_fn(*args, **kwargs)), []
+        if not grads_compared:
+            peer_value, peer_grads = B.to_numpy(peer_fn(*args, **kwargs)), []
     rtol, atol = default_tolerance(dtype)
     assert_close(
         np.asarray(value),

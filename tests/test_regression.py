@@ -150,8 +150,9 @@ class TestHuberSmoothL1:
         for delta in (0.5, 1.0, 2.5):
             vh, (gh,) = grad(f_huber_loss, (x, y), {"reduction": "none", "delta": delta})
             vs, (gs,) = grad(f_smooth_l1_loss, (x, y), {"reduction": "none", "beta": delta})
-            np.testing.assert_allclose(vh, delta * vs, rtol=1e-6, atol=1e-12)
-            np.testing.assert_allclose(gh, delta * gs, rtol=1e-6, atol=1e-12)
+            rtol = 1e-5 if vh.dtype == np.float32 else 1e-6  # JAX's 32-bit mode: float32
+            np.testing.assert_allclose(vh, delta * vs, rtol=rtol, atol=1e-12)
+            np.testing.assert_allclose(gh, delta * gs, rtol=rtol, atol=1e-12)
 
     def test_beta_zero_is_l1_with_finite_gradient(self, make: Any, grad: Any) -> None:
         x, y = make([-2.0, 0.0, 0.5]), make([0.0, 0.0, 0.0])
@@ -326,19 +327,19 @@ class TestShapesAndScalars:
     def test_python_list_raises(self, make: Any) -> None:
         with pytest.raises(TypeError, match=r"`target` must be an array, got a Python list"):
             mse_loss(make([0.1]), [1.0])
-        with pytest.raises(TypeError, match=r"`predictions` must be an array, got a Python list"):
-            squared_error([0.1], make([1.0]))
+        out = squared_error([0.1], make([1.0]))  # converted on the optax-style surface
+        assert type(out) is type(make([1.0]))
         with pytest.raises(TypeError, match=r"`predictions` must be an array, got a Python float"):
             squared_error(0.1, make([1.0]))
 
-    def test_mixed_libraries_raise(self, backend: Any, make: Any) -> None:
+    def test_numpy_companions_convert(self, backend: Any, make: Any) -> None:
         # pitfall 32
         if backend.library == "numpy":
             pytest.skip("needs a second library")
-        with pytest.raises(TypeError, match=r"`input` is a \w+ array but `target` is a numpy"):
-            mse_loss(make([0.1]), np.asarray([1.0]))
-        with pytest.raises(TypeError, match=r"`input` is a \w+ array but `var` is a numpy"):
-            gaussian_nll_loss(make([0.1]), make([1.0]), np.asarray([1.0]))
+        # NumPy companions are converted to the input's library
+        x = make([0.1])
+        assert type(mse_loss(x, np.asarray([1.0]))) is type(x)
+        assert type(gaussian_nll_loss(x, make([1.0]), np.asarray([1.0]))) is type(x)
 
 
 class TestErrors:
@@ -380,11 +381,15 @@ class TestErrors:
 
     def test_bad_delta_beta(self, make: Any) -> None:
         x = make([0.1])
-        with pytest.raises(ValueError, match=r"`delta` must be positive, got 0.0"):
+        with pytest.raises(
+            ValueError, match=r"`delta` must be a real number in \(0, inf\], got 0.0"
+        ):
             f_huber_loss(x, x, delta=0.0)
         with pytest.raises(ValueError, match=r"`delta` must be positive, got -1"):
             huber_loss(x, x, delta=-1)
-        with pytest.raises(ValueError, match=r"`beta` must be non-negative, got -0.5"):
+        with pytest.raises(
+            ValueError, match=r"`beta` must be a real number in \[0, inf\], got -0.5"
+        ):
             f_smooth_l1_loss(x, x, beta=-0.5)
 
     def test_axis_out_of_range(self, make: Any) -> None:

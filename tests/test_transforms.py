@@ -15,6 +15,7 @@ import contextlib
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,7 +81,10 @@ def test_meta_tensors_no_host_read(case: LossCase) -> None:
     assert out.device.type == "meta", case.id
     peer = case.peer
     if peer is not None and peer.library == "torch" and peer.available():
-        theirs = peer.load()(*args, **kwargs)
+        try:
+            theirs = peer.load()(*args, **kwargs)
+        except (NotImplementedError, RuntimeError):  # torch: no meta kernel, or it reads values
+            return
         assert tuple(out.shape) == tuple(theirs.shape), case.id
         assert out.dtype == theirs.dtype, case.id
 
@@ -169,13 +173,19 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
     args, kwargs = _to_torch(torch, case.inputs(SEED), "cpu")
     expected = case.func(*args, **kwargs)
     dynamo.reset()
-    try:
-        compiled = torch.compile(
-            lambda *a: case.func(*a, **kwargs), backend="eager", fullgraph=True
-        )
-        got = compiled(*args)
-    finally:
-        dynamo.reset()
+    user_code = any(callable(v) for v in kwargs.values())
+    with warnings.catch_warnings():
+        if user_code:
+            # A user's distance function that resolves its namespace with array-api-compat
+            # (as the registry's does) makes dynamo warn about compat's lru_cache; ours do not.
+            warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
+        try:
+            compiled = torch.compile(
+                lambda *a: case.func(*a, **kwargs), backend="eager", fullgraph=True
+            )
+            got = compiled(*args)
+        finally:
+            dynamo.reset()
     rtol, atol = default_tolerance("float32")
     assert_close(
         B.to_numpy(got),

@@ -17,6 +17,7 @@ package imports it lazily, on first use of a class).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 from collections.abc import Callable
@@ -77,11 +78,18 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         data: int = 2,
         exclude: tuple[str, ...] = (),
         defaults: dict[str, Any] | None = None,
+        checked_by: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """Derive the constructor from ``function``: its parameters after the first ``data``
-        (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding."""
+        (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding.
+
+        A class that writes its constructor out names the function whose validators check
+        its stored options at construction instead (``checked_by``).
+        """
         super().__init_subclass__(**kwargs)
+        if checked_by is not None:
+            _validate_after_init(cls, getattr(checked_by, "validators", {}))
         if function is None:
             return
         cls.function = staticmethod(function)  # type: ignore[assignment]
@@ -160,6 +168,20 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def _validate_after_init(cls: type, validators: dict[str, Any]) -> None:
+    """Run ``validators`` on the options a written-out constructor of ``cls`` stored."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: Loss, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        for name, validate in validators.items():
+            if name in self.__dict__ or name in getattr(self, "_buffers", {}):
+                validate(name, getattr(self, name))
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
 
 
 class WeightedLoss(Loss):

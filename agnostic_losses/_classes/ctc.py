@@ -10,7 +10,7 @@ from ._base import Loss
 __all__ = ["CTCLoss"]
 
 
-class CTCLoss(Loss):
+class CTCLoss(Loss, checked_by=F.ctc_loss):
     """Connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
 
     See :func:`agnostic_losses.functional.ctc_loss`.

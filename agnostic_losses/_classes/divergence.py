@@ -12,7 +12,7 @@ from ._base import Loss
 __all__ = ["KLDivLoss"]
 
 
-class KLDivLoss(Loss):
+class KLDivLoss(Loss, checked_by=F.kl_div):
     """Kullback-Leibler divergence loss, as ``torch.nn.KLDivLoss``.
 
     See :func:`agnostic_losses.functional.kl_div`; ``reduction`` also accepts ``'batchmean'``.
@@ -34,11 +34,12 @@ class KLDivLoss(Loss):
         reduction: str = "mean",
         log_target: bool = False,
     ) -> None:
-        # Loss.__init__ only knows 'none'/'mean'/'sum'; validate the KL set here.
+        super().__init__()  # the torch Module; 'batchmean' is validated below, not there
         self.reduction = check_reduction(
             legacy_reduction(size_average, reduce, reduction), KL_REDUCTIONS
         )
         self.log_target = log_target
+        self._options = ("reduction", "log_target")
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

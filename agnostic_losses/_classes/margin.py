@@ -30,7 +30,7 @@ class _LegacyLoss(Loss):
         super().__init__(legacy_reduction(size_average, reduce, reduction))
 
 
-class MarginRankingLoss(_LegacyLoss):
+class MarginRankingLoss(_LegacyLoss, checked_by=F.margin_ranking_loss):
     """Margin ranking loss, as ``torch.nn.MarginRankingLoss``.
 
     See :func:`agnostic_losses.functional.margin_ranking_loss`.
@@ -60,7 +60,7 @@ class MarginRankingLoss(_LegacyLoss):
         )
 
 
-class HingeEmbeddingLoss(_LegacyLoss):
+class HingeEmbeddingLoss(_LegacyLoss, checked_by=F.hinge_embedding_loss):
     """Hinge embedding loss, as ``torch.nn.HingeEmbeddingLoss``.
 
     See :func:`agnostic_losses.functional.hinge_embedding_loss`.
@@ -140,7 +140,7 @@ class MultiLabelMarginLoss(_LegacyLoss):
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
-class MultiMarginLoss(WeightedLoss):
+class MultiMarginLoss(WeightedLoss, checked_by=F.multi_margin_loss):
     """Multiclass (Weston-Watkins) hinge loss, as ``torch.nn.MultiMarginLoss``.
 
     See :func:`agnostic_losses.functional.multi_margin_loss`.

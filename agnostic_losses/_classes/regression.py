@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 
-class MSELoss(Loss):
+class MSELoss(Loss, checked_by=F.mse_loss):
     """Mean squared error, as ``torch.nn.MSELoss``.
 
     See :func:`agnostic_losses.functional.mse_loss`.
@@ -40,7 +40,7 @@ class MSELoss(Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
-class L1Loss(Loss):
+class L1Loss(Loss, checked_by=F.l1_loss):
     """Mean absolute error, as ``torch.nn.L1Loss``.
 
     See :func:`agnostic_losses.functional.l1_loss`.
@@ -62,7 +62,7 @@ class L1Loss(Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class HuberLoss(Loss):
+class HuberLoss(Loss, checked_by=F.huber_loss):
     """Huber loss, as ``torch.nn.HuberLoss``.
 
     See :func:`agnostic_losses.functional.huber_loss`.
@@ -86,7 +86,7 @@ class HuberLoss(Loss):
         return f"{super().extra_repr()}, delta={self.delta!r}"
 
 
-class SmoothL1Loss(Loss):
+class SmoothL1Loss(Loss, checked_by=F.smooth_l1_loss):
     """Smooth L1 loss, as ``torch.nn.SmoothL1Loss``.
 
     See :func:`agnostic_losses.functional.smooth_l1_loss`.
@@ -116,7 +116,7 @@ class SmoothL1Loss(Loss):
         return f"{super().extra_repr()}, beta={self.beta!r}"
 
 
-class PoissonNLLLoss(Loss):
+class PoissonNLLLoss(Loss, checked_by=F.poisson_nll_loss):
     """Poisson negative log-likelihood, as ``torch.nn.PoissonNLLLoss``.
 
     See :func:`agnostic_losses.functional.poisson_nll_loss`. ``forward``'s first argument is
@@ -155,7 +155,7 @@ class PoissonNLLLoss(Loss):
         )
 
 
-class GaussianNLLLoss(Loss):
+class GaussianNLLLoss(Loss, checked_by=F.gaussian_nll_loss):
     """Gaussian negative log-likelihood, as ``torch.nn.GaussianNLLLoss``.
 
     See :func:`agnostic_losses.functional.gaussian_nll_loss`.

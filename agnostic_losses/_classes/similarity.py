@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 
-class CosineEmbeddingLoss(Loss):
+class CosineEmbeddingLoss(Loss, checked_by=F.cosine_embedding_loss):
     """Cosine embedding loss, as ``torch.nn.CosineEmbeddingLoss``.
 
     See :func:`agnostic_losses.functional.cosine_embedding_loss`.
@@ -47,7 +47,7 @@ class CosineEmbeddingLoss(Loss):
         )
 
 
-class TripletMarginLoss(Loss):
+class TripletMarginLoss(Loss, checked_by=F.triplet_margin_loss):
     """Triplet margin loss, as ``torch.nn.TripletMarginLoss``.
 
     See :func:`agnostic_losses.functional.triplet_margin_loss`.
@@ -88,7 +88,7 @@ class TripletMarginLoss(Loss):
         )
 
 
-class TripletMarginWithDistanceLoss(Loss):
+class TripletMarginWithDistanceLoss(Loss, checked_by=F.triplet_margin_with_distance_loss):
     """Triplet margin loss with a custom distance, as ``torch.nn.TripletMarginWithDistanceLoss``.
 
     See :func:`agnostic_losses.functional.triplet_margin_with_distance_loss`.
@@ -113,9 +113,6 @@ class TripletMarginWithDistanceLoss(Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction)
-        if not margin > 0:
-            msg = f"`margin` must be greater than 0 (as in torch), got {margin!r}."
-            raise ValueError(msg)
         self.distance_function, self.margin, self.swap = distance_function, margin, swap
 
     def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:

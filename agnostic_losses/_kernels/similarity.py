@@ -48,15 +48,16 @@ def cosine_similarity(xp: Any, a: Any, b: Any, epsilon: float, axis: tuple[int, 
 
 
 def pairwise_cosine_similarity(xp: Any, x: Any, y: Any, eps: float) -> Any:
-    """braintools' matrix ``<x_i, y_j> / max(|x_i| |y_j|, eps)`` for rows ``x_i``, ``y_j``.
+    """The matrix ``<x_i, y_j> / (max(|x_i|, eps) max(|y_j|, eps))`` for rows ``x_i``, ``y_j``.
 
-    The row norms use a square root guarded at 0, so a zero row gives similarity 0 and a finite
-    gradient (``y_j / eps`` for the zero row, as braintools).
+    Each norm is floored on its own (torch's ``cosine_similarity`` convention): flooring their
+    product would shrink the similarity of two tiny non-zero rows towards 0. The norms use a
+    square root guarded at 0, so a zero row gives similarity 0 and a finite gradient.
     """
     dots = xp.matmul(x, xp.matrix_transpose(y))
-    norm_x = _sqrt_or_zero(xp, xp.sum(x * x, axis=-1))
-    norm_y = _sqrt_or_zero(xp, xp.sum(y * y, axis=-1))
-    return dots / xp.maximum(norm_x[:, None] * norm_y[None, :], eps)
+    norm_x = xp.maximum(_sqrt_or_zero(xp, xp.sum(x * x, axis=-1)), eps)
+    norm_y = xp.maximum(_sqrt_or_zero(xp, xp.sum(y * y, axis=-1)), eps)
+    return dots / (norm_x[:, None] * norm_y[None, :])
 
 
 def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:

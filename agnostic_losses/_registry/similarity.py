@@ -37,7 +37,7 @@ def ref_cosine_distance(predictions, targets, **kwargs):
 def ref_pairwise_cosine_similarity(X, Y=None, eps=1e-8):
     Y = X if Y is None else Y
     nx, ny = np.linalg.norm(X, axis=1), np.linalg.norm(Y, axis=1)
-    return X @ Y.T / np.maximum(np.outer(nx, ny), eps)
+    return X @ Y.T / np.outer(np.maximum(nx, eps), np.maximum(ny, eps))
 
 
 def ref_pairwise_cosine_distance(X, Y=None, eps=1e-8):

@@ -96,11 +96,15 @@ def _optax_fy() -> Any:
 def _optax_multiclass_sparsemax() -> Any:
     """optax's loss run in float64: with x64 enabled, its simplex projection's custom JVP
     returns a float32 tangent for a float64 primal on float32 inputs (an optax 0.2.8 bug), so
-    the peer computes in float64 and casts back."""
+    the peer computes in float64 and casts back. In JAX's default 32-bit mode (no float64 to
+    ask for, and no bug to avoid) it runs as the user calls it."""
+    import jax
     import jax.numpy as jnp
     import optax
 
     def peer(scores: Any, labels: Any) -> Any:
+        if not jax.config.jax_enable_x64:
+            return optax.losses.multiclass_sparsemax_loss(scores, labels)
         out = optax.losses.multiclass_sparsemax_loss(scores.astype(jnp.float64), labels)
         return out.astype(scores.dtype)
 

@@ -8,14 +8,16 @@ from .._dispatch import (
     cast,
     check_floating,
     check_integer,
+    check_values,
     compute_dtype,
     device_of,
-    is_lazy,
+    index_dtype,
     namespace,
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
 from .._numerics import log_softmax
+from .._surface import with_companions
 
 __all__ = ["ctc_loss", "ctc_loss_with_forward_probs"]
 
@@ -65,17 +67,19 @@ def _forward(
     work = compute_dtype(xp, logits.dtype)
     num_labels = labels.shape[1]
     # optax's label length: max length minus the number of padded positions.
-    lengths = num_labels - xp.astype(xp.sum(cast(xp, label_paddings, work), axis=1), xp.int64)
-    positions = xp.arange(num_labels, dtype=xp.int64, device=device_of(labels))
+    index = index_dtype(xp, labels)
+    lengths = num_labels - xp.astype(xp.sum(cast(xp, label_paddings, work), axis=1), index)
+    positions = xp.arange(num_labels, dtype=index, device=device_of(labels))
     label_valid = positions[None, :] < lengths[:, None]
-    # Value check on concrete arrays only (under jit even a constant becomes a tracer).
-    bad = xp.any(label_valid & ((labels < 0) | (labels >= num_classes)))
-    if not is_lazy(bad) and bool(bad):
-        msg = (
+    check_values(
+        xp,
+        labels,
+        lambda: label_valid & ((labels < 0) | (labels >= num_classes)),
+        lambda: (
             f"`labels` must be class indices in [0, {num_classes}) where not padded; got "
             "out-of-range values."
-        )
-        raise ValueError(msg)
+        ),
+    )
     logprobs = xp.permute_dims(log_softmax(xp, cast(xp, logits, work), axis=-1), (1, 0, 2))
     frame_pad = xp.permute_dims(logit_paddings != 0, (1, 0))
     loss, phi, emit = _k.ctc_forward_compiled(
@@ -217,3 +221,7 @@ def ctc_loss(
     0.287682
     """
     return _forward(logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon)[0]
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -10,12 +11,13 @@ from .._dispatch import (
     check_axis,
     check_floating,
     check_same_shape,
+    check_values,
     compute_dtype,
-    is_lazy,
     namespace,
 )
 from .._docs import fill_doc
 from .._kernels import divergence as _k
+from .._surface import with_companions
 
 __all__ = [
     "convex_kl_divergence",
@@ -72,9 +74,13 @@ def _divergence(
     shape = tuple(log_predictions.shape)
     axes = normalize_axes(axis, len(shape))
     check_where(xp, where, shape)
-    if probabilities and not is_lazy(targets) and bool(xp.any(targets < 0)):
-        msg = f"`{target_name}` must be non-negative probabilities; got a negative value."
-        raise ValueError(msg)
+    if probabilities:
+        check_values(
+            xp,
+            targets,
+            lambda: targets < 0,
+            lambda: f"`{target_name}` must be non-negative probabilities; got a negative value.",
+        )
     work = compute_dtype(xp, log_predictions.dtype)
     lp, t = cast(xp, log_predictions, work), cast(xp, targets, work)
     if where is not None:
@@ -244,6 +250,11 @@ def generalized_kl_divergence(
     )
 
 
+_CONVEX_DEPRECATED = (
+    "`convex_kl_divergence` is deprecated (as in optax); use `generalized_kl_divergence`."
+)
+
+
 @fill_doc
 def convex_kl_divergence(
     log_predictions: Any, targets: Any, axis: Any = -1, where: Any = None
@@ -254,8 +265,8 @@ def convex_kl_divergence(
 
         D(t \,\|\, q) = \sum_i t_i \log \frac{t_i}{q_i} - t_i + q_i
 
-    optax 0.2.8 warns that this name is deprecated; we keep it silently so code written for optax
-    runs unchanged.
+    Deprecated, as in optax 0.2.8: every call warns ``DeprecationWarning`` (use
+    :func:`generalized_kl_divergence`), so code written for optax behaves the same here.
 
     {backends}
 
@@ -283,9 +294,14 @@ def convex_kl_divergence(
     >>> import numpy as np
     >>> from agnostic_losses import convex_kl_divergence
     >>> q = np.log(np.asarray([1.0, 2.0]))
-    >>> round(float(convex_kl_divergence(q, np.asarray([2.0, 2.0]))), 7)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     round(float(convex_kl_divergence(q, np.asarray([2.0, 2.0]))), 7)
     0.3862944
     """
+    # stacklevel 3: past this body and the companions wrapper, at the caller's line.
+    warnings.warn(_CONVEX_DEPRECATED, DeprecationWarning, stacklevel=3)
     return generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
 
 
@@ -296,3 +312,7 @@ for _f in (
     convex_kl_divergence,
 ):
     _f.__doc__ = _f.__doc__.replace("{axis_doc}", _AXIS_DOC)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

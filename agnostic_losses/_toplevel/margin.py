@@ -15,6 +15,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import margin as _k
+from .._surface import with_companions
 
 __all__ = [
     "hinge_loss",
@@ -260,3 +261,7 @@ def multiclass_perceptron_loss(scores: Any, labels: Any) -> Any:
     array([0.5, 0. ])
     """
     return _multiclass(_k.multiclass_perceptron, scores, labels, "perceptron_loss")
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

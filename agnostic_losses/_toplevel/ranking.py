@@ -9,6 +9,8 @@ from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, n
 from .._docs import fill_doc
 from .._kernels import ranking as _k
 from .._numerics import safe_divide
+from .._surface import REDUCTION as _REDUCTION
+from .._surface import with_companions
 
 __all__ = ["ranking_softmax_loss"]
 
@@ -16,6 +18,14 @@ __all__ = ["ranking_softmax_loss"]
 def mean(a: Any, where: Any = None) -> Any:
     """Mean of ``a`` over the entries where ``where`` is True (0 if there are none)."""
     return _masked_mean(namespace(a=a, where=where), a, where)
+
+
+def _sum(a: Any) -> Any:
+    """Stands for ``reduction='sum'`` (``_reduce`` recognises it by name)."""
+    return namespace(a=a).sum(a)
+
+
+_sum.__name__ = "sum"
 
 
 def _masked_mean(xp: Any, a: Any, where: Any) -> Any:
@@ -45,6 +55,7 @@ def ranking_softmax_loss(
     *,
     where: Any = None,
     weights: Any = None,
+    reduction: str | None = None,
     reduce_fn: Callable[..., Any] | None = mean,
 ) -> Any:
     r"""Listwise softmax cross-entropy between item scores and relevance labels.
@@ -69,6 +80,10 @@ def ranking_softmax_loss(
         Valid items. A list with no valid item has loss 0 and is excluded from the mean.
     weights : array, shape (..., n), optional
         Per-item weights multiplying the labels.
+    reduction : {'none', 'mean', 'sum'}, optional
+        braintools' string form of the reduction; when given it takes precedence over
+        ``reduce_fn`` (``'none'`` is ``reduce_fn=None``, ``'mean'``/``'sum'`` the masked
+        mean/sum below).
     reduce_fn : callable or None, default :func:`mean`
         ``None``: one loss per list (0 for fully masked lists). Any function named ``mean`` or
         ``sum`` (``jnp.mean``, ``np.sum``, ``torch.mean``...) is replaced by the agnostic masked
@@ -82,7 +97,7 @@ def ranking_softmax_loss(
 
     References
     ----------
-    optax.losses.ranking_softmax_loss.
+    optax.losses.ranking_softmax_loss; braintools.metric.ranking_softmax_loss (``reduction``).
 
     Examples
     --------
@@ -110,6 +125,9 @@ def ranking_softmax_loss(
             raise TypeError(msg)
     if weights is not None:
         check_same_shape("logits", logits, "weights", weights)
+    if reduction is not None:
+        _REDUCTION("reduction", reduction)
+        reduce_fn = {"none": None, "mean": mean, "sum": _sum}[reduction]
     if reduce_fn is not None and not callable(reduce_fn):
         msg = f"`reduce_fn` must be callable or None, got {reduce_fn!r}."
         raise TypeError(msg)
@@ -121,3 +139,7 @@ def ranking_softmax_loss(
     )
     mask = None if where is None else xp.any(where, axis=-1)
     return cast(xp, _reduce(xp, loss, mask, reduce_fn), logits.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

@@ -15,13 +15,14 @@ from .._dispatch import (
     check_axis,
     check_floating,
     check_same_shape,
+    check_values,
     compute_dtype,
-    is_lazy,
     namespace,
 )
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._reductions import check_reduction
+from .._surface import with_companions
 
 __all__ = [
     "absolute_error",
@@ -393,13 +394,14 @@ def log_cosh(
 
 
 def _check_log1p_domain(xp: Any, name: str, x: Any) -> None:
-    if is_lazy(x):
-        return
-    smallest = xp.min(x) if x.ndim else x
-    # a concrete constant closed over by a jit trace still yields a traced minimum
-    if not is_lazy(smallest) and bool(smallest <= -1):
-        msg = f"`{name}` must be greater than -1 (the domain of log1p); got {float(smallest)!r}."
-        raise ValueError(msg)
+    check_values(
+        xp,
+        x,
+        lambda: x <= -1,
+        lambda: (
+            f"`{name}` must be greater than -1 (the domain of log1p); got {float(xp.min(x))!r}."
+        ),
+    )
 
 
 @_axis_doc
@@ -503,3 +505,7 @@ def mean_absolute_percentage_error(predictions: Any, targets: Any) -> Any:
         raise ValueError(msg)
     loss = xp.mean(_k.absolute_percentage_error(xp, p, t, _KERAS_EPSILON), axis=-1)
     return cast(xp, loss, predictions.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

@@ -15,6 +15,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import similarity as _k
+from .._surface import with_companions
 from .divergence import check_where, normalize_axes
 
 __all__ = [
@@ -171,7 +172,7 @@ def pairwise_cosine_similarity(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
 
     .. math::
 
-        S_{ij} = \frac{\langle x_i, y_j \rangle}{\max(\|x_i\| \|y_j\|, \epsilon)}
+        S_{ij} = \frac{\langle x_i, y_j \rangle}{\max(\|x_i\|, \epsilon) \max(\|y_j\|, \epsilon)}
 
     A pair involving a zero row has similarity 0 and a finite gradient.
 
@@ -184,7 +185,8 @@ def pairwise_cosine_similarity(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     Y : array, shape (m, d), optional
         Rows to compare against; ``X`` itself when omitted.
     eps : float, default 1e-8
-        Floor of the product of norms.
+        Floor of each row norm (as torch's ``cosine_similarity``), so tiny non-zero rows
+        keep their direction.
 
     Returns
     -------
@@ -215,7 +217,8 @@ def pairwise_cosine_distance(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
 
     .. math::
 
-        D_{ij} = 1 - \frac{\langle x_i, y_j \rangle}{\max(\|x_i\| \|y_j\|, \epsilon)}
+        D_{ij} = 1 - \frac{\langle x_i, y_j \rangle}
+                          {\max(\|x_i\|, \epsilon) \max(\|y_j\|, \epsilon)}
 
     {backends}
 
@@ -226,7 +229,8 @@ def pairwise_cosine_distance(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     Y : array, shape (m, d), optional
         Rows to compare against; ``X`` itself when omitted.
     eps : float, default 1e-8
-        Floor of the product of norms.
+        Floor of each row norm (as torch's ``cosine_similarity``), so tiny non-zero rows
+        keep their direction.
 
     Returns
     -------
@@ -484,3 +488,7 @@ def circle_loss(
         margin,
     )
     return cast(xp, loss, embeddings.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

@@ -17,6 +17,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import sparsemax as _k
+from .._surface import companions, with_companions
 
 __all__ = ["make_fenchel_young_loss", "multiclass_sparsemax_loss", "sparsemax_loss"]
 
@@ -243,4 +244,8 @@ def make_fenchel_young_loss(
     fenchel_young_loss.__doc__ = (
         f"Fenchel-Young loss of ``{getattr(max_fun, '__name__', 'max_fun')}``."
     )
-    return fenchel_young_loss
+    return companions("top")(fenchel_young_loss)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "top")

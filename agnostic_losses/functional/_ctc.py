@@ -6,28 +6,37 @@ import math
 from typing import Any
 
 from .._dispatch import (
+    as_index,
     cast,
     check_floating,
     check_integer,
+    check_values,
     compute_dtype,
     device_of,
-    is_lazy,
+    index_dtype,
     namespace,
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
 from .._reductions import check_reduction
+from .._surface import REDUCTION, flag, number, options, with_companions
 
 __all__ = ["ctc_loss"]
 
 
 def _lengths(xp: Any, name: str, value: Any, batch: int | None, like: Any) -> Any:
-    """Validate a length argument; returns an int64 array of shape (batch,) or (1,)."""
+    """Validate a length argument; returns an index-dtype array of shape (batch,) or (1,)."""
     if isinstance(value, (bool, float)):
         msg = f"`{name}` must be an integer array (lengths), got the Python {type(value).__name__}."
         raise TypeError(msg)
+    if isinstance(value, (list, tuple)):  # torch's int[] overload: lengths as Python ints
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            kind = type(value).__name__
+            msg = f"`{name}` given as a {kind} must hold Python ints, got {value!r}."
+            raise TypeError(msg)
+        value = xp.asarray(list(value), dtype=index_dtype(xp, like), device=device_of(like))
     if isinstance(value, int):
-        value = xp.asarray(value, dtype=xp.int64, device=device_of(like))
+        value = xp.asarray(value, dtype=index_dtype(xp, like), device=device_of(like))
     check_integer(xp, name, value, "Lengths are counts of frames or labels.")
     expected = (batch,) if batch is not None else (1,)
     if batch is None and value.ndim == 0:
@@ -36,16 +45,19 @@ def _lengths(xp: Any, name: str, value: Any, batch: int | None, like: Any) -> An
         what = f"one length per sequence, ({batch},)" if batch is not None else "a 0-d length"
         msg = f"`{name}` must have shape {expected} ({what}), got {tuple(value.shape)}."
         raise ValueError(msg)
-    return xp.astype(value, xp.int64)
+    return xp.astype(value, index_dtype(xp, like))
 
 
 def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
-    bad = xp.any((lengths > limit) | (lengths < 0))
-    if not is_lazy(bad) and bool(bad):
-        msg = f"`{name}` must be in [0, {limit}] ({what}); got {lengths!r}."
-        raise ValueError(msg)
+    check_values(
+        xp,
+        lengths,
+        lambda: (lengths > limit) | (lengths < 0),
+        lambda: f"`{name}` must be in [0, {limit}] ({what}); got {lengths!r}.",
+    )
 
 
+@options(blank=number(low=0, integer=True), reduction=REDUCTION, zero_infinity=flag)
 @fill_doc
 def ctc_loss(
     log_probs: Any,
@@ -80,9 +92,9 @@ def ctc_loss(
     targets : integer array, shape (N, S) or (sum(target_lengths),) or (S,) unbatched
         Padded targets (row ``n`` holds its ``target_lengths[n]`` labels first) or the
         concatenation of every sequence's targets. Must not contain ``blank``.
-    input_lengths : integer array, shape (N,) (0-d or (1,) unbatched)
+    input_lengths : integer array, shape (N,) (0-d or (1,) unbatched), or tuple/list of ints
         Frames used per sequence, at most ``T``.
-    target_lengths : integer array, shape (N,) (0-d or (1,) unbatched)
+    target_lengths : integer array, shape (N,) (0-d or (1,) unbatched), or tuple/list of ints
         Targets per sequence, at most ``S``.
     blank : int, default 0
         Class index of the blank.
@@ -124,11 +136,12 @@ def ctc_loss(
     0.287682
     """
     reduction = check_reduction(reduction)
+    lengths = {"input_lengths": input_lengths, "target_lengths": target_lengths}
     xp = namespace(
         log_probs=log_probs,
         targets=targets,
-        input_lengths=input_lengths,
-        target_lengths=target_lengths,
+        # lists and tuples of lengths are torch's documented int[] form, converted in _lengths
+        **{k: v for k, v in lengths.items() if not isinstance(v, (list, tuple))},
     )
     check_floating(xp, "log_probs", log_probs)
     if log_probs.ndim not in (2, 3):
@@ -163,18 +176,25 @@ def ctc_loss(
         padded = targets
     elif targets.ndim == 1:
         total = targets.shape[0]
-        given = xp.sum(tgt_len)
-        if not is_lazy(given) and int(given) != total:
-            msg = (
+        check_values(
+            xp,
+            tgt_len,
+            lambda: xp.sum(tgt_len) != total,
+            lambda: (
                 f"`targets` is 1-D, so its length ({total}) must equal sum(`target_lengths`) "
                 f"({int(xp.sum(tgt_len))})."
-            )
-            raise ValueError(msg)
+            ),
+        )
         # Row n starts at the running sum of the earlier lengths; clamp so padding reads a valid
         # index (its value is never used for the loss).
-        starts = xp.cumulative_sum(tgt_len) - tgt_len
-        cols = xp.arange(total, dtype=xp.int64, device=dev)
-        index = xp.minimum(starts[:, None] + cols[None, :], max(total - 1, 0))
+        # (The running sum as a masked row sum: compat's cumulative_sum and a Python-scalar
+        # minimum both break torch.compile's graph; the batch is small.)
+        rows = xp.arange(batch, dtype=tgt_len.dtype, device=dev)
+        earlier = xp.astype(rows[None, :] < rows[:, None], tgt_len.dtype)
+        starts = xp.sum(earlier * tgt_len[None, :], axis=1)
+        cols = xp.arange(total, dtype=tgt_len.dtype, device=dev)
+        last = as_index(xp, max(total - 1, 0), tgt_len)
+        index = xp.minimum(starts[:, None] + cols[None, :], last)
         flat = xp.reshape(index, (-1,))
         padded = xp.reshape(xp.take(targets, flat, axis=0), (batch, total))
     else:
@@ -184,18 +204,20 @@ def ctc_loss(
     num_labels = padded.shape[1]
     _check_max(xp, "input_lengths", in_len, num_frames, "the time length of `log_probs`")
     _check_max(xp, "target_lengths", tgt_len, num_labels, "the length of `targets`")
-    positions = xp.arange(num_labels, dtype=xp.int64, device=dev)
+    positions = xp.arange(num_labels, dtype=index_dtype(xp, tgt_len), device=dev)
     label_valid = positions[None, :] < tgt_len[:, None]
-    bad = xp.any(label_valid & ((padded < 0) | (padded >= num_classes)))
-    if not is_lazy(bad) and bool(bad):
-        msg = f"`targets` must be class indices in [0, {num_classes}); got out-of-range values."
-        raise ValueError(msg)
+    check_values(
+        xp,
+        padded,
+        lambda: label_valid & ((padded < 0) | (padded >= num_classes)),
+        lambda: f"`targets` must be class indices in [0, {num_classes}); got out-of-range values.",
+    )
 
     work = compute_dtype(xp, log_probs.dtype)
     logprobs = cast(xp, log_probs, work)
     if unbatched:
         logprobs = logprobs[:, None, :]
-    frames = xp.arange(num_frames, dtype=xp.int64, device=dev)
+    frames = xp.arange(num_frames, dtype=index_dtype(xp, in_len), device=dev)
     frame_pad = frames[:, None] >= in_len[None, :]
     loss, _, _ = _k.ctc_forward_compiled(
         xp,
@@ -211,10 +233,16 @@ def ctc_loss(
         # where() zeroes both the value and the gradient reaching the infinite branch.
         loss = xp.where(xp.isinf(loss), 0.0, loss)
     if reduction == "mean":
-        divisor = xp.astype(xp.maximum(tgt_len, 1), work)
+        divisor = xp.astype(tgt_len, work)
+        # An array floor, not a Python 1: the scalar promotion breaks torch.compile's graph.
+        divisor = xp.maximum(divisor, xp.ones_like(divisor))
         loss = xp.mean(loss / divisor)
     elif reduction == "sum":
         loss = xp.sum(loss)
     elif unbatched:
         loss = loss[0]
     return cast(xp, loss, log_probs.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "torch")

@@ -8,12 +8,15 @@ from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, n
 from .._docs import fill_doc
 from .._kernels import divergence as _k
 from .._reductions import apply_reduction, check_reduction, legacy_reduction
+from .._surface import choice, flag, options, with_companions
 
 __all__ = ["kl_div"]
+
 
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
+@options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
 @fill_doc
 def kl_div(
     input: Any,
@@ -83,3 +86,7 @@ def kl_div(
     else:
         out = apply_reduction(xp, loss, reduction)
     return cast(xp, out, input.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "torch")

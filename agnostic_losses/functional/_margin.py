@@ -16,6 +16,7 @@ from .._dispatch import (
 from .._docs import fill_doc
 from .._kernels import margin as _k
 from .._reductions import apply_reduction, check_reduction, legacy_reduction
+from .._surface import REDUCTION, flag, number, options, with_companions
 
 __all__ = [
     "hinge_embedding_loss",
@@ -26,6 +27,14 @@ __all__ = [
     "soft_margin_loss",
 ]
 
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+
+
+def _one_or_two(name: str, value: Any) -> None:
+    if value not in (1, 2) or isinstance(value, bool):
+        msg = f"`{name}` must be 1 or 2; got {value!r}."
+        raise ValueError(msg)
+
 
 def _check_class_input(name: str, x: Any) -> None:
     if x.ndim not in (1, 2):
@@ -33,6 +42,7 @@ def _check_class_input(name: str, x: Any) -> None:
         raise ValueError(msg)
 
 
+@options(**_LEGACY, margin=number())
 @fill_doc
 def margin_ranking_loss(
     input1: Any,
@@ -94,6 +104,7 @@ def margin_ranking_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
 
 
+@options(**_LEGACY, margin=number())
 @fill_doc
 def hinge_embedding_loss(
     input: Any,
@@ -151,6 +162,7 @@ def hinge_embedding_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
 
 
+@options(**_LEGACY)
 @fill_doc
 def soft_margin_loss(
     input: Any,
@@ -203,6 +215,7 @@ def soft_margin_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
 
 
+@options(**_LEGACY)
 @fill_doc
 def multilabel_soft_margin_loss(
     input: Any,
@@ -265,6 +278,7 @@ def multilabel_soft_margin_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
 
 
+@options(**_LEGACY)
 @fill_doc
 def multilabel_margin_loss(
     input: Any,
@@ -288,7 +302,7 @@ def multilabel_margin_loss(
     Parameters
     ----------
     input : array, shape (N, C) or (C,)
-        Scores, real floating.
+        Scores, real floating (a 0-d input is one class, as in torch).
     target : array of int, shape (N, C) or (C,)
         Class indices padded with -1, same shape as ``input``; entries after the first -1 are
         ignored. Out-of-range indices raise ValueError eagerly and give NaN under jit/Dask.
@@ -321,6 +335,8 @@ def multilabel_margin_loss(
         target,
         "For 0/1 multi-hot targets use `multilabel_soft_margin_loss`.",
     )
+    if input.ndim == 0 and target.ndim == 0:  # torch reads a 0-d input as one class
+        input, target = xp.reshape(input, (1,)), xp.reshape(target, (1,))
     _check_class_input("input", input)
     check_same_shape("input", input, "target", target)
     check_labels_in_range(xp, "target", target, input.shape[-1], also=-1)
@@ -329,6 +345,7 @@ def multilabel_margin_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
 
 
+@options(**_LEGACY, p=_one_or_two, margin=number())
 @fill_doc
 def multi_margin_loss(
     input: Any,
@@ -356,7 +373,7 @@ def multi_margin_loss(
     Parameters
     ----------
     input : array, shape (N, C) or (C,)
-        Scores, real floating.
+        Scores, real floating (a 0-d input is one class, as in torch).
     target : array of int, shape (N,) or ()
         Class indices in ``[0, C)`` (ValueError eagerly, NaN under jit/Dask otherwise).
     p : {1, 2}, default 1
@@ -396,6 +413,8 @@ def multi_margin_loss(
         "For -1/1 or 0/1 targets of the same shape as `input` use `soft_margin_loss` or "
         "`multilabel_soft_margin_loss`.",
     )
+    if input.ndim == 0:  # torch reads a 0-d input as one class
+        input = xp.reshape(input, (1,))
     _check_class_input("input", input)
     if input.ndim == 1 and tuple(target.shape) == (1,):
         input = input[None, :]  # torch accepts a (1,) target for a (C,) input
@@ -415,3 +434,7 @@ def multi_margin_loss(
         weight = cast(xp, weight, work)
     loss = _k.multi_margin(xp, cast(xp, input, work), target, p, margin, weight)
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "torch")

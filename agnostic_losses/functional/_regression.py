@@ -14,14 +14,15 @@ from .._dispatch import (
     cast,
     check_floating,
     check_same_shape,
+    check_values,
     compute_dtype,
-    is_lazy,
     namespace,
 )
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import native_torch, same_shape
 from .._reductions import apply_reduction, check_reduction, legacy_reduction, weighted_mean
+from .._surface import REDUCTION, flag, number, options, with_companions
 
 __all__ = [
     "gaussian_nll_loss",
@@ -32,20 +33,40 @@ __all__ = [
     "smooth_l1_loss",
 ]
 
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+
 _SCALARS = (int, float)
 
 
-def _prepare(input: Any, target: Any, **extra: Any) -> tuple[Any, Any, Any, Any]:
-    """Namespace, work dtype, and ``input``/``target`` cast to it, after the shared checks."""
+def _one_dim_of_one(input: Any, target: Any) -> bool:
+    """``target`` has the shape of ``input`` except for exactly one dimension of size 1."""
+    if target.ndim != input.ndim:
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(input.shape, target.shape)) if a != b]
+    return len(differ) == 1 and target.shape[differ[0]] == 1
+
+
+def _prepare(
+    input: Any, target: Any, *, broadcast_target: bool = False, **extra: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Namespace, work dtype, and ``input``/``target`` cast to it, after the shared checks.
+
+    ``broadcast_target`` admits (and broadcasts) a target with one dimension of size 1, the
+    only broadcast torch documents for an elementwise target (``gaussian_nll_loss``).
+    """
     for name, value in (("input", input), ("target", target)):
         if value is None or isinstance(value, (*_SCALARS, bool)):
             msg = f"`{name}` must be an array, got {value!r}."
             raise TypeError(msg)
     xp = namespace(input=input, target=target, **extra)
     check_floating(xp, "input", input)
-    check_same_shape("input", input, "target", target)
     work = compute_dtype(xp, input.dtype)
-    return xp, work, cast(xp, input, work), cast(xp, target, work)
+    y = cast(xp, target, work)
+    if broadcast_target and _one_dim_of_one(input, target):
+        y = xp.broadcast_to(y, tuple(input.shape))
+    else:
+        check_same_shape("input", input, "target", target)
+    return xp, work, cast(xp, input, work), y
 
 
 def _weighted(xp: Any, loss: Any, weight: Any, reduction: str, work: Any, mean: str) -> Any:
@@ -66,6 +87,7 @@ def _check_weight(xp: Any, input: Any, weight: Any) -> None:
 
 
 @native_torch("mse_loss", same_shape)
+@options(**_LEGACY)
 @fill_doc
 def mse_loss(
     input: Any,
@@ -118,6 +140,7 @@ def mse_loss(
 
 
 @native_torch("l1_loss", same_shape)
+@options(**_LEGACY)
 @fill_doc
 def l1_loss(
     input: Any,
@@ -170,6 +193,7 @@ def l1_loss(
 
 
 @native_torch("smooth_l1_loss", same_shape)
+@options(**_LEGACY, beta=number(low=0))
 @fill_doc
 def smooth_l1_loss(
     input: Any,
@@ -215,15 +239,13 @@ def smooth_l1_loss(
     array([0.125, 2.5  ])
     """
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    if not beta >= 0:
-        msg = f"`beta` must be non-negative, got {beta!r}."
-        raise ValueError(msg)
     xp, _, x, y = _prepare(input, target)
     loss = apply_reduction(xp, _k.smooth_l1(xp, x - y, beta), reduction)
     return cast(xp, loss, input.dtype)
 
 
 @native_torch("huber_loss", same_shape)
+@options(reduction=REDUCTION, delta=number(low=0, low_open=True))
 @fill_doc
 def huber_loss(
     input: Any,
@@ -270,15 +292,13 @@ def huber_loss(
     array([0.125, 4.   ])
     """
     reduction = check_reduction(reduction)
-    if not delta > 0:
-        msg = f"`delta` must be positive, got {delta!r}."
-        raise ValueError(msg)
     xp, work, x, y = _prepare(input, target, weight=weight)
     _check_weight(xp, input, weight)
     loss = _weighted(xp, _k.huber(xp, x - y, delta), weight, reduction, work, "count")
     return cast(xp, loss, input.dtype)
 
 
+@options(**_LEGACY, log_input=flag, full=flag, eps=number())
 @fill_doc
 def poisson_nll_loss(
     input: Any,
@@ -355,6 +375,7 @@ def _expand_var(xp: Any, input: Any, var: Any) -> Any:
     raise ValueError(msg)
 
 
+@options(full=flag, eps=number(), reduction=REDUCTION)
 @fill_doc
 def gaussian_nll_loss(
     input: Any,
@@ -384,7 +405,8 @@ def gaussian_nll_loss(
     input : array, shape (N, *) or (*)
         Means of the Gaussian, real floating.
     target : array
-        Samples, same shape as ``input``.
+        Samples, same shape as ``input``, or that shape with one dimension of size 1
+        (broadcast, as torch documents).
     var : array or float
         Non-negative variances (see above for the shapes).
     full : bool, default False
@@ -413,17 +435,21 @@ def gaussian_nll_loss(
     if isinstance(var, _SCALARS) and var < 0:
         msg = f"`var` must be non-negative, got {var!r}."
         raise ValueError(msg)
-    xp, work, x, y = _prepare(input, target, var=var)
+    xp, work, x, y = _prepare(input, target, broadcast_target=True, var=var)
     if isinstance(var, _SCALARS):
         v = xp.full_like(x, float(var))
     else:
         check_floating(xp, "var", var)
         v = _expand_var(xp, input, cast(xp, var, work))
-        if not is_lazy(v):
-            smallest = xp.min(v) if v.ndim else v
-            # a concrete constant closed over by a jit trace still yields a traced minimum
-            if not is_lazy(smallest) and bool(smallest < 0):
-                msg = f"`var` must be non-negative; got a minimum of {float(smallest)!r}."
-                raise ValueError(msg)
+        check_values(
+            xp,
+            v,
+            lambda: v < 0,
+            lambda: f"`var` must be non-negative; got a minimum of {float(xp.min(v))!r}.",
+        )
     loss = _k.gaussian_nll(xp, x, y, v, bool(full), eps)
     return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "torch")

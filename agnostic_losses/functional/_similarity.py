@@ -9,8 +9,11 @@ from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, n
 from .._docs import fill_doc
 from .._kernels import similarity as _k
 from .._reductions import apply_reduction, check_reduction, legacy_reduction
+from .._surface import REDUCTION, flag, number, options, with_companions
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 
 
 def _check_triplet(xp: Any, anchor: Any, positive: Any, negative: Any) -> None:
@@ -53,6 +56,7 @@ def _triplet(
     return apply_reduction(xp, _k.triplet_hinge(xp, d_pos, d_neg, margin), reduction)
 
 
+@options(**_LEGACY, margin=number())
 @fill_doc
 def cosine_embedding_loss(
     input1: Any,
@@ -122,6 +126,13 @@ def cosine_embedding_loss(
     return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
 
 
+@options(
+    **_LEGACY,
+    margin=number(low=0, low_open=True),
+    p=number(low=0, low_open=True),
+    eps=number(),
+    swap=flag,
+)
 @fill_doc
 def triplet_margin_loss(
     anchor: Any,
@@ -151,7 +162,7 @@ def triplet_margin_loss(
     anchor, positive, negative : array, shape (N, D) or (D,)
         Embeddings, same shape.
     margin : float, default 1.0
-        Required gap between the distances.
+        Required gap between the distances, positive (torch raises otherwise).
     p : float, default 2
         Norm degree, positive (``inf`` allowed).
     eps : float, default 1e-6
@@ -181,15 +192,13 @@ def triplet_margin_loss(
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     xp = namespace(anchor=anchor, positive=positive, negative=negative)
     _check_triplet(xp, anchor, positive, negative)
-    if not p > 0:
-        msg = f"`p` must be positive, got {p!r}."
-        raise ValueError(msg)
     work = compute_dtype(xp, anchor.dtype)
     a, pos, neg = (cast(xp, x, work) for x in (anchor, positive, negative))
     out = _triplet(xp, a, pos, neg, _pairwise_distance(p, eps), margin, swap, reduction)
     return cast(xp, out, anchor.dtype)
 
 
+@options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
 def triplet_margin_with_distance_loss(
     anchor: Any,
     positive: Any,
@@ -246,9 +255,6 @@ def triplet_margin_with_distance_loss(
     2.0
     """
     reduction = check_reduction(reduction)
-    if not margin > 0:
-        msg = f"`margin` must be greater than 0 (as in torch), got {margin!r}."
-        raise ValueError(msg)
     if distance_function is not None and not callable(distance_function):
         msg = f"`distance_function` must be callable or None, got {type(distance_function)}."
         raise TypeError(msg)
@@ -259,3 +265,7 @@ def triplet_margin_with_distance_loss(
     distance = distance_function or _pairwise_distance(2.0, 1e-6)
     out = _triplet(xp, a, pos, neg, distance, margin, swap, reduction)
     return cast(xp, out, anchor.dtype)
+
+
+# Not yet on the surface layer: NumPy companions are converted at the door.
+with_companions(globals(), __all__, "torch")

@@ -1,0 +1,454 @@
+"""Conformance with torch on torch's own OpInfo / ModuleInfo test inputs.
+
+For every loss in ``agnostic_losses.functional.__all__`` the matching OpInfo
+``nn.functional.<name>`` of ``torch.testing._internal.common_methods_invocations.op_db`` supplies
+its samples (``sample_inputs(device="cpu", dtype=torch.float64, requires_grad=True)``, generated
+once under a fixed seed). One test per (loss, sample index, path) compares our result with the
+OpInfo's own op, ``torch.nn.functional.<name>``:
+
+``native``
+    our public function with the native torch fast path enabled (only for the losses that have
+    one, ``_native.native_torch``; for the others the public function *is* the generic path);
+``generic``
+    the same call inside ``agnostic_losses._native.disabled()``;
+``numpy``
+    every tensor of the sample as a float64 / int64 NumPy array (``.detach().numpy()``), value
+    only, against torch's float64 value. Samples whose arguments hold something that has no NumPy
+    form (``distance_function=nn.PairwiseDistance()``) are skipped.
+``jax``
+    the NumPy form of the sample as JAX float64 / int64 arrays (x64 is on in this suite), value
+    only, against torch's float64 value; left out when JAX is not installed.
+
+On the torch paths the values are compared with ``torch.testing.assert_close`` at its default
+float64 tolerances (NaN equal to NaN), and so are the gradients of ``sum(output)`` with respect to
+every floating tensor of the sample that requires grad (a gradient torch leaves undefined counts
+as zeros). Every ``error_inputs`` sample of the OpInfo (where the OpInfo defines them) must raise
+on our side too (any exception; the default path, which falls back to the generic one whenever
+torch raises). The loss classes of ``common_modules.module_db`` that we mirror at top level are
+constructed with the same constructor arguments and their forward values compared (default path).
+
+A mismatch is allowed only where README.md, section "Deliberate differences from the peers",
+covers it: ``DOCUMENTED`` maps a predicate over (loss, sample, path) to a distinctive substring of
+the README line it relies on; ``test_documented_differences_are_in_readme`` fails when the line
+disappears, and the matching tests are ``xfail(strict=True)`` naming the line. Real bugs found
+by this suite are listed in ``BUGS`` (``xfail(strict=True, reason="BUG: ...")``), so that fixing
+one turns its entry into an XPASS failure to remove.
+
+Subsampling: at most ``MAX_SAMPLES`` samples per OpInfo / ModuleInfo (evenly spaced indices,
+deterministic); only ``gaussian_nll_loss`` (324 samples) and ``CrossEntropyLoss`` (105 module
+inputs) exceed it. ``LinearCrossEntropyLoss`` has no counterpart here.
+
+Importing ``torch.testing._internal`` needs ``expecttest`` (a torch test dependency); without it
+the module is skipped. That import freezes ``torch.backends`` flags for the whole process
+(``torch.backends.disable_global_flags``); it is undone right after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+from agnostic_losses import _native
+from agnostic_losses import functional as F
+
+torch = pytest.importorskip("torch")
+try:
+    import jax
+except ImportError:  # the JAX path is then left out
+    jax = None
+_FROZEN_BEFORE = torch.backends.flags_frozen()
+cmi = pytest.importorskip(
+    "torch.testing._internal.common_methods_invocations",
+    reason="torch's OpInfo database (needs the expecttest package)",
+)
+common_modules = pytest.importorskip("torch.testing._internal.common_modules")
+if not _FROZEN_BEFORE:  # undo common_utils' disable_global_flags() for the rest of the session
+    setattr(torch.backends, "__allow_nonbracketed_mutation_flag", True)
+
+SEED = 0
+MAX_SAMPLES = 40
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+NAMES = sorted(F.__all__)
+NATIVE = {n for n in NAMES if getattr(getattr(F, n), "native_name", None) is not None}
+
+
+def _opinfo(name: str) -> Any:
+    (op,) = (o for o in cmi.op_db if o.name == f"nn.functional.{name}" and not o.variant_test_name)
+    return op
+
+
+OPS = {name: _opinfo(name) for name in NAMES}
+
+
+def _subsample(n: int) -> list[int]:
+    if n <= MAX_SAMPLES:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (MAX_SAMPLES - 1)) for i in range(MAX_SAMPLES)})
+
+
+@functools.cache
+def _samples(name: str) -> list[Any]:
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        return list(OPS[name].sample_inputs("cpu", torch.float64, requires_grad=True))
+
+
+@functools.cache
+def _error_inputs(name: str) -> list[Any]:
+    op = OPS[name]
+    if op.error_inputs_func is None:
+        return []
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        return list(op.error_inputs("cpu"))
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _leaves(x: Any) -> list[Any]:
+    if isinstance(x, (list, tuple)):
+        return [y for item in x for y in _leaves(item)]
+    if isinstance(x, dict):
+        return [y for item in x.values() for y in _leaves(item)]
+    return [x]
+
+
+def _arguments(sample: Any) -> list[Any]:
+    return _leaves([sample.input, list(sample.args), dict(sample.kwargs)])
+
+
+def _grad_tensors(sample: Any) -> list[Any]:
+    return [
+        t
+        for t in _arguments(sample)
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and t.requires_grad
+    ]
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"{str(x.dtype).removeprefix('torch.')}{list(x.shape)}"
+    if isinstance(x, (list, tuple)):
+        return f"{type(x).__name__}[{len(x)}]"
+    return repr(x)
+
+
+def _sample_repr(sample: Any) -> str:
+    args = ", ".join(_describe(a) for a in [sample.input, *sample.args])
+    kwargs = ", ".join(f"{k}={_describe(v)}" for k, v in sample.kwargs.items())
+    return f"({args}{', ' if kwargs else ''}{kwargs})"
+
+
+def _to_numpy(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.detach().numpy()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_numpy(y) for y in x)
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    raise TypeError(f"no NumPy form for {type(x).__name__}")
+
+
+def _to_jax(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return jax.numpy.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_jax(y) for y in x)
+    return x
+
+
+def _numpy_convertible(sample: Any) -> bool:
+    try:
+        _to_numpy(_arguments(sample))
+    except TypeError:
+        return False
+    return True
+
+
+def _torch_value(name: str, sample: Any) -> Any:
+    """torch's own answer (the OpInfo's op); its warnings (broadcasts) are recorded, not raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = OPS[name].op(sample.input, *sample.args, **sample.kwargs)
+    return value, [str(w.message) for w in caught]
+
+
+def _grads(out: Any, tensors: list[Any]) -> tuple[Any, ...]:
+    return torch.autograd.grad(
+        out.sum(), tensors, allow_unused=True, materialize_grads=True, retain_graph=True
+    )
+
+
+def _assert_close(actual: Any, expected: Any, what: str) -> None:
+    torch.testing.assert_close(actual, expected, equal_nan=True, msg=lambda m: f"{what}: {m}")
+
+
+# --------------------------------------------------------------------------------------------
+# Deliberate differences (README.md, "Deliberate differences from the peers") and known bugs
+
+
+class NotZeroD(AssertionError):
+    """A reduced NumPy result that is a NumPy scalar, not a 0-d array."""
+
+
+class Difference(NamedTuple):
+    """A mismatch the README documents: ``applies(loss, index, sample, path)`` selects the tests,
+    which must fail with ``raises``."""
+
+    readme: str  # a distinctive substring of the README line (whitespace-normalised)
+    applies: Callable[[str, int, Any, str], bool]
+    raises: type[BaseException] = AssertionError
+
+
+class Bug(NamedTuple):
+    """A genuine failure found by this suite, to fix (then delete the entry: strict XPASS)."""
+
+    reason: str
+    applies: Callable[[str, int, Any, str], bool]
+    raises: type[BaseException] = AssertionError
+
+
+_ELEMENTWISE = {
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+    "soft_margin_loss",
+}
+
+
+def _broadcasts(name: str, index: int, sample: Any, path: str) -> bool:
+    """torch broadcasts ``input`` against ``target`` in an elementwise loss."""
+    if path in ("error", "module") or name not in _ELEMENTWISE:
+        return False
+    target = sample.args[0] if sample.args else None
+    if not isinstance(target, torch.Tensor) or target.shape == sample.input.shape:
+        return False
+    if name == "gaussian_nll_loss":  # one dimension of size 1 is torch's documented broadcast
+        shape, other = sample.input.shape, target.shape
+        differ = [a != b for a, b in zip(shape, other)]
+        return not (
+            len(shape) == len(other) and sum(differ) == 1 and other[differ.index(True)] == 1
+        )
+    return True
+
+
+def _list_lengths(name: str, index: int, sample: Any, path: str) -> bool:
+    """CTC lengths given as Python lists / tuples (torch's ``int[]`` overload)."""
+    if name not in ("ctc_loss", "CTCLoss") or path == "error":
+        return False
+    args = sample.forward_input.args if path == "module" else sample.args
+    return any(isinstance(a, (list, tuple)) for a in args)
+
+
+DOCUMENTED: list[Difference] = [
+    Difference("we raise a `ValueError` naming both shapes", _broadcasts, ValueError),
+]
+
+# Not a mismatch to skip but one to route around: torch's ctc_loss backward returns the gradient
+# with respect to the logits of a log_softmax, ours the exact one with respect to ``log_probs``.
+# OpInfo's log_probs are normalised, so every ctc_loss sample is fed through ``log_softmax`` of a
+# fresh leaf holding the same values, where the two agree; ``test_ctc_log_probs_gradient``
+# checks that the raw gradients do differ as documented.
+CTC_GRADIENT = "the gradient is exact with respect to `log_probs`"
+
+BUGS: list[Bug] = []  # none open; a bug found here is listed until fixed
+
+
+def test_documented_differences_are_in_readme() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    start = text.index("<!-- differences:start -->")
+    section = text[start : text.index("<!-- differences:end -->", start)]
+    for readme in [d.readme for d in DOCUMENTED] + [CTC_GRADIENT]:
+        assert readme in section, readme
+
+
+def _marks(name: str, index: int, sample: Any, path: str) -> list[Any]:
+    for difference in DOCUMENTED:
+        if difference.applies(name, index, sample, path):
+            reason = f"README: ...{difference.readme}..."
+            return [pytest.mark.xfail(strict=True, raises=difference.raises, reason=reason)]
+    for bug in BUGS:
+        if bug.applies(name, index, sample, path):
+            reason = f"BUG: {bug.reason}"
+            return [pytest.mark.xfail(strict=True, raises=bug.raises, reason=reason)]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# Sample tests
+
+
+def _sample_params() -> list[Any]:
+    params = []
+    for name in NAMES:
+        samples = _samples(name)
+        for index in _subsample(len(samples)):
+            sample = samples[index]
+            paths = (["native"] if name in NATIVE else []) + ["generic", "numpy"]
+            paths += ["jax"] if jax is not None else []
+            for path in paths:
+                marks = _marks(name, index, sample, path)
+                if path in ("numpy", "jax") and not _numpy_convertible(sample):
+                    marks = [pytest.mark.skip(reason="an argument has no NumPy form")]
+                params.append(
+                    pytest.param(name, index, path, marks=marks, id=f"{name}-{index}-{path}")
+                )
+    return params
+
+
+def _through_log_softmax(sample: Any) -> tuple[Any, Any]:
+    """The sample with ``input`` replaced by ``log_softmax`` of a new leaf of the same values."""
+    leaf = sample.input.detach().clone().requires_grad_(True)
+    return cmi.SampleInput(leaf.log_softmax(-1), args=sample.args, kwargs=sample.kwargs), leaf
+
+
+@pytest.mark.parametrize(("name", "index", "path"), _sample_params())
+def test_sample(name: str, index: int, path: str) -> None:
+    sample = _samples(name)[index]
+    where = f"{name} sample {index} {_sample_repr(sample)} [{path}]"
+    expected, _ = _torch_value(name, sample)
+    ours_fn = getattr(F, name)
+
+    if path == "numpy":
+        args = _to_numpy([sample.input, *sample.args])
+        kwargs = {k: _to_numpy(v) for k, v in sample.kwargs.items()}
+        ours = ours_fn(*args, **kwargs)
+        _assert_close(torch.as_tensor(ours), expected.detach(), f"{where} value")
+        if not isinstance(ours, np.ndarray):
+            raise NotZeroD(f"{where}: returned {type(ours).__name__}, not an ndarray")
+        return
+    if path == "jax":  # JAX float64 (x64 is on in this suite), value against torch float64
+        args = _to_jax(_to_numpy([sample.input, *sample.args]))
+        kwargs = {k: _to_jax(_to_numpy(v)) for k, v in sample.kwargs.items()}
+        ours = np.array(ours_fn(*args, **kwargs))  # a writable copy for torch.as_tensor
+        _assert_close(torch.as_tensor(ours), expected.detach(), f"{where} value")
+        return
+
+    tensors = _grad_tensors(sample)
+    if name == "ctc_loss":  # see CTC_GRADIENT
+        sample, leaf = _through_log_softmax(sample)
+        expected, _ = _torch_value(name, sample)
+        tensors = [leaf]
+    expected_grads = _grads(expected, tensors) if expected.requires_grad else None
+    with _native.disabled() if path == "generic" else contextlib.nullcontext():
+        ours = ours_fn(sample.input, *sample.args, **sample.kwargs)
+        _assert_close(ours, expected, f"{where} value")
+        if expected_grads is not None:
+            our_grads = _grads(ours, tensors)
+            for i, (g, e) in enumerate(zip(our_grads, expected_grads, strict=True)):
+                _assert_close(g, e, f"{where} gradient of tensor {i} {_describe(tensors[i])}")
+
+
+class DocumentedMismatch(AssertionError):
+    """The documented difference itself (the xfail of a test that first checks its shape)."""
+
+
+@pytest.mark.xfail(strict=True, raises=DocumentedMismatch, reason=f"README: ...{CTC_GRADIENT}...")
+def test_ctc_log_probs_gradient() -> None:
+    """The values agree and torch's raw gradient with respect to ``log_probs`` is ours plus
+    ``exp(log_probs)`` (reduction 'sum', every input length full), so the gradients differ."""
+    index = next(
+        i
+        for i, s in enumerate(_samples("ctc_loss"))
+        if s.kwargs["reduction"] == "sum" and not _list_lengths("ctc_loss", i, s, "generic")
+    )
+    sample = _samples("ctc_loss")[index]
+    assert bool((sample.args[1] == sample.input.shape[0]).all())
+    expected, _ = _torch_value("ctc_loss", sample)
+    ours = F.ctc_loss(sample.input, *sample.args, **sample.kwargs)
+    _assert_close(ours, expected, "ctc_loss value")
+    (theirs,) = _grads(expected, [sample.input])
+    (g,) = _grads(ours, [sample.input])
+    _assert_close(theirs - g, sample.input.detach().exp(), "torch's minus ours")
+    try:
+        _assert_close(g, theirs, "ctc_loss gradient with respect to log_probs")
+    except AssertionError as exc:
+        raise DocumentedMismatch(str(exc)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Error inputs
+
+
+def _error_params() -> list[Any]:
+    params = []
+    for name in NAMES:
+        for index, error in enumerate(_error_inputs(name)):
+            marks = _marks(name, index, error, "error")
+            params.append(pytest.param(name, index, marks=marks, id=f"{name}-error{index}"))
+    return params
+
+
+@pytest.mark.parametrize(("name", "index"), _error_params())
+def test_error_input(name: str, index: int) -> None:
+    error = _error_inputs(name)[index]
+    sample = error.sample_input
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a warning must not count as the expected exception
+        with pytest.raises(Exception):  # noqa: B017 - torch's type/message need not match
+            getattr(F, name)(sample.input, *sample.args, **sample.kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# ModuleInfo inputs of the loss classes
+
+
+MODULES = {
+    m.module_cls.__name__: m
+    for m in common_modules.module_db
+    if m.module_cls.__name__.endswith("Loss") and hasattr(al, m.module_cls.__name__)
+}
+
+
+@functools.cache
+def _module_inputs(cls_name: str) -> list[Any]:
+    info = MODULES[cls_name]
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        return list(
+            info.module_inputs_func(
+                info, device="cpu", dtype=torch.float64, requires_grad=True, training=True
+            )
+        )
+
+
+def _module_params() -> list[Any]:
+    params = []
+    for cls_name in sorted(MODULES):
+        inputs = _module_inputs(cls_name)
+        for index in _subsample(len(inputs)):
+            marks = _marks(cls_name, index, inputs[index], "module")
+            params.append(pytest.param(cls_name, index, marks=marks, id=f"{cls_name}-{index}"))
+    return params
+
+
+@pytest.mark.parametrize(("cls_name", "index"), _module_params())
+def test_module_input(cls_name: str, index: int) -> None:
+    module_input = _module_inputs(cls_name)[index]
+    ctor = module_input.constructor_input
+    forward = module_input.forward_input
+    theirs = MODULES[cls_name].module_cls(*ctor.args, **ctor.kwargs)
+    ours = getattr(al, cls_name)(*ctor.args, **ctor.kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = theirs(*forward.args, **forward.kwargs)
+    value = ours(*forward.args, **forward.kwargs)
+    _assert_close(value, expected, f"{cls_name} input {index} ({module_input.desc})")
