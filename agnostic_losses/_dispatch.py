@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -341,6 +342,18 @@ def check_values(xp: Any, x: Any, bad: Callable[[], Any], message: Callable[[], 
     if is_lazy(flag) or not bool(flag):
         return
     raise ValueError(message())
+
+
+def warn_deprecated(message: str, like: Any, *, stacklevel: int) -> None:
+    """DeprecationWarning(``message``), ``stacklevel`` counted from the caller of this helper.
+
+    Silent while ``torch.compile`` traces a call on ``like``: dynamo cannot trace
+    ``warnings.warn`` (a graph break, an error under ``fullgraph=True``); eager calls and
+    JAX's trace (which runs once per compilation) still warn.
+    """
+    if library_name(like) == "torch" and sys.modules["torch"].compiler.is_compiling():
+        return
+    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel + 1)
 
 
 def stop_gradient(x: Any) -> Any:

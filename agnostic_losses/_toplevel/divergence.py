@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from .._dispatch import (
     check_values,
     compute_dtype,
     namespace,
+    warn_deprecated,
 )
 from .._docs import fill_doc
 from .._kernels import divergence as _k
@@ -301,7 +301,7 @@ def convex_kl_divergence(
     0.3862944
     """
     # stacklevel 3: past this body and the companions wrapper, at the caller's line.
-    warnings.warn(_CONVEX_DEPRECATED, DeprecationWarning, stacklevel=3)
+    warn_deprecated(_CONVEX_DEPRECATED, log_predictions, stacklevel=3)
     return generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
 
 
