@@ -36,7 +36,7 @@ from agnostic_losses._testing.backends import Backend
 # It re-exports every name of array_api_compat.torch, including torch's `classes` proxy, on
 # which doctest's finder raises (its hasattr(__wrapped__) asks torch for a registered class).
 # The module has no doctests.
-collect_ignore = ["agnostic_losses/_fastpath_torch.py"]
+collect_ignore = ["agnostic_losses/_fastpath_torch.py", "agnostic_losses/_autodiff_torch.py"]
 
 _REQUESTED = {
     Backend.parse(name.strip())

@@ -21,6 +21,7 @@ from ._dispatch import checks, get_checks, set_checks
 from ._toplevel import classification as _top_classification
 from ._toplevel import ctc as _top_ctc
 from ._toplevel import divergence as _top_divergence
+from ._toplevel import linear_ce as _top_linear_ce
 from ._toplevel import margin as _top_margin
 from ._toplevel import ranking as _top_ranking
 from ._toplevel import regression as _top_regression
@@ -30,6 +31,7 @@ from ._toplevel import sparsemax as _top_sparsemax
 from ._toplevel.classification import *
 from ._toplevel.ctc import *
 from ._toplevel.divergence import *
+from ._toplevel.linear_ce import *
 from ._toplevel.margin import *
 from ._toplevel.ranking import *
 from ._toplevel.regression import *
@@ -47,6 +49,7 @@ __all__ += sorted(
             name
             for module in (
                 _top_classification,
+                _top_linear_ce,
                 _top_regression,
                 _top_margin,
                 _top_sparsemax,

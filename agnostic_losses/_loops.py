@@ -1,4 +1,4 @@
-"""Dispatch layer: a loop primitive for dynamic programmes (CTC's forward recursion).
+"""Dispatch layer: loop primitives (CTC's forward recursion, vocabulary chunks).
 
 The Array API standard has no loop construct. :func:`scan` runs ``step`` over the leading axis of
 ``xs`` as ``jax.lax.scan`` on JAX and as a plain Python loop everywhere else (torch autograd and
@@ -14,7 +14,7 @@ from typing import Any
 
 import array_api_compat
 
-__all__ = ["compiled", "scan"]
+__all__ = ["compiled", "fold_chunks", "scan"]
 
 Carry = Any
 Step = Callable[[Carry, tuple[Any, ...]], tuple[Carry, tuple[Any, ...]]]
@@ -73,6 +73,61 @@ def scan(
         raise ValueError(msg)
     ys = tuple(xp.stack([y[i] for y in outputs], axis=0) for i in range(len(outputs[0])))
     return carry, ys
+
+
+ChunkStep = Callable[[Carry, Any, tuple[Any, ...]], tuple[Carry, tuple[Any, ...]]]
+
+
+def fold_chunks(
+    xp: Any,
+    step: ChunkStep,
+    carry: Carry,
+    arrays: tuple[Any, ...],
+    size: int,
+    *,
+    use_lax: bool | None = None,
+) -> tuple[Carry, tuple[Any, ...]]:
+    """Fold ``step`` over consecutive chunks of ``size`` rows of every array in ``arrays``.
+
+    ``step(carry, offset, chunk) -> (carry, ys)``: ``chunk`` holds rows ``offset`` to
+    ``offset + size`` of each array (None stays None; the last chunk may be shorter) and
+    ``offset`` is a Python int or, inside ``lax.scan``, an integer scalar array. Returns the
+    final carry and each ``ys`` entry concatenated along axis 0 (one row block per chunk).
+
+    On JAX the full chunks are one ``lax.scan`` (one traced body, not ``ceil(L / size)``
+    unrolled copies; see :func:`scan`) and the tail is one more call; elsewhere a Python loop
+    over slices (torch autograd and Dask graphs follow it).
+    """
+    length = next(a for a in arrays if a is not None).shape[0]
+    size = max(1, min(int(size), int(length)))
+    full = length // size
+    if use_lax is None:
+        use_lax = array_api_compat.is_jax_namespace(xp)
+    blocks: list[tuple[Any, ...]] = []
+    start = 0
+    if use_lax and full > 1:
+        import jax
+
+        stacked = tuple(
+            None if a is None else xp.reshape(a[: full * size, ...], (full, size, *a.shape[1:]))
+            for a in arrays
+        )
+        offsets = xp.arange(full) * size
+
+        def body(c: Carry, xs: tuple[Any, Any]) -> tuple[Carry, tuple[Any, ...]]:
+            return step(c, xs[0], xs[1])
+
+        carry, ys = jax.lax.scan(body, carry, (offsets, stacked))
+        blocks.append(tuple(xp.reshape(y, (full * size, *y.shape[2:])) for y in ys))
+        start = full * size
+    for offset in range(start, length, size):
+        stop = min(offset + size, length)  # the standard leaves out-of-bounds stops undefined
+        chunk = tuple(None if a is None else a[offset:stop, ...] for a in arrays)
+        carry, ys = step(carry, offset, chunk)
+        blocks.append(ys)
+    if len(blocks) == 1:
+        return carry, blocks[0]
+    return carry, tuple(xp.concat(list(parts), axis=0) for parts in zip(*blocks))
 
 
 def compiled(

@@ -92,10 +92,13 @@ class Call:
 
     # --- roles ---------------------------------------------------------------------------
 
-    def input(self, name: str, *, probabilities: bool = False, hint: str = "") -> Any:
+    def input(
+        self, name: str, *, probabilities: bool = False, hint: str = "", keep_dtype: bool = False
+    ) -> Any:
         """The primary floating input, cast to the compute dtype; sets the result dtype.
 
         ``probabilities``: its values must lie in [0, 1] (checked on eager arrays).
+        ``keep_dtype``: returned in its own dtype (a kernel that upcasts chunk by chunk).
         """
         x = self._array(name)
         check_floating(self.xp, name, x, hint)
@@ -103,7 +106,7 @@ class Call:
             check_probabilities(self.xp, name, x)
         self.dtype = x.dtype
         self.work = compute_dtype(self.xp, x.dtype)
-        return cast(self.xp, x, self.work)
+        return x if keep_dtype else cast(self.xp, x, self.work)
 
     def floating(
         self,
@@ -114,8 +117,10 @@ class Call:
         same_dtype: bool = False,
         shape: tuple[int, ...] | None = None,
         broadcasts: str | None = None,
+        keep_dtype: bool = False,
     ) -> Any:
-        """Another floating array (None passes through), cast to the compute dtype.
+        """Another floating array (None passes through), cast to the compute dtype (unless
+        ``keep_dtype``).
 
         ``like``: must have that argument's shape; ``shape``: must have this shape;
         ``broadcasts``: must broadcast to that argument's shape (torch's ``weight`` and
@@ -146,7 +151,7 @@ class Call:
                     f"`{broadcasts}` {full}."
                 )
                 raise ValueError(msg)
-        return cast(self.xp, x, self.work)
+        return x if keep_dtype else cast(self.xp, x, self.work)
 
     def target(self, name: str, like: str, *, integers: bool = False, hint: str = "") -> Any:
         """A target of ``like``'s shape, cast to the compute dtype.

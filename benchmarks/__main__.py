@@ -1,5 +1,6 @@
 """``python -m benchmarks``: see :func:`benchmarks.suite.main`; ``python -m benchmarks dask``:
-:func:`benchmarks.dask_scaling.main`."""
+:func:`benchmarks.dask_scaling.main`; ``python -m benchmarks linear_ce``:
+:func:`benchmarks.linear_ce.main`."""
 
 from __future__ import annotations
 
@@ -12,4 +13,8 @@ if __name__ == "__main__":
         from .dask_scaling import main as dask_main
 
         sys.exit(dask_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["linear_ce"]:  # see benchmarks/linear_ce.py
+        from .linear_ce import main as linear_ce_main
+
+        sys.exit(linear_ce_main(sys.argv[2:]))
     sys.exit(main())

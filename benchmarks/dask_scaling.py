@@ -35,13 +35,14 @@ import platform
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from .measure import PeakRss, rss_anon
 
 __all__ = ["FileArray", "main", "out_of_core", "realistic_rows", "run_in_memory"]
 
@@ -266,37 +267,8 @@ def _write(directory: str, gib: float, chunk_rows: int) -> tuple[FileArray, File
     )
 
 
-def _rss_anon() -> int:
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-class _PeakSampler:
-    """Peak ``RssAnon`` of this process, sampled every ``period`` seconds in a thread."""
-
-    def __init__(self, period: float = 0.005) -> None:
-        self.period = period
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_anon())
-            time.sleep(self.period)
-
-    def __enter__(self) -> _PeakSampler:
-        self.peak = _rss_anon()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss_anon())
+_rss_anon = rss_anon
+_PeakSampler = PeakRss
 
 
 def _graph_summary(out: Any, chunks: int) -> dict[str, Any]:

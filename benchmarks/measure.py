@@ -19,12 +19,21 @@ Peak memory, what it measures:
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["jax_peak_bytes", "median_time", "torch_peak_bytes", "tracemalloc_peak_bytes"]
+__all__ = [
+    "PeakRss",
+    "jax_peak_bytes",
+    "median_time",
+    "rss_anon",
+    "rss_peak_bytes",
+    "torch_peak_bytes",
+    "tracemalloc_peak_bytes",
+]
 
 
 def median_time(
@@ -86,3 +95,51 @@ def jax_peak_bytes(jitted: Any, *args: Any) -> int | None:
     if stats is None:
         return None
     return int(stats.temp_size_in_bytes + stats.output_size_in_bytes)
+
+
+def rss_anon() -> int:
+    """This process's anonymous resident memory (``RssAnon``; 0 where /proc does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0
+
+
+class PeakRss:
+    """Peak ``RssAnon`` of this process, sampled every ``period`` seconds in a thread."""
+
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_anon())
+            time.sleep(self.period)
+
+    def __enter__(self) -> PeakRss:
+        self.peak = rss_anon()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_anon())
+
+
+def rss_peak_bytes(fn: Callable[[], Any]) -> int:
+    """Growth of the process's peak ``RssAnon`` over its value before ``fn`` runs: every byte
+    any library allocated at once (torch's CPU allocator and XLA's included), inputs excluded.
+    Call ``fn`` once before (warm-up) so that compilation and caches are not counted."""
+    before = rss_anon()
+    with PeakRss() as sampler:
+        out = fn()
+        del out
+    return max(0, sampler.peak - before)

@@ -35,6 +35,7 @@ NAMES = (
     "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
+    "LinearCrossEntropyLoss",
     "L1Loss",
     "Loss",
     "MSELoss",

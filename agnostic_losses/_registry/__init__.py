@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import classification as _classification
 from . import ctc as _ctc
 from . import divergence as _divergence
+from . import linear_ce as _linear_ce
 from . import margin as _margin
 from . import ranking as _ranking
 from . import regression as _regression
@@ -29,6 +30,7 @@ CASES: tuple[LossCase, ...] = tuple(
     case
     for module in (
         _classification,
+        _linear_ce,
         _regression,
         _margin,
         _sparsemax,

@@ -10,6 +10,7 @@ from . import (
     _classification,
     _ctc,
     _divergence,
+    _linear_ce,
     _margin,
     _ranking,
     _regression,
@@ -20,6 +21,7 @@ from . import (
 from ._classification import *
 from ._ctc import *
 from ._divergence import *
+from ._linear_ce import *
 from ._margin import *
 from ._ranking import *
 from ._regression import *
@@ -31,6 +33,7 @@ __all__ = sorted(
     name
     for module in (
         _classification,
+        _linear_ce,
         _regression,
         _margin,
         _sparsemax,

@@ -1,0 +1,92 @@
+"""Dispatch layer: the one place per autodiff system for a hand-written gradient.
+
+A kernel whose autodiff would keep too much alive (the vocabulary chunks of
+``linear_cross_entropy``: reverse mode through the loop saves every chunk's logits) gives a
+backend-free ``forward`` and ``backward`` written against ``xp`` (registered once with
+:func:`define_vjp`), and :func:`custom_vjp` wires them into JAX (``jax.custom_vjp``) or torch
+(``torch.autograd.Function``, in :mod:`._autodiff_torch`). NumPy, CuPy, Dask and
+array-api-strict have no autodiff: they run ``forward`` alone.
+
+Protocol::
+
+    forward(xp, *arrays, **static) -> outputs                      # tuple of arrays
+    backward(xp, arrays, outputs, cotangents, **static) -> grads    # one per array
+
+``backward`` recomputes what it needs from the inputs and outputs (nothing else is saved) and
+returns None for an argument that is None or integer. ``static`` holds hashable Python options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ._dispatch import library_name
+
+__all__ = ["Vjp", "custom_vjp", "define_vjp"]
+
+Forward = Callable[..., tuple[Any, ...]]
+Backward = Callable[..., tuple[Any, ...]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Vjp:
+    """A forward with its backward, defined once at import time (:func:`define_vjp`)."""
+
+    index: int
+    forward: Forward
+    backward: Backward
+
+
+VJPS: list[Vjp] = []
+
+
+def define_vjp(forward: Forward, backward: Backward) -> Vjp:
+    """Register ``forward`` with its ``backward``; call at module level (import time)."""
+    vjp = Vjp(len(VJPS), forward, backward)
+    VJPS.append(vjp)
+    return vjp
+
+
+def custom_vjp(
+    xp: Any, vjp: Vjp, arrays: tuple[Any, ...], static: dict[str, Any]
+) -> tuple[Any, ...]:
+    """``vjp.forward(xp, *arrays, **static)``, differentiated by ``vjp.backward`` where the
+    arrays' library has autodiff (JAX, torch)."""
+    key = tuple(sorted(static.items()))
+    library = library_name(next(a for a in arrays if a is not None))
+    if library == "jax":
+        return _jax_function(xp, vjp, key)(*arrays)
+    if library == "torch":
+        # A module imported here, not a class built here: torch.compile executes imports but
+        # cannot trace a class definition (nor an lru_cache, which it warns about).
+        from ._autodiff_torch import apply
+
+        return apply(vjp.index, key, arrays)
+    return vjp.forward(xp, *arrays, **static)
+
+
+@functools.cache
+def _jax_function(xp: Any, vjp: Vjp, key: tuple[Any, ...]) -> Any:
+    import jax
+
+    static = dict(key)
+
+    @jax.custom_vjp
+    def function(*arrays: Any) -> tuple[Any, ...]:
+        return vjp.forward(xp, *arrays, **static)
+
+    def fwd(*arrays: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        outputs = vjp.forward(xp, *arrays, **static)
+        return outputs, (arrays, outputs)
+
+    def bwd(saved: tuple[Any, Any], cotangents: tuple[Any, ...]) -> tuple[Any, ...]:
+        arrays, outputs = saved
+        return tuple(vjp.backward(xp, arrays, outputs, cotangents, **static))
+
+    function.defvjp(fwd, bwd)
+    # jit: eager JAX would otherwise trace (and compile the lax.scan in) both passes per call;
+    # inside a caller's jit this is inlined.
+    return jax.jit(function)
