@@ -207,7 +207,7 @@ def test_numpy_has_no_custom_gradient_path() -> None:
     # forward only: the NumPy result equals the kernel's forward statistics combined by hand
     h, w, b, y = _problem(5)
     y[1] = 0
-    lse, t, _ = K.logit_stats_forward(np, h, w, b, y, None, chunk=4)
+    lse, t, _, _ = K.logit_stats_forward(np, h, w, b, y, None, chunk=4)
     np.testing.assert_allclose(
         linear_cross_entropy(h, w, y, b, reduction="none", chunk_size=4), lse - t, rtol=1e-12
     )
@@ -351,5 +351,14 @@ class TestLinearCrossEntropyLoss:
             LinearCrossEntropyLoss(3, 4, label_smoothing=2.0)
         with pytest.raises(ValueError, match="`chunk_size`"):
             LinearCrossEntropyLoss(3, 4, chunk_size=0)
-        with pytest.raises(NotImplementedError, match="out_features"):
-            LinearCrossEntropyLoss(3, 4, out_features=(2,))
+
+    def test_k_dimensional_like_torch(self) -> None:
+        torch = pytest.importorskip("torch")
+        from agnostic_losses import LinearCrossEntropyLoss
+
+        kwargs = {"out_features": (2, 3), "bias": True}
+        theirs = torch.nn.LinearCrossEntropyLoss(5, 4, **kwargs)
+        ours = LinearCrossEntropyLoss(5, 4, **kwargs)
+        ours.load_state_dict(theirs.state_dict())
+        x, y = torch.randn(6, 5), torch.randint(0, 4, (6, 2, 3))
+        torch.testing.assert_close(ours(x, y), theirs(x, y))

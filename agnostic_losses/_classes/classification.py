@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._dispatch import namespace
 from ._base import Loss, _Base
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "LinearCrossEntropyLoss", "NLLLoss"]
@@ -114,7 +115,8 @@ class LinearCrossEntropyLoss(Loss, checked_by=F.linear_cross_entropy):
     num_classes : int
         ``C``.
     out_features : tuple of int, default ()
-        Only ``()`` (K-dimensional losses are on the functional's reference path).
+        ``(d1, ..., dK)`` for a K-dimensional loss (torch's flat storage: ``linear.weight`` is
+        ``(C * d1 * ... * dK, D)``; such losses take the functional's reference path).
     bias : bool, default False
         Whether the projection has a bias.
     device, dtype : optional
@@ -158,14 +160,8 @@ class LinearCrossEntropyLoss(Loss, checked_by=F.linear_cross_entropy):
         logit_softcap: float | None = None,
     ) -> None:
         super().__init__(reduction)
-        if tuple(out_features) != ():
-            msg = (
-                "LinearCrossEntropyLoss supports out_features=() only; for a K-dimensional "
-                f"loss call functional.linear_cross_entropy (got out_features={out_features!r})."
-            )
-            raise NotImplementedError(msg)
         self.in_features, self.num_classes = in_features, num_classes
-        self.out_features = ()
+        self.out_features = tuple(out_features)
         self._set_option("weight", weight)
         self.ignore_index, self.label_smoothing, self.options = (
             ignore_index,
@@ -173,14 +169,16 @@ class LinearCrossEntropyLoss(Loss, checked_by=F.linear_cross_entropy):
             options,
         )
         self.z_loss, self.chunk_size, self.logit_softcap = z_loss, chunk_size, logit_softcap
+        # torch's storage: one flat (C * prod(out_features), D) projection, reshaped in forward
+        outputs = num_classes * math.prod(self.out_features)
         if _torch_module():
             import torch
 
             self.linear = torch.nn.Linear(
-                in_features, num_classes, bias=bias, device=device, dtype=dtype
+                in_features, outputs, bias=bias, device=device, dtype=dtype
             )
         else:  # pragma: no cover - exercised only where torch is not installed
-            self.linear = _Linear(in_features, num_classes, bias, dtype)
+            self.linear = _Linear(in_features, outputs, bias, dtype)
         self._options = (
             "in_features",
             "num_classes",
@@ -196,11 +194,17 @@ class LinearCrossEntropyLoss(Loss, checked_by=F.linear_cross_entropy):
 
     def forward(self, input: Any, target: Any) -> Any:
         """The loss of ``input`` (N, D) or (D,) against ``target``."""
+        weight, bias = self.linear.weight, self.linear.bias
+        if self.out_features:
+            classes = (self.num_classes, *self.out_features)
+            xp = namespace(weight=weight)
+            weight = xp.reshape(weight, (*classes, weight.shape[-1]))
+            bias = None if bias is None else xp.reshape(bias, classes)
         return F.linear_cross_entropy(
             input,
-            self.linear.weight,
+            weight,
             target,
-            linear_bias=self.linear.bias,
+            linear_bias=bias,
             weight=self.weight,
             reduction=self.reduction,
             ignore_index=self.ignore_index,

@@ -6,16 +6,16 @@ soft-cap ``c * tanh(z / c)``):
 
 - ``lse = log sum_v exp(z_v)``, online: a running maximum ``m`` and a sum rescaled by
   ``exp(m_old - m_new)`` whenever the maximum grows, so no exponential overflows;
-- ``t = z_y``, the target's logit, from the gathered weight rows (one (N, D) temporary);
+- ``t = z_y``, the target's logit, as ``sum_v [v == y] z_v`` inside the chunk (a comparison,
+  not a gather of weight rows: it traces on JAX's explicit sharding meshes, and the backward
+  below needs no scatter-add, exact for repeated targets);
 - ``s = sum_v u_v z_v`` for label smoothing (``u``: class weights, or ones).
 
 The loss is then ordinary array code on these ``(N,)`` statistics (class weights, ignored
 tokens, smoothing, z-loss, reductions), differentiated by the backend's autodiff; only the
 statistics have a hand-written gradient (:func:`logit_stats_vjp`, wired in by
 :func:`~agnostic_losses._autodiff.custom_vjp`), which recomputes each chunk's logits:
-``dL/dz_v = g_lse softmax_v + g_t [v == y] + g_s u_v`` (the target term as a comparison
-inside the chunk, not a scatter-add of gathered rows: exact for repeated targets on every
-backend), then ``dL/dh = sum_chunks dz @ W_c``,
+``dL/dz_v = g_lse softmax_v + g_t [v == y] + g_s u_v``, then ``dL/dh = sum_chunks dz @ W_c``,
 ``dL/dW_c = dz^T @ h`` (each chunk's rows written once), ``dL/db_c = sum_tokens dz``.
 Half-precision inputs keep their dtype in the matmuls; logits, statistics and the ``dL/dh``
 accumulator are float32.
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._autodiff import custom_vjp, define_vjp
-from .._dispatch import cast, compute_dtype, device_of, index_dtype
+from .._dispatch import cast, compute_dtype, device_of
 from .._loops import fold_chunks
 from .._numerics import sanitize_labels, squared_lse, xmul
 
@@ -68,8 +68,17 @@ def _hits(xp: Any, targets: Any, offset: Any, width: int) -> Any:
 
 
 def _forward(
-    xp: Any, hidden: Any, weight: Any, bias: Any, targets: Any, u: Any, *, chunk: int, softcap: Any
-) -> tuple[Any, Any, Any]:
+    xp: Any,
+    hidden: Any,
+    weight: Any,
+    bias: Any,
+    targets: Any,
+    u: Any,
+    class_weight: Any = None,
+    *,
+    chunk: int,
+    softcap: Any,
+) -> tuple[Any, Any, Any, Any]:
     work = compute_dtype(xp, hidden.dtype)
     n = hidden.shape[0]
     dev = device_of(hidden)
@@ -77,38 +86,29 @@ def _forward(
     zeros = xp.zeros((n,), dtype=work, device=dev)
 
     def step(carry: Any, offset: Any, part: tuple[Any, ...]) -> Any:
-        m, total, s = carry
-        w, b, u_c = part
+        m, total, t, s, w_y = carry
+        w, b, u_c, cw_c = part
         z, _ = _logits(xp, hidden, w, b, work, softcap)
+        # The target's logit (and class weight) by comparison, not by a gather: a gather of a
+        # replicated array by batch-sharded targets does not trace on JAX's explicit meshes.
+        hits = _hits(xp, targets, offset, z.shape[1])
+        t = t + xp.sum(xp.where(hits, z, 0.0), axis=1)
+        if cw_c is not None:
+            w_y = w_y + xp.sum(xp.where(hits, cast(xp, cw_c, work)[None, :], 0.0), axis=1)
         m_new = xp.maximum(m, xp.max(z, axis=1))
         # A running maximum still -inf (every logit so far -inf) shifts by 0: exp(-inf) = 0.
         shift = xp.where(xp.isfinite(m_new), m_new, 0.0)
         total = total * xp.exp(m - shift) + xp.sum(xp.exp(z - shift[:, None]), axis=1)
         if u_c is not None:
             s = s + xp.sum(xmul(xp, cast(xp, u_c, work)[None, :], z), axis=1)
-        return (m_new, total, s), ()
+        return (m_new, total, t, s, w_y), ()
 
-    (m, total, s), _ = fold_chunks(xp, step, (neg_inf, zeros, zeros), (weight, bias, u), chunk)
+    (m, total, t, s, w_y), _ = fold_chunks(
+        xp, step, (neg_inf, zeros, zeros, zeros, zeros), (weight, bias, u, class_weight), chunk
+    )
     finite = xp.isfinite(m)
     lse = xp.where(finite, xp.where(finite, m, 0.0) + xp.log(total), m)
-    return lse, _target_logit(xp, hidden, weight, bias, targets, work, softcap), s
-
-
-def _target_logit(
-    xp: Any, hidden: Any, weight: Any, bias: Any, targets: Any, work: Any, softcap: Any
-) -> Any:
-    """``z_y`` per token from the gathered weight rows (an (N, D) temporary, no per-chunk
-    comparison); 0 for a target outside ``[0, V)``. Forward only: the backward's comparison
-    form stays exact for repeated targets."""
-    safe, keep, _ = sanitize_labels(xp, targets, weight.shape[0])
-    index = cast(xp, safe, index_dtype(xp, safe))
-    rows = cast(xp, xp.take(weight, index, axis=0), work)
-    raw = xp.sum(cast(xp, hidden, work) * rows, axis=1)
-    if bias is not None:
-        raw = raw + cast(xp, xp.take(bias, index, axis=0), work)
-    if softcap is not None:
-        raw = softcap * xp.tanh(raw / softcap)
-    return xp.where(keep, raw, 0.0)
+    return lse, t, s, w_y
 
 
 def _backward(
@@ -120,15 +120,15 @@ def _backward(
     chunk: int,
     softcap: Any,
 ) -> tuple[Any, ...]:
-    hidden, weight, bias, targets, u = arrays
-    lse, _, _ = outputs
-    g_lse, g_t, g_s = cotangents
+    hidden, weight, bias, targets, u, class_weight = arrays
+    lse = outputs[0]
+    g_lse, g_t, g_s, g_wy = cotangents
     work = compute_dtype(xp, hidden.dtype)
     h = cast(xp, hidden, work)
     lse_safe = xp.where(xp.isfinite(lse), lse, 0.0)
 
     def step(g_h: Any, offset: Any, part: tuple[Any, ...]) -> Any:
-        w, b, u_c = part
+        w, b, u_c, cw_c = part
         z, tanh = _logits(xp, hidden, w, b, work, softcap)
         hits = _hits(xp, targets, offset, z.shape[1])
         dz = g_lse[:, None] * xp.exp(z - lse_safe[:, None]) + xp.where(hits, g_t[:, None], 0.0)
@@ -142,14 +142,18 @@ def _backward(
             ys.append(cast(xp, xp.sum(dz, axis=0), bias.dtype))
         if u_c is not None:
             ys.append(cast(xp, xp.sum(xmul(xp, g_s[:, None], z), axis=0), u.dtype))
+        if cw_c is not None:
+            g_cw = xp.sum(xp.where(hits, g_wy[:, None], 0.0), axis=0)
+            ys.append(cast(xp, g_cw, class_weight.dtype))
         return g_h, tuple(ys)
 
-    g_h, parts = fold_chunks(xp, step, xp.zeros_like(h), (weight, bias, u), chunk)
+    g_h, parts = fold_chunks(xp, step, xp.zeros_like(h), (weight, bias, u, class_weight), chunk)
     parts = list(parts)
     g_w = parts.pop(0)
     g_b = parts.pop(0) if bias is not None else None
     g_u = parts.pop(0) if u is not None else None
-    return cast(xp, g_h, hidden.dtype), g_w, g_b, None, g_u
+    g_cw = parts.pop(0) if class_weight is not None else None
+    return cast(xp, g_h, hidden.dtype), g_w, g_b, None, g_u, g_cw
 
 
 def logit_stats_forward(
@@ -159,13 +163,16 @@ def logit_stats_forward(
     bias: Any,
     targets: Any,
     u: Any,
+    class_weight: Any = None,
     *,
     chunk: int,
     softcap: float | None = None,
-) -> tuple[Any, Any, Any]:
+) -> tuple[Any, Any, Any, Any]:
     """:func:`logit_stats` without a custom gradient (any backend; autodiff through it
     would save every chunk)."""
-    return _forward(xp, hidden, weight, bias, targets, u, chunk=chunk, softcap=softcap)
+    return _forward(
+        xp, hidden, weight, bias, targets, u, class_weight, chunk=chunk, softcap=softcap
+    )
 
 
 _STATS = define_vjp(logit_stats_forward, _backward)
@@ -178,18 +185,21 @@ def logit_stats(
     bias: Any,
     targets: Any,
     u: Any,
+    class_weight: Any = None,
     *,
     chunk: int,
     softcap: float | None = None,
-) -> tuple[Any, Any, Any]:
-    """``(lse, z_y, sum_v u_v z_v)`` per token of ``hidden`` (N, D) against ``weight`` (V, D).
+) -> tuple[Any, Any, Any, Any]:
+    """``(lse, z_y, sum_v u_v z_v, class_weight[y])`` per token of ``hidden`` (N, D) against
+    ``weight`` (V, D).
 
-    Differentiable w.r.t. ``hidden``, ``weight``, ``bias`` and ``u`` on JAX and torch (through
-    the chunked backward); ``targets`` outside ``[0, V)`` give ``z_y = 0``; ``u`` None gives
-    ``s = 0``.
+    Differentiable w.r.t. ``hidden``, ``weight``, ``bias``, ``u`` and ``class_weight`` on JAX
+    and torch (through the chunked backward); ``targets`` outside ``[0, V)`` give ``z_y = 0``
+    and a zero class weight; ``u`` (``class_weight``) None gives ``s = 0`` (0).
     """
     static = {"chunk": int(chunk), "softcap": None if softcap is None else float(softcap)}
-    return custom_vjp(xp, _STATS, (hidden, weight, bias, targets, u), static)
+    arrays = (hidden, weight, bias, targets, u, class_weight)
+    return custom_vjp(xp, _STATS, arrays, static)
 
 
 def logit_stats_vjp(
@@ -199,15 +209,16 @@ def logit_stats_vjp(
     bias: Any,
     targets: Any,
     u: Any,
-    outputs: tuple[Any, Any, Any],
-    cotangents: tuple[Any, Any, Any],
+    class_weight: Any,
+    outputs: tuple[Any, ...],
+    cotangents: tuple[Any, ...],
     *,
     chunk: int,
     softcap: float | None = None,
 ) -> tuple[Any, ...]:
     """The chunked backward of :func:`logit_stats`: gradients w.r.t. ``(hidden, weight, bias,
-    targets, u)`` (None for ``targets`` and absent arguments)."""
-    arrays = (hidden, weight, bias, targets, u)
+    targets, u, class_weight)`` (None for ``targets`` and absent arguments)."""
+    arrays = (hidden, weight, bias, targets, u, class_weight)
     return _backward(xp, arrays, outputs, cotangents, chunk=int(chunk), softcap=softcap)
 
 
@@ -233,20 +244,17 @@ def linear_cross_entropy(
     """
     num_classes = weight.shape[0]
     work = compute_dtype(xp, hidden.dtype)
-    safe, keep, bad = sanitize_labels(xp, targets, num_classes, ignore_index)
+    _, keep, bad = sanitize_labels(xp, targets, num_classes, ignore_index)
     smooth = bool(label_smoothing)
     u = None
     if smooth:
         u = class_weight
         if u is None:
             u = xp.ones((num_classes,), dtype=work, device=device_of(hidden))
-    lse, t, s = logit_stats(xp, hidden, weight, bias, targets, u, chunk=chunk, softcap=softcap)
-    if class_weight is None:
-        w_y = xp.astype(keep, work)
-    else:
-        w_y = xp.where(
-            keep, xp.take(class_weight, cast(xp, safe, index_dtype(xp, safe)), axis=0), 0.0
-        )
+    lse, t, s, picked = logit_stats(
+        xp, hidden, weight, bias, targets, u, class_weight, chunk=chunk, softcap=softcap
+    )
+    w_y = xp.astype(keep, work) if class_weight is None else xp.where(keep, picked, 0.0)
     # where() not a product: lse - t may be NaN at an ignored token of an all -inf row.
     nll = w_y * xp.where(keep, lse - xp.where(keep, t, 0.0), 0.0)
     if smooth:

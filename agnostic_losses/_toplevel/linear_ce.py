@@ -278,7 +278,17 @@ def linear_cross_entropy_backward(
     zeros = xp.zeros_like(cotangents[0])
     chunk = chunk_size or _k.default_chunk_size(n, num_classes)
     outputs = _k.logit_stats_forward(xp, h, w, b, y, None, chunk=chunk, softcap=logit_softcap)
-    g_h, g_w, g_b, _, _ = _k.logit_stats_vjp(
-        xp, h, w, b, y, None, outputs, (*cotangents, zeros), chunk=chunk, softcap=logit_softcap
+    g_h, g_w, g_b, _, _, _ = _k.logit_stats_vjp(
+        xp,
+        h,
+        w,
+        b,
+        y,
+        None,
+        None,
+        outputs,
+        (*cotangents, zeros, zeros),
+        chunk=chunk,
+        softcap=logit_softcap,
     )
     return g_h, g_w, g_b
