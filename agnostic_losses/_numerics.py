@@ -14,6 +14,12 @@ Gradient conventions, shared by every loss:
   is the limit (``0 log 0 = 0``).
 * An entry that cannot influence the value (a ``-inf`` logit, a fully masked slice) gets a zero
   gradient, never NaN.
+
+Delegation: ``softplus``, ``log_sigmoid``, ``log_sigmoid_pair``, ``log_softmax``,
+``log_softmax_and_lse``, ``logsumexp`` and ``logaddexp`` first ask the dispatch layer
+(:mod:`agnostic_losses._delegation`) for the library's own fused function, which is used only
+where it keeps the contract above (values and gradients) and was measured faster; otherwise, or
+with ``delegate=False``, the generic composition below runs.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from . import _delegation
 from ._dispatch import cast, device_of, index_dtype, stop_gradient
 
 __all__ = [
@@ -57,31 +64,43 @@ def absolute(xp: Any, x: Any) -> Any:
     return xp.maximum(x, -x)
 
 
-def softplus(xp: Any, x: Any) -> Any:
+def softplus(xp: Any, x: Any, *, delegate: bool = True) -> Any:
     """``log(1 + exp(x))`` without overflow.
 
     ``max(x, 0) + log1p(exp(-|x|))`` never exponentiates a positive number; ``maximum`` splits
     its gradient at the tie, so the derivative at 0 is exactly ``sigmoid(0) = 0.5``.
     """
+    if delegate:
+        fused = _delegation.softplus(x)
+        if fused is not None:
+            return fused
     return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-absolute(xp, x)))
 
 
-def log_sigmoid(xp: Any, x: Any) -> Any:
+def log_sigmoid(xp: Any, x: Any, *, delegate: bool = True) -> Any:
     """``log(sigmoid(x)) = -softplus(-x)``: exact for large ``|x|``, 0 at ``+inf``."""
-    return -softplus(xp, -x)
+    if delegate:
+        fused = _delegation.log_sigmoid(x)
+        if fused is not None:
+            return fused
+    return -softplus(xp, -x, delegate=delegate)
 
 
-def log_sigmoid_pair(xp: Any, x: Any) -> tuple[Any, Any]:
+def log_sigmoid_pair(xp: Any, x: Any, *, delegate: bool = True) -> tuple[Any, Any]:
     """``(log(sigmoid(x)), log(sigmoid(-x)))`` sharing one ``log1p(exp(-|x|))``.
 
     ``log sigmoid(x) = -max(-x, 0) - log1p(exp(-|x|))``; the two outputs differ only in which
     ``max`` term they take, so one exponential serves both.
     """
+    if delegate:
+        fused = _delegation.log_sigmoid_pair(x)
+        if fused is not None:
+            return fused
     tail = xp.log1p(xp.exp(-absolute(xp, x)))
     return -xp.maximum(-x, 0.0) - tail, -xp.maximum(x, 0.0) - tail
 
 
-def logaddexp(xp: Any, a: Any, b: Any) -> Any:
+def logaddexp(xp: Any, a: Any, b: Any, *, delegate: bool = True) -> Any:
     """``log(exp(a) + exp(b))`` as ``max + log1p(exp(-|a - b|))``, exact at ``-inf``.
 
     Where both operands are ``-inf`` the result is the constant ``-inf`` (a ``where`` branch
@@ -89,6 +108,10 @@ def logaddexp(xp: Any, a: Any, b: Any) -> Any:
     gradient: both operands get a zero gradient there. ``absolute`` makes a tie split the
     gradient evenly (1/2 each) on every backend.
     """
+    if delegate:
+        fused = _delegation.logaddexp(a, b)
+        if fused is not None:
+            return fused
     m = xp.maximum(a, b)
     finite = xp.isfinite(m)
     d = xp.where(finite, a, 0.0) - xp.where(finite, b, 0.0)
@@ -97,7 +120,14 @@ def logaddexp(xp: Any, a: Any, b: Any) -> Any:
     return xp.where(finite, out, stop_gradient(m))
 
 
-def logsumexp(xp: Any, x: Any, axis: int | tuple[int, ...] = -1, keepdims: bool = False) -> Any:
+def logsumexp(
+    xp: Any,
+    x: Any,
+    axis: int | tuple[int, ...] = -1,
+    keepdims: bool = False,
+    *,
+    delegate: bool = True,
+) -> Any:
     """``log(sum(exp(x), axis))`` with the max shifted out.
 
     A slice of all ``-inf`` gives ``-inf`` with a zero gradient: the shift is replaced by 0
@@ -105,6 +135,10 @@ def logsumexp(xp: Any, x: Any, axis: int | tuple[int, ...] = -1, keepdims: bool 
     ``log``'s infinite derivative at 0 never meets the zero cotangent). ``-inf`` entries of any
     slice receive a zero gradient.
     """
+    if delegate:
+        fused = _delegation.logsumexp(x, axis, keepdims)
+        if fused is not None:
+            return fused
     if 0 in tuple(x.shape):
         # An empty slice sums to 0 (log 0 = -inf) and max() has no identity to shift by; with
         # an empty batch the result is empty anyway (Dask's max fails on empty chunks).
@@ -122,17 +156,27 @@ def logsumexp(xp: Any, x: Any, axis: int | tuple[int, ...] = -1, keepdims: bool 
     return out
 
 
-def log_softmax(xp: Any, x: Any, axis: int = -1) -> Any:
+def log_softmax(xp: Any, x: Any, axis: int = -1, *, delegate: bool = True) -> Any:
     """``x - logsumexp(x)`` along ``axis``; ``-inf`` logits map to ``-inf`` log-probabilities.
 
     A slice of all ``-inf`` gives ``-inf`` everywhere (not NaN) with a zero gradient.
     """
-    return log_softmax_and_lse(xp, x, axis)[0]
+    if delegate:
+        fused = _delegation.log_softmax(x, axis)
+        if fused is not None:
+            return fused
+    return log_softmax_and_lse(xp, x, axis, delegate=delegate)[0]
 
 
-def log_softmax_and_lse(xp: Any, x: Any, axis: int = -1) -> tuple[Any, Any]:
+def log_softmax_and_lse(
+    xp: Any, x: Any, axis: int = -1, *, delegate: bool = True
+) -> tuple[Any, Any]:
     """:func:`log_softmax` and the log-sum-exp it subtracted (kept dims), from one reduction."""
-    lse = logsumexp(xp, x, axis=axis, keepdims=True)
+    if delegate:
+        fused = _delegation.log_softmax_and_lse(x, axis)
+        if fused is not None:
+            return fused
+    lse = logsumexp(xp, x, axis=axis, keepdims=True, delegate=delegate)
     dead = lse == _NEG_INF
     return xp.where(dead, _NEG_INF, x - xp.where(dead, 0.0, lse)), lse
 

@@ -1,0 +1,158 @@
+"""Dispatch layer: a library's own fused primitive, where it is as stable as the generic one.
+
+:mod:`agnostic_losses._numerics` writes each numerical primitive once, against the Array API.
+On eager torch a composition such as ``max(x, 0) + log1p(exp(-|x|))`` runs one kernel (and
+allocates one temporary) per operation, where ``torch.nn.functional.softplus`` runs one. Each
+primitive there therefore asks this module first: a function here returns the library's fused
+result for the array it is given, or ``None`` -- and then the generic composition runs.
+
+A primitive is delegated only where the fused function keeps the generic contract in values
+AND gradients (finite and exact at logits +-1e4, ``-inf`` entries and all ``-inf`` slices, in
+float16, bfloat16, float32 and float64), and only where it was measured faster. Numbers:
+``python -m benchmarks.primitives``, (4096, 1000) float32, one thread, generic / delegated time,
+forward and forward+backward. Decided:
+
+torch (eager; the same calls trace under ``torch.compile``):
+
+- ``softplus``: ``F.softplus`` (2.6x, 8.2x), with threshold 40 in float64: above its default
+  20 it returns ``x`` itself, 1e-10 off in float64 (exact in the other dtypes).
+- ``log_sigmoid``: ``F.logsigmoid`` (1.7x, 7.8x). ``log_sigmoid_pair``: two of them (1.1x,
+  5.6x).
+- ``logaddexp``: ``torch.logaddexp``, masked (1.7x, 3.3x).
+- ``logsumexp``: generic. ``torch.logsumexp`` is itself a composition: same forward time,
+  forward+backward 1.7x slower, NaN gradient on an all ``-inf`` row.
+- ``log_softmax``, ``log_softmax_and_lse``: generic. ``torch.log_softmax`` is 2.3x faster
+  unmasked, but NaN on an all ``-inf`` row; the masks that fix it (a row max and two ``where``)
+  take the gain: 0.94-0.97x. Taking the lse from the log-softmax at the argmax: 0.56-0.69x.
+
+JAX (``jax.jit``): nothing. XLA fuses the generic compositions, so the library functions are no
+faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise; masked
+``log_softmax`` 0.3-0.8x), and the one that is (masked ``jnp.logaddexp``, 3x forward+backward)
+differentiates as ``exp(a - out)`` with ``out`` rounded: 1 instead of 1/2 per operand at a
+float16 tie at -1e4, 2e-4 off at -1e4 in float32 (``jax.nn.softplus`` is ``logaddexp(x, 0)``:
+its gradient is 1.8% off in bfloat16 where the generic one is 1.0%).
+
+"Masked": ``torch.logaddexp`` differentiates as ``1 / (1 + exp(b - a))``, NaN where both
+operands are ``-inf`` (or both ``+inf``). Where ``max(a, b)`` is not finite the operands are
+replaced by 0 BEFORE the fused call (double ``where``: no NaN reaches the backward pass) and the
+result is that maximum as a constant, as in the generic version.
+
+Everything here is traceable: no host reads of values, no caches, only ``import`` statements
+and static Python (dtype, shape, module flag), so ``torch.compile(fullgraph=True)``,
+``torch.func``, meta tensors and ``jax.jit`` all see plain library calls.
+
+:data:`ENABLED` (or :func:`enabled`) switches every delegation off at once; the primitives in
+:mod:`agnostic_losses._numerics` also take ``delegate=False`` for one call. Tests compare both
+paths (``tests/test_delegation.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from ._dispatch import library_name
+
+__all__ = [
+    "ENABLED",
+    "enabled",
+    "log_sigmoid",
+    "log_sigmoid_pair",
+    "log_softmax",
+    "log_softmax_and_lse",
+    "logaddexp",
+    "logsumexp",
+    "softplus",
+]
+
+#: Master switch. Read on every call (``torch.compile`` guards on it, so flipping it recompiles
+#: rather than reusing a graph traced under the other value).
+ENABLED = True
+
+# torch's softplus returns ``x`` itself above ``threshold``; the error there is
+# ``log1p(exp(-threshold))``. 20 (its default) is below float32's and the half types' rounding
+# (relative 1e-10, gradient 2e-9) but not float64's; above 36 both round to the exact result.
+_SOFTPLUS_THRESHOLD = 20.0
+_SOFTPLUS_THRESHOLD_F64 = 40.0
+
+
+@contextlib.contextmanager
+def enabled(flag: bool) -> Iterator[None]:
+    """Within the block, delegation is on (``True``) or off (``False``); restored after."""
+    global ENABLED
+    previous, ENABLED = ENABLED, bool(flag)
+    try:
+        yield
+    finally:
+        ENABLED = previous
+
+
+def _torch_floating(x: Any) -> bool:
+    return ENABLED and library_name(x) == "torch" and x.is_floating_point()
+
+
+def softplus(x: Any) -> Any:
+    """``log(1 + exp(x))`` fused, or ``None``."""
+    if _torch_floating(x):
+        import torch
+
+        threshold = _SOFTPLUS_THRESHOLD_F64 if x.dtype == torch.float64 else _SOFTPLUS_THRESHOLD
+        return torch.nn.functional.softplus(x, beta=1.0, threshold=threshold)
+    return None
+
+
+def log_sigmoid(x: Any) -> Any:
+    """``log(sigmoid(x))`` fused, or ``None``."""
+    if _torch_floating(x):
+        import torch
+
+        return torch.nn.functional.logsigmoid(x)
+    return None
+
+
+def log_sigmoid_pair(x: Any) -> tuple[Any, Any] | None:
+    """``(log sigmoid(x), log sigmoid(-x))`` fused, or ``None``."""
+    if _torch_floating(x):
+        import torch
+
+        logsigmoid = torch.nn.functional.logsigmoid
+        return logsigmoid(x), logsigmoid(-x)
+    return None
+
+
+def logsumexp(x: Any, axis: Any, keepdims: bool) -> Any:
+    """Not delegated: ``None`` (see the module docstring)."""
+    del x, axis, keepdims
+    return None
+
+
+def log_softmax(x: Any, axis: int) -> Any:
+    """Not delegated: ``None`` (see the module docstring)."""
+    del x, axis
+    return None
+
+
+def log_softmax_and_lse(x: Any, axis: int) -> tuple[Any, Any] | None:
+    """Not delegated: ``None`` (see the module docstring)."""
+    del x, axis
+    return None
+
+
+def logaddexp(a: Any, b: Any) -> Any:
+    """``log(exp(a) + exp(b))`` fused, or ``None``.
+
+    Where ``max(a, b)`` is not finite the value is that maximum, as a constant (both operands
+    get a zero gradient), as in the generic version; the operands are replaced by 0 there
+    before the fused call, whose own gradient would be ``exp(-inf - (-inf)) = NaN``.
+    """
+    if library_name(a) != library_name(b) or not hasattr(a, "dtype") or a.dtype != b.dtype:
+        return None
+    if _torch_floating(a):
+        import torch
+
+        m = torch.maximum(a.detach(), b.detach())
+        finite = torch.isfinite(m)
+        out = torch.logaddexp(torch.where(finite, a, 0.0), torch.where(finite, b, 0.0))
+        return torch.where(finite, out, m)
+    return None
