@@ -67,7 +67,7 @@ def _hits(xp: Any, targets: Any, offset: Any, width: int) -> Any:
     return targets[:, None] == classes[None, :]
 
 
-def _forward(
+def logit_stats_forward(
     xp: Any,
     hidden: Any,
     weight: Any,
@@ -77,8 +77,10 @@ def _forward(
     class_weight: Any = None,
     *,
     chunk: int,
-    softcap: Any,
+    softcap: float | None = None,
 ) -> tuple[Any, Any, Any, Any]:
+    """:func:`logit_stats` without a custom gradient (any backend; autodiff through it
+    would save every chunk)."""
     work = compute_dtype(xp, hidden.dtype)
     n = hidden.shape[0]
     dev = device_of(hidden)
@@ -154,25 +156,6 @@ def _backward(
     g_u = parts.pop(0) if u is not None else None
     g_cw = parts.pop(0) if class_weight is not None else None
     return cast(xp, g_h, hidden.dtype), g_w, g_b, None, g_u, g_cw
-
-
-def logit_stats_forward(
-    xp: Any,
-    hidden: Any,
-    weight: Any,
-    bias: Any,
-    targets: Any,
-    u: Any,
-    class_weight: Any = None,
-    *,
-    chunk: int,
-    softcap: float | None = None,
-) -> tuple[Any, Any, Any, Any]:
-    """:func:`logit_stats` without a custom gradient (any backend; autodiff through it
-    would save every chunk)."""
-    return _forward(
-        xp, hidden, weight, bias, targets, u, class_weight, chunk=chunk, softcap=softcap
-    )
 
 
 _STATS = define_vjp(logit_stats_forward, _backward)

@@ -11,7 +11,7 @@ from .._surface import REDUCTION, Call, number, options
 
 __all__ = ["linear_cross_entropy", "linear_cross_entropy_backward"]
 
-_CHUNKING = {
+CHUNKING = {
     "chunk_size": number(low=1, integer=True, none=True),
     "logit_softcap": number(low=0, low_open=True, none=True),
 }
@@ -93,7 +93,7 @@ def chunked(
     label_smoothing=number(low=0, high=1),
     z_loss=number(low=0),
     reduction=REDUCTION,
-    **_CHUNKING,
+    **CHUNKING,
 )
 @fill_doc
 def linear_cross_entropy(
@@ -197,7 +197,7 @@ def linear_cross_entropy(
     )
 
 
-@options(**_CHUNKING)
+@options(**CHUNKING)
 def linear_cross_entropy_backward(
     hidden: Any,
     weight: Any,

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._surface import REDUCTION, Call, number, options
-from .._toplevel.linear_ce import chunked
+from .._toplevel.linear_ce import CHUNKING, chunked
 from ._classification import cross_entropy
 
 __all__ = ["linear_cross_entropy"]
@@ -18,8 +18,7 @@ __all__ = ["linear_cross_entropy"]
     ignore_index=number(integer=True, none=True),
     label_smoothing=number(low=0, high=1),
     z_loss=number(low=0),
-    chunk_size=number(low=1, integer=True, none=True),
-    logit_softcap=number(low=0, low_open=True, none=True),
+    **CHUNKING,
 )
 @fill_doc
 def linear_cross_entropy(
