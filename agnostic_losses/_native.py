@@ -29,6 +29,18 @@ does not count) is excluded by ``cross_entropy``'s guard.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
+The optax-named top level has no torch twin of the same signature; ``@native_route`` gives three
+of its names a route to the torch kernel that computes exactly the same thing (measured, same
+benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
+``softmax_cross_entropy`` vs ``cross_entropy`` with probability targets, 3.9x
+``sigmoid_binary_cross_entropy`` vs ``binary_cross_entropy_with_logits``, 1.14x
+``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``). A route is eligible
+under the conditions above, when the call uses no option torch lacks (``where``, ``z_loss``,
+another class axis) and the labels are tensors torch takes as they are; the value checks that
+the generic path makes (labels in range, probabilities in [0, 1]) run first, so the errors are the
+same, and the route is skipped when they are switched off (then the generic path's NaN for a bad
+label is the documented answer, which torch would not give).
+
 Eligibility is static -- the input's type, dtype, device and laziness, the call's arguments --
 because keeping torch's result needs one host read of it (``isfinite`` of a scalar). On the CPU
 that read costs about 0.3 us; on an accelerator it would stall the device queue on every call,
@@ -46,13 +58,24 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import is_lazy, on_host
+from ._dispatch import (
+    check_labels_in_range,
+    check_probabilities,
+    is_lazy,
+    namespace,
+    on_host,
+    values_readable,
+)
 
 __all__ = [
     "cross_entropy_guard",
     "disabled",
+    "integer_label_cross_entropy",
+    "native_route",
     "native_torch",
     "same_shape",
+    "sigmoid_cross_entropy",
+    "soft_label_cross_entropy",
 ]
 
 _LEGACY = ("size_average", "reduce")
@@ -123,6 +146,24 @@ def native_torch(
     return decorate
 
 
+def _eligible(torch: Any, input: Any) -> bool:
+    """A floating CPU tensor outside every trace and transform (see the module docstring)."""
+    return (
+        type(input) is torch.Tensor
+        and input.is_floating_point()
+        and on_host(input)
+        and not is_lazy(input)
+    )
+
+
+def _finite(out: Any) -> Any:
+    # A finite sum implies finite elements (inf or nan anywhere makes it inf or nan); a sum that
+    # merely overflows only costs the generic path. ``isfinite().all()`` costs 7.6 us, this 0.3 us
+    # for a 0-d output and 2.4 us otherwise (8 elements, CPU).
+    total = out if out.ndim == 0 else out.sum()
+    return out if math.isfinite(total.item()) else None
+
+
 def _try_native(
     name: str,
     guard: Callable[..., bool] | None,
@@ -130,12 +171,9 @@ def _try_native(
     kwargs: dict[str, Any],
 ) -> Any:
     torch = sys.modules.get("torch")
-    if torch is None:
+    if torch is None or not _eligible(torch, args[0]):
         return None
-    input = args[0]
-    if type(input) is not torch.Tensor or not input.is_floating_point():
-        return None
-    if not on_host(input) or is_lazy(input) or any(kwargs.get(k) is not None for k in _LEGACY):
+    if any(kwargs.get(k) is not None for k in _LEGACY):
         return None
     native = getattr(torch.nn.functional, name)
     try:
@@ -144,8 +182,117 @@ def _try_native(
         out = native(*args, **kwargs)
     except Exception:
         return None
-    # A finite sum implies finite elements (inf or nan anywhere makes it inf or nan); a sum that
-    # merely overflows only costs the generic path. ``isfinite().all()`` costs 7.6 us, this 0.3 us
-    # for a 0-d output and 2.4 us otherwise (8 elements, CPU).
-    total = out if out.ndim == 0 else out.sum()
-    return out if math.isfinite(total.item()) else None
+    return _finite(out)
+
+
+# --- routes of the optax-named top level -----------------------------------------------------
+
+Route = Callable[..., "Callable[[], Any] | None"]
+
+
+def native_route(route: Route) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a top-level loss with ``route(torch, *args, **kwargs)``: the torch kernel call
+    computing the same thing (a thunk), or None where the call is not eligible."""
+
+    def decorate(generic: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(generic)
+        def loss(*args: Any, **kwargs: Any) -> Any:
+            if _STATE["enabled"] and args:
+                out = _try_route(route, args, kwargs)
+                if out is not None:
+                    return out
+            return generic(*args, **kwargs)
+
+        loss.native_route = route.__name__  # type: ignore[attr-defined]
+        return loss
+
+    return decorate
+
+
+def _try_route(route: Route, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    torch = sys.modules.get("torch")
+    if torch is None or not _eligible(torch, args[0]):
+        return None
+    try:
+        thunk = route(torch, *args, **kwargs)
+        out = None if thunk is None else thunk()
+    except Exception:  # a wrong call or a failed check: the generic path says it its way
+        return None
+    return None if out is None else _finite(out)
+
+
+def _last_axis(logits: Any, axis: Any, where: Any) -> bool:
+    return where is None and type(axis) is int and logits.ndim > 0 and axis in (-1, logits.ndim - 1)
+
+
+# torch skips targets equal to ``ignore_index``; the optax names ignore nothing. Labels are
+# range-checked before the call (an eligible call reads values), so no label can equal this.
+_NO_IGNORE = -(2**63)
+
+
+def integer_label_cross_entropy(
+    torch: Any,
+    logits: Any,
+    labels: Any,
+    axis: Any = -1,
+    where: Any = None,
+    *,
+    z_loss: float = 0.0,
+    return_lse: bool = False,
+) -> Callable[[], Any] | None:
+    """``softmax_cross_entropy_with_integer_labels`` as ``cross_entropy(reduction='none')``."""
+    if not _last_axis(logits, axis, where) or z_loss != 0 or return_lse:
+        return None
+    if type(labels) is not torch.Tensor or labels.is_floating_point() or labels.is_complex():
+        return None
+    if labels.dtype is torch.bool or tuple(labels.shape) != tuple(logits.shape[:-1]):
+        return None
+    if not values_readable(labels):
+        return None
+    num_classes = logits.shape[-1]
+    check_labels_in_range(namespace(labels=labels), "labels", labels, num_classes)
+    # torch takes int64 (and uint8) class indices; an int32 copy is N elements, not N x C.
+    y = labels if labels.dtype in (torch.int64, torch.uint8) else labels.long()
+
+    def call() -> Any:
+        flat = logits.reshape(-1, num_classes)
+        out = torch.nn.functional.cross_entropy(
+            flat, y.reshape(-1), reduction="none", ignore_index=_NO_IGNORE
+        )
+        return out.reshape(labels.shape)
+
+    return call
+
+
+def soft_label_cross_entropy(
+    torch: Any, logits: Any, labels: Any, axis: Any = -1, where: Any = None
+) -> Callable[[], Any] | None:
+    """``softmax_cross_entropy`` as ``cross_entropy`` with probability targets (``'none'``)."""
+    if not _last_axis(logits, axis, where) or type(labels) is not torch.Tensor:
+        return None
+    if labels.dtype != logits.dtype or labels.shape != logits.shape:
+        return None
+    num_classes = logits.shape[-1]
+
+    def call() -> Any:
+        flat = (-1, num_classes)
+        out = torch.nn.functional.cross_entropy(
+            logits.reshape(flat), labels.reshape(flat), reduction="none"
+        )
+        return out.reshape(logits.shape[:-1])
+
+    return call
+
+
+def sigmoid_cross_entropy(torch: Any, logits: Any, labels: Any) -> Callable[[], Any] | None:
+    """``sigmoid_binary_cross_entropy`` as ``binary_cross_entropy_with_logits('none')``."""
+    if type(labels) is not torch.Tensor or labels.shape != logits.shape or labels.is_complex():
+        return None
+    if labels.is_floating_point() and labels.dtype != logits.dtype:
+        return None
+    if not values_readable(labels):
+        return None
+    check_probabilities(namespace(labels=labels), "labels", labels)
+    # optax casts integer and boolean 0/1 labels to the logits' dtype, as the generic path does
+    y = labels if labels.is_floating_point() else labels.to(logits.dtype)
+    return lambda: torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")

@@ -33,11 +33,13 @@ CLASSES = {
     "HuberLoss",
     "SmoothL1Loss",
 }
+ROUTED = {name for name in al.__all__ if getattr(getattr(al, name), "native_route", None)}
 NATIVE_CASES = [
     c
     for c in CASES
     if (c.surface == "functional" and c.name in NATIVE)
     or (c.surface == "class" and c.name in CLASSES)
+    or (c.surface == "top" and c.name in ROUTED | {"safe_softmax_cross_entropy"})
 ]
 
 
@@ -51,7 +53,12 @@ def test_native_set() -> None:
         "nll_loss",
         "smooth_l1_loss",
     } == NATIVE
-    assert {c.name for c in NATIVE_CASES} >= NATIVE | CLASSES
+    assert {
+        "sigmoid_binary_cross_entropy",
+        "softmax_cross_entropy",
+        "softmax_cross_entropy_with_integer_labels",
+    } == ROUTED
+    assert {c.name for c in NATIVE_CASES} >= NATIVE | CLASSES | ROUTED
 
 
 class _Spy:
@@ -115,6 +122,7 @@ def _t(values: Any, dtype: Any = torch.float64) -> Any:
 
 
 NEG = -math.inf
+SCE = al.softmax_cross_entropy_with_integer_labels
 LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
 
 
@@ -159,6 +167,35 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (F.mse_loss, (_t([1.0, 2.0]), _t([0.0, 0.0])), {"weight": _t([0.0, 0.0])}),
         (F.huber_loss, (_t([1.0, 2.0]), _t([1.0, 2.0])), {"delta": 0.5}),
         (F.smooth_l1_loss, (_t([1.0, 2.0]), _t([1.0, 3.0])), {"beta": 0.0}),
+        # the optax names' routes: -inf rows, labels torch would ignore or refuse, bad values
+        (SCE, (_t(LOGITS), _t([0, 1, 2], torch.int64)), {}),
+        (SCE, (_t(LOGITS), _t([0, 0, 2], torch.int32)), {}),
+        (SCE, (_t(LOGITS), _t([0, -100, 2])), {}),
+        (SCE, (_t(LOGITS), _t([0, 3, 2])), {}),
+        (SCE, (_t(LOGITS[0]), _t(2, torch.int64)), {}),
+        (SCE, (_t(LOGITS), _t([0, 1], torch.int64)), {}),
+        (SCE, (_t([[1.0, 2.0]]), _t([1.0])), {}),
+        (
+            SCE,
+            (_t([[1.0, 2.0], [3.0, 0.0]]), _t([1, 0], torch.int64)),
+            {"axis": 0},
+        ),
+        (
+            SCE,
+            (_t([[1.0, 2.0]]), _t([1], torch.int64)),
+            {"where": _t([[True, False]], torch.bool), "z_loss": 1e-4},
+        ),
+        (al.softmax_cross_entropy, (_t(LOGITS), _t([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]])), {}),
+        (al.softmax_cross_entropy, (_t(LOGITS[:1]), _t([[0.5, 0.0, 0.5]])), {}),
+        (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([[0.5, 0.5]], torch.float32)), {}),
+        (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1e4, -1e4, 0.0]), _t([0.0, 1.0, 0.5])), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([NEG, 2.0]), _t([1.0, 0.0])), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([1, 0], torch.int64)), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([True, False], torch.bool)), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([1.5, 0.0])), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([2, 0], torch.int64)), {}),
+        (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([[1.0, 0.0]])), {}),
     ],
 )
 def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:
@@ -190,6 +227,29 @@ def test_half_precision_runs_the_native_kernel(dtype: Any, monkeypatch: pytest.M
     assert out.dtype == dtype
     out.backward()
     assert x.grad.dtype == dtype
+
+
+def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    ce = _Spy(monkeypatch, "cross_entropy")
+    bce = _Spy(monkeypatch, "binary_cross_entropy_with_logits")
+    x, y = torch.randn(2, 4, 3), torch.tensor([[0, 1, 2, 1], [2, 2, 0, 1]])
+    p = torch.softmax(torch.randn(2, 4, 3), -1)
+    al.softmax_cross_entropy_with_integer_labels(x, y)
+    al.softmax_cross_entropy_with_integer_labels(x, y.int())
+    al.softmax_cross_entropy(x, p)
+    al.safe_softmax_cross_entropy(x, p)
+    al.sigmoid_binary_cross_entropy(x, p)
+    assert (ce.calls, bce.calls) == (4, 1)
+    al.softmax_cross_entropy_with_integer_labels(x, y, where=torch.ones(2, 4, 3, dtype=bool))
+    al.softmax_cross_entropy_with_integer_labels(x, y, z_loss=1e-4)
+    al.softmax_cross_entropy_with_integer_labels(x, y, return_lse=True)
+    al.softmax_cross_entropy(x.transpose(1, 2), p.transpose(1, 2), axis=1)
+    al.softmax_cross_entropy(x, p.double())  # torch would promote
+    al.sigmoid_binary_cross_entropy(x, y.numpy()[..., None].repeat(3, -1) % 2)  # a NumPy companion
+    with al.checks("never"):  # the route needs the checks the generic path would make
+        al.softmax_cross_entropy_with_integer_labels(x, y)
+        al.sigmoid_binary_cross_entropy(x, p)
+    assert (ce.calls, bce.calls) == (4, 1)
 
 
 def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,12 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import classification as _k
+from .._native import (
+    integer_label_cross_entropy,
+    native_route,
+    sigmoid_cross_entropy,
+    soft_label_cross_entropy,
+)
 from .._numerics import log_softmax, squared_lse, xmul
 from .._surface import REDUCTION, Call, number, options
 
@@ -34,6 +40,7 @@ _FLOAT_HINT = "For probability (one-hot or soft) labels use `{name}` instead."
 # --- sigmoid ----------------------------------------------------------------------------------
 
 
+@native_route(sigmoid_cross_entropy)
 @fill_doc
 def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     r"""Sigmoid cross-entropy of each element, from logits.
@@ -158,6 +165,7 @@ def _hard(c: Call, axis: Any, hint: str) -> tuple[Any, Any, Any]:
     return x, y, w
 
 
+@native_route(soft_label_cross_entropy)
 @fill_doc
 def softmax_cross_entropy(logits: Any, labels: Any, axis: Any = -1, where: Any = None) -> Any:
     r"""Softmax cross-entropy between logits and probability labels.
@@ -242,6 +250,7 @@ def safe_softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     return softmax_cross_entropy(logits, labels)
 
 
+@native_route(integer_label_cross_entropy)
 @options(z_loss=number(low=0))
 @fill_doc
 def softmax_cross_entropy_with_integer_labels(
