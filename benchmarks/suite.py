@@ -29,6 +29,7 @@ from agnostic_losses._testing.backends import Backend
 from .dask_scaling import realistic_rows
 from .inputs import SIZES, sized_inputs
 from .measure import jax_peak_bytes, median_time, torch_peak_bytes, tracemalloc_peak_bytes
+from .torch_twins import twin
 
 __all__ = ["Options", "Row", "main", "run"]
 
@@ -125,7 +126,11 @@ def _bind_class(case: LossCase, impl: Any, kwargs: dict[str, Any]) -> Callable[.
 
 
 def _impls(case: LossCase) -> tuple[Any, Any]:
-    """(ours, peer) as plain callables or, for class cases, the classes themselves."""
+    """(ours, peer) as plain callables or, for class cases, the classes themselves; on torch,
+    a top-level (optax-named) loss's peer is its torch twin (``torch_twins.py``)."""
+    torch_twin = twin(case.name) if case.surface == "top" else None
+    if torch_twin is not None:
+        return case.func, torch_twin[1]
     assert case.peer is not None
     assert case.peer.load is not None
     if case.surface == "class":
@@ -285,8 +290,15 @@ def _plan(case: LossCase, opts: Options) -> Iterator[tuple[str, str, str, str]]:
         peer_backend = {"torch": "torch", "jax": "jax-jit"}.get(case.peer.library)
     modes = ("fwd", "fwd+bwd") if case.grad_argnums else ("fwd",)
     dtypes = ("float32", "bfloat16") if opts.half and not opts.smoke else ("float32",)
+    peer_backends = [peer_backend] if peer_backend is not None else []
+    if (
+        case.surface == "top"
+        and twin(case.name) is not None
+        and _backend_available("torch") is None
+    ):
+        peer_backends.append("torch")
     for size in opts.sizes:
-        if peer_backend is not None:
+        for peer_backend in peer_backends:
             for dtype in dtypes:
                 if dtype == "bfloat16" and size == "tiny":
                     continue  # dispatch-bound: the float32 row already says it
@@ -303,6 +315,9 @@ def _peer_label(case: LossCase, backend: str) -> str:
         return "plain NumPy (registry reference)"
     if backend == "dask":
         return "ours on NumPy, same data"
+    torch_twin = twin(case.name) if case.surface == "top" else None
+    if backend == "torch" and torch_twin is not None:
+        return f"torch: {torch_twin[0]}"
     assert case.peer is not None
     return case.peer.label
 
@@ -640,6 +655,53 @@ def to_markdown(results: dict[str, Any]) -> str:
     return out
 
 
+def _target(row: dict[str, Any]) -> float | None:
+    """The issue-11 target of a row: 1.1 against a torch kernel (a ``torch.nn`` peer or a twin
+    that is one torch function) and against optax under ``jax.jit``; 1.5 against a torch
+    composition; None for NumPy and Dask rows (their own targets live elsewhere)."""
+    peer = row["peer"]
+    if row["backend"] == "jax-jit":
+        return 1.1
+    if row["backend"] != "torch":
+        return None
+    kernel = peer.startswith("torch.nn") or (peer.startswith("torch: F.") and "+" not in peer)
+    return 1.1 if kernel else 1.5
+
+
+def targets_markdown(results: dict[str, Any], size: str = "medium") -> str:
+    """Per backend, how many (loss, dtype, mode) rows at ``size`` meet their target ratio, and
+    every row that misses it (a table: nothing is hidden behind a count)."""
+    rows = [r for r in results["rows"] if r["size"] == size and _target(r) is not None]
+    if not rows:
+        return ""
+    lines = [
+        f"\nTargets at {size} (ours / peer; torch kernel and optax under jit 1.1, torch "
+        "composition 1.5):\n",
+        "| backend | rows | met | missed | not measured |",
+        "|---|---|---|---|---|",
+    ]
+    misses = []
+    for backend in sorted({r["backend"] for r in rows}):
+        mine = [r for r in rows if r["backend"] == backend]
+        measured = [r for r in mine if r["ratio"] is not None]
+        missed = [r for r in measured if r["ratio"] > _target(r)]
+        misses += missed
+        lines.append(
+            f"| {backend} | {len(mine)} | {len(measured) - len(missed)} | {len(missed)} | "
+            f"{len(mine) - len(measured)} |"
+        )
+    if misses:
+        lines += ["", "| missed | backend | dtype | mode | shape | peer | ratio | target |"]
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for r in sorted(misses, key=lambda r: -r["ratio"]):
+            lines.append(
+                f"| `{r['loss'].replace('agnostic_losses.', '')}` | {r['backend']} | {r['dtype']} "
+                f"| {r['mode']} | {tuple(r['shape'])} | {r['peer']} | {r['ratio']:.2f} | "
+                f"{_target(r)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny size, one repeat, no extras")
@@ -696,5 +758,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(results, handle, indent=1, default=str)
     if opts.markdown_path:
         with open(opts.markdown_path, "w", encoding="utf-8") as handle:
-            handle.write(to_markdown(results))
+            handle.write(to_markdown(results) + targets_markdown(results))
     return 0

@@ -53,3 +53,45 @@ def test_sized_inputs_keep_structure() -> None:
 def test_unknown_size_is_rejected() -> None:
     with pytest.raises(SystemExit):
         benchmarks_suite.main(["--sizes", "huge"])
+
+
+def test_torch_twins_compute_our_losses() -> None:
+    """Every torch twin of a top-level loss gives our values on the registry's inputs and on
+    the benchmark's grown inputs: a twin's ratio never compares two different losses."""
+    pytest.importorskip("torch")
+    from agnostic_losses._testing import backends as B
+    from agnostic_losses._testing.backends import Backend
+    from benchmarks.torch_twins import TWINS
+
+    table = losses()
+    assert set(TWINS) <= {name for surface, name in table if surface == "top"}
+    for name, (_label, twin) in TWINS.items():
+        case = table["top", name]
+        grown, _ = sized_inputs(case, "tiny")
+        for inputs in (case.inputs(3), grown):
+            if inputs is None:
+                continue
+            args = [B.from_numpy(Backend.TORCH, a, "float64") for a in inputs.args]
+            kwargs = {
+                k: B.from_numpy(Backend.TORCH, v, "float64") for k, v in inputs.kwargs.items()
+            }
+            ours = np.asarray(B.to_numpy(case.func(*args, **kwargs)))
+            theirs = twin(*args, **kwargs).numpy()
+            np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_targets_summary_lists_every_miss() -> None:
+    row = {"size": "medium", "dtype": "float32", "mode": "fwd", "shape": [4096, 1000]}
+    rows = [
+        {**row, "loss": "a", "backend": "torch", "peer": "torch.nn.functional.a", "ratio": 1.2},
+        {**row, "loss": "b", "backend": "torch", "peer": "torch: relu(1 - x y)", "ratio": 1.2},
+        {**row, "loss": "c", "backend": "jax-jit", "peer": "optax.losses.c", "ratio": 1.05},
+        {**row, "loss": "d", "backend": "numpy", "peer": "plain NumPy", "ratio": 9.0},
+        {**row, "loss": "e", "backend": "torch", "peer": "torch.nn.E", "ratio": None},
+    ]
+    text = benchmarks_suite.targets_markdown({"rows": rows})
+    assert "| torch | 3 | 1 | 1 | 1 |" in text
+    assert "| jax-jit | 1 | 1 | 0 | 0 |" in text
+    assert "| `a` | torch |" in text
+    assert "`b`" not in text
+    assert "`d`" not in text

@@ -113,8 +113,11 @@ def ntxent(xp: Any, embeddings: Any, labels: Any, temperature: Any) -> Any:
     """
     n = embeddings.shape[0]
     eps = float(xp.finfo(embeddings.dtype).eps)
-    sims = cosine_similarity(xp, embeddings[None, :, :], embeddings[:, None, :], eps, (-1,))
-    sims = sims / temperature
+    # optax's cosine of every pair, as a Gram matrix: (N, N) memory, not the (N, N, D) of a
+    # broadcast product (16 GiB at N = 4096, D = 1000 in float32).
+    inv = _inverse_sqrt_or_zero(xp, xp.maximum(xp.sum(embeddings * embeddings, axis=-1), eps))
+    dots = xp.matmul(embeddings, xp.matrix_transpose(embeddings))
+    sims = dots * inv[:, None] * inv[None, :] / temperature
     same = labels[:, None] == labels[None, :]
     eye = xp.eye(n, dtype=xp.bool, device=device_of(embeddings))
     positives = same & ~eye
