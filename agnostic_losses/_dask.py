@@ -14,6 +14,14 @@ float32 in 64 MiB row chunks, synchronous scheduler, CPU time): 885 ms with the 
 Where the gathered axis is split over several chunks the one-hot sum is kept: it reduces across
 the class chunks without concatenating them (a concatenation would hold a whole row of classes
 per task). ``tests/test_dask_dispatch.py`` checks both paths against NumPy.
+
+:func:`rowwise` (through ``_loops.rowwise``) goes one step further for the per-row part of the
+cross-entropy family: a loss whose class axis is one chunk is one blockwise task per row chunk,
+running the kernel on the chunk's own arrays. Measured reason (same versions, (4096, 1000)
+float32, one 16 MiB chunk, threaded scheduler): ``functional.cross_entropy`` built a graph of 46
+layers in 22 ms and computed it in 39 ms, 2.2x ours on NumPy (28 ms) in all; Dask spends about
+0.5 ms of Python per elementwise layer (meta inference, tokenizing), a fixed cost no chunk size
+amortises at in-memory sizes.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["namespace"]
+__all__ = ["namespace", "rowwise"]
 
 
 def namespace(compat: Any) -> Any:
@@ -95,3 +103,54 @@ def _take_along_axis(xp: Any, x: Any, indices: Any, axis: int) -> Any:
         dtype=x.dtype,
         meta=meta_from_array(x, ndim),
     )
+
+
+def rowwise(
+    fn: Any, rows: tuple[Any, ...], shared: tuple[Any, ...], n_out: int
+) -> tuple[Any, ...] | None:
+    """``fn`` as one blockwise task per row chunk (see ``_loops.rowwise``), or None where the
+    class axis spans several chunks (then the caller runs ``fn`` on the Dask arrays)."""
+    import dask.array as da
+    from dask.array.utils import meta_from_array
+
+    first = rows[0]
+    if first.ndim == 0 or first.numblocks[-1] != 1:
+        return None
+    lead = string.ascii_letters[: first.ndim - 1]
+    operands: list[Any] = []
+    layout: list[tuple[str, int]] = []  # (kind, ndim) to rebuild fn's arguments in each block
+    for position, array in enumerate((*rows, *shared)):
+        if array is None:
+            layout.append(("none", 0))
+            continue
+        if array.ndim == first.ndim:
+            index = lead + "z"
+        elif array.ndim == first.ndim - 1 and position < len(rows):
+            index = lead
+        elif array.ndim == 1:  # a class vector: whole, beside every row chunk
+            array, index = array.rechunk(-1), "z"
+        else:
+            return None
+        operands += [array, index]
+        layout.append(("array", array.ndim))
+    n_rows = len(rows)
+
+    def block(*blocks: Any) -> Any:
+        import array_api_compat
+
+        it = iter(blocks)
+        args = [None if kind == "none" else next(it) for kind, _ in layout]
+        bxp = array_api_compat.array_namespace(*(a for a in args if a is not None))
+        outs = fn(bxp, *args[:n_rows], *args[n_rows:])
+        return bxp.stack([bxp.astype(o, args[0].dtype) for o in outs])
+
+    stacked = da.blockwise(
+        block,
+        "o" + lead,
+        *operands,
+        new_axes={"o": n_out},
+        concatenate=True,
+        dtype=first.dtype,
+        meta=meta_from_array(first, first.ndim),
+    )
+    return tuple(stacked[k] for k in range(n_out))

@@ -14,9 +14,38 @@ from typing import Any
 
 import array_api_compat
 
-__all__ = ["compiled", "fold_chunks", "scan"]
+__all__ = ["compiled", "fold_chunks", "rowwise", "scan"]
 
 Carry = Any
+
+
+def rowwise(
+    xp: Any,
+    fn: Callable[..., tuple[Any, ...]],
+    rows: tuple[Any, ...],
+    shared: tuple[Any, ...] = (),
+    *,
+    n_out: int,
+) -> tuple[Any, ...]:
+    """``fn(xp, *rows, *shared)``: per-row outputs of a computation that never mixes rows.
+
+    ``rows[0]`` has shape ``(*B, C)``; every other row array ``(*B, C)`` or ``(*B,)`` (or None),
+    ``shared`` arrays are class vectors ``(C,)`` or None, and ``fn`` returns ``n_out`` floating
+    arrays of shape ``B``. Everywhere but Dask this is the call itself. On Dask, when the class
+    axis is one chunk, the whole of ``fn`` runs as ONE blockwise task per row chunk with the chunk
+    library's namespace, instead of a graph of dozens of elementwise layers (see
+    ``agnostic_losses/_dask.py`` for the measured reason); otherwise it is the call itself too.
+    """
+    # the module name, not array-api-compat's lru_cached is_dask_namespace: dynamo warns on that
+    if getattr(xp, "__name__", "") == "array_api_compat.dask.array":
+        from ._dask import rowwise as dask_rowwise
+
+        out = dask_rowwise(fn, rows, shared, n_out)
+        if out is not None:
+            return out
+    return fn(xp, *rows, *shared)
+
+
 Step = Callable[[Carry, tuple[Any, ...]], tuple[Carry, tuple[Any, ...]]]
 
 

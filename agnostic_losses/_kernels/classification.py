@@ -13,8 +13,10 @@ from .._numerics import (
     gather_labels,
     log_sigmoid_pair,
     log_softmax,
+    log_softmax_and_lse,
     logsumexp,
     sanitize_labels,
+    squared_lse,
     xmul,
 )
 
@@ -22,10 +24,12 @@ __all__ = [
     "binary_cross_entropy_probs",
     "class_weighted_nll",
     "generalized_cross_entropy",
+    "index_cross_entropy_rows",
     "nll_from_log_probs",
     "poly_loss_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal_loss",
+    "soft_cross_entropy_rows",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
     "softmax_focal_loss",
@@ -118,6 +122,54 @@ def class_weighted_nll(
         nll = (1.0 - label_smoothing) * nll + (label_smoothing / num_classes) * smooth
     nll = xp.where(bad, float("nan"), nll)
     return nll, w_y
+
+
+def index_cross_entropy_rows(
+    xp: Any,
+    logits: Any,
+    labels: Any,
+    weight: Any,
+    *,
+    ignore_index: int | None,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+) -> tuple[Any, Any, Any]:
+    """torch's class-index cross entropy of each position: ``(loss, w_y, lse)``.
+
+    :func:`class_weighted_nll` of the log-softmax, plus ``z_loss * w_y * lse**2`` (weighted like
+    the position's cross entropy, so torch's weighted ``'mean'`` stays ``sum(w_y l) / sum(w_y)``;
+    ignored positions add nothing).
+    """
+    log_p, lse = log_softmax_and_lse(xp, logits)
+    lse = xp.squeeze(lse, axis=-1)
+    loss, w_y = class_weighted_nll(xp, log_p, labels, weight, ignore_index, label_smoothing)
+    if z_loss:
+        loss = loss + z_loss * w_y * squared_lse(xp, lse, w_y > 0)
+    return loss, w_y, lse
+
+
+def soft_cross_entropy_rows(
+    xp: Any,
+    logits: Any,
+    targets: Any,
+    weight: Any,
+    *,
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+) -> tuple[Any, Any]:
+    """torch's probability-target cross entropy of each position: ``(loss, lse)``.
+
+    ``-sum_c w_c t_c log p_c`` with ``t`` smoothed towards ``1 / C``; ``0 log 0 = 0``.
+    """
+    num_classes = logits.shape[-1]
+    log_p, lse = log_softmax_and_lse(xp, logits)
+    lse = xp.squeeze(lse, axis=-1)
+    if label_smoothing:
+        targets = (1.0 - label_smoothing) * targets + label_smoothing / num_classes
+    loss = -xp.sum(xmul(xp, targets if weight is None else targets * weight, log_p), axis=-1)
+    if z_loss:
+        loss = loss + z_loss * squared_lse(xp, lse)
+    return loss, lse
 
 
 def _log_one_minus_pt(xp: Any, logits: Any, labels: Any) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import classification as _k
+from .._loops import rowwise
 from .._native import (
     integer_label_cross_entropy,
     native_route,
@@ -308,7 +309,7 @@ def softmax_cross_entropy_with_integer_labels(
     """
     c = Call("top", logits=logits, labels=labels, where=where)
     x, y, w = _hard(c, axis, _FLOAT_HINT.format(name="softmax_cross_entropy"))
-    loss, lse = _k.softmax_cross_entropy_with_integer_labels(c.xp, x, y, w)
+    loss, lse = rowwise(c.xp, _k.softmax_cross_entropy_with_integer_labels, (x, y, w), n_out=2)
     if z_loss:
         loss = loss + z_loss * squared_lse(c.xp, lse)
     return (c.finish(loss), c.finish(lse)) if return_lse else c.finish(loss)

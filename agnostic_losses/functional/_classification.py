@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import classification as _k
+from .._loops import rowwise
 from .._native import cross_entropy_guard, native_torch, same_shape
-from .._numerics import log_softmax_and_lse, squared_lse, xmul
 from .._reductions import legacy_reduction
 from .._surface import REDUCTION, Call, flag, number, options
 
@@ -208,21 +209,15 @@ def cross_entropy(
         raise ValueError(msg)
     x, t, num_classes = _layout(c, soft=soft)
     w = c.floating("weight", shape=(num_classes,), same_dtype=True)
-    log_p, lse = log_softmax_and_lse(c.xp, x)
-    lse = c.xp.squeeze(lse, axis=-1)
+    options = {"label_smoothing": label_smoothing, "z_loss": z_loss}
     if soft:
-        if label_smoothing:
-            t = (1.0 - label_smoothing) * t + label_smoothing / num_classes
-        loss = -c.xp.sum(xmul(c.xp, t if w is None else t * w, log_p), axis=-1)
-        if z_loss:
-            loss = loss + z_loss * squared_lse(c.xp, lse)
+        rows = functools.partial(_k.soft_cross_entropy_rows, **options)
+        loss, lse = rowwise(c.xp, rows, (x, t), (w,), n_out=2)
         out = c.reduce(loss, reduction)
     else:
         y = _index_target(c, num_classes, ignore_index, "Class indices must be integers.")
-        loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index, label_smoothing)
-        if z_loss:
-            # Weighted like the position's cross entropy: 'mean' stays sum(w_y l) / sum(w_y).
-            loss = loss + z_loss * w_y * squared_lse(c.xp, lse, w_y > 0)
+        rows = functools.partial(_k.index_cross_entropy_rows, ignore_index=ignore_index, **options)
+        loss, w_y, lse = rowwise(c.xp, rows, (x, y), (w,), n_out=3)
         if reduction == "mean":
             out = _mean_over_kept(c, loss, w_y, reduction)
         else:
