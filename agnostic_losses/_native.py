@@ -99,18 +99,25 @@ def same_shape(input: Any, target: Any, **_: Any) -> bool:
 
 
 def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:
-    """Guard of ``cross_entropy``: when a gradient is recorded, no row that does not count (an
-    ignored label, a class of weight 0). Such a row may be all ``-inf`` (a padded position):
-    torch's value stays finite but its gradient there is NaN, where ours is 0. (Host tensors
-    only, see the module docstring: these reads cost nothing there.)"""
+    """Guard of ``cross_entropy``: when a gradient is recorded, every row that does not count (an
+    ignored label, a class of weight 0) has finite logits. Such a row may be all ``-inf`` (a
+    padded position): torch's value stays finite but its gradient there is NaN, where ours is 0.
+    Rows that count need no check (a non-finite one makes torch's value non-finite), nor do
+    probability targets (no row is left out). Reads only the rows left out. (Host tensors only,
+    see the module docstring: these reads cost nothing there.)"""
     import torch
 
-    if not (input.requires_grad and torch.is_grad_enabled()):
+    if not (input.requires_grad and torch.is_grad_enabled()) or target.is_floating_point():
         return True
-    if not target.is_floating_point() and bool((target == kwargs.get("ignore_index", -100)).any()):
-        return False
+    dead = target == kwargs.get("ignore_index", -100)
     weight = kwargs.get("weight")
-    return weight is None or not bool((weight == 0).any())
+    if weight is not None:
+        dead = dead | (weight[target.clamp(0, weight.shape[0] - 1)] == 0)
+    if not bool(dead.any()):
+        return True
+    # (N, C, d1..dk) -> (N, d1..dk, C): the mask of target's shape picks whole rows
+    rows = input.movedim(1, -1) if input.ndim > 1 else input[None]
+    return bool(torch.isfinite(rows[dead if input.ndim > 1 else dead[None]]).all())
 
 
 def native_torch(

@@ -18,6 +18,10 @@ loss-table
 bench
     the benchmark tables, rendered from :data:`BENCH_RESULTS` (written by
     ``python -m benchmarks ... --json``; not re-measured here).
+bench-registry, bench-dask
+    the committed Markdown summaries :data:`REGISTRY_RESULTS` (every loss of the registry
+    against its peer: the targets met and every miss) and :data:`DASK_RESULTS` (``python -m
+    benchmarks dask``), verbatim.
 
 and the output of every ```` ```python ```` block: the ```` ```text ```` block right after it
 holds what the block prints, run in a fresh interpreter.
@@ -42,9 +46,11 @@ from pathlib import Path
 __all__ = [
     "BENCH_RESULTS",
     "CHECK_ARGS",
+    "DASK_RESULTS",
     "EXTRAS",
     "PARTS",
     "README_BACKENDS",
+    "REGISTRY_RESULTS",
     "generate",
     "main",
     "python_blocks",
@@ -53,6 +59,8 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_RESULTS = "benchmarks/results/readme.json"
+REGISTRY_RESULTS = "benchmarks/results/registry_targets.md"
+DASK_RESULTS = "benchmarks/results/dask.md"
 # The backends of the test extras (the nox ``tests`` session): the check counts in README
 # describe a machine with all of them installed.
 README_BACKENDS = (
@@ -327,12 +335,21 @@ def bench_part(root: Path = ROOT) -> str:
     return "\n".join(out) + "\n"
 
 
+def _verbatim(name: str) -> Callable[..., str]:
+    def part(root: Path = ROOT) -> str:
+        return _path(name, root).read_text().strip("\n") + "\n"
+
+    return part
+
+
 PARTS: dict[str, Callable[..., str]] = {
     "install": install_part,
     "extras": extras_part,
     "check-output": check_output_part,
     "loss-table": loss_table_part,
     "bench": bench_part,
+    "bench-registry": _verbatim(REGISTRY_RESULTS),
+    "bench-dask": _verbatim(DASK_RESULTS),
 }
 
 

@@ -53,8 +53,10 @@ class Options:
     half: bool = True
     json_path: str | None = None
     markdown_path: str | None = None
+    targets_path: str | None = None
     quiet: bool = False
     threads: int = 1
+    backends: tuple[str, ...] = ()  # empty: every backend a case has
 
 
 @dataclasses.dataclass
@@ -451,7 +453,12 @@ def run(opts: Options, log: Callable[[str], None] = print) -> dict[str, Any]:
         torch.set_num_threads(opts.threads)
     rows: list[Row] = []
     # Size-major order: under a time budget every loss gets its tiny (dispatch) rows first.
-    plan = [(case, item) for case in _selected(opts) for item in _plan(case, opts)]
+    plan = [
+        (case, item)
+        for case in _selected(opts)
+        for item in _plan(case, opts)
+        if not opts.backends or item[0] in opts.backends
+    ]
     plan.sort(key=lambda entry: opts.sizes.index(entry[1][1]))
     for case, (backend, size, dtype, mode) in plan:
         if True:
@@ -718,7 +725,13 @@ def _parse(argv: Sequence[str] | None) -> Options:
         "--dask-gb", type=float, default=2.0, help="GB of logits in the big Dask run (0: skip)"
     )
     parser.add_argument("--markdown", dest="markdown_path", metavar="PATH", help="write a summary")
+    parser.add_argument(
+        "--targets", dest="targets_path", metavar="PATH", help="write the targets summary"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--backends", default="", help="comma-separated subset of torch,jax-jit,numpy,dask"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -744,8 +757,10 @@ def _parse(argv: Sequence[str] | None) -> Options:
         half=not ns.no_half,
         json_path=ns.json_path,
         markdown_path=ns.markdown_path,
+        targets_path=ns.targets_path,
         quiet=ns.quiet,
         threads=ns.threads,
+        backends=tuple(b.strip() for b in ns.backends.split(",") if b.strip()),
     )
 
 
@@ -759,4 +774,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.markdown_path:
         with open(opts.markdown_path, "w", encoding="utf-8") as handle:
             handle.write(to_markdown(results) + targets_markdown(results))
+    if opts.targets_path:
+        with open(opts.targets_path, "w", encoding="utf-8") as handle:
+            handle.write(targets_markdown(results).lstrip("\n"))
     return 0

@@ -229,6 +229,29 @@ def test_half_precision_runs_the_native_kernel(dtype: Any, monkeypatch: pytest.M
     assert x.grad.dtype == dtype
 
 
+def test_ignored_rows_with_a_gradient_take_the_kernel_when_finite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Padding labels (-100) in a training step: torch's kernel answers unless a left-out row
+    is not finite (then its NaN gradient would differ from our 0)."""
+    spy = _Spy(monkeypatch, "cross_entropy")
+    x = torch.randn(6, 5, 3, requires_grad=True)
+    y = torch.tensor([[0, -100, 2], [1, 1, -100], [4, 0, 0], [2, 2, 2], [-100] * 3, [3, 1, 0]])
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0, 0.5])
+    for kwargs in ({}, {"weight": w}, {"label_smoothing": 0.1, "weight": w}):
+        fast, slow = _both(F.cross_entropy, (x, y), kwargs)
+        _assert_same(fast, slow, 2e-6, str(kwargs))
+    calls = spy.calls
+    F.cross_entropy(x[:, :, 0], y[:, 0]).backward()
+    assert spy.calls == calls + 1
+    padded = x.detach().clone()
+    padded[4] = NEG  # the all-ignored sample is all -inf: the generic path answers
+    padded.requires_grad_(True)
+    F.cross_entropy(padded, y).backward()
+    assert spy.calls == calls + 1
+    assert torch.isfinite(padded.grad).all()
+
+
 def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     ce = _Spy(monkeypatch, "cross_entropy")
     bce = _Spy(monkeypatch, "binary_cross_entropy_with_logits")
