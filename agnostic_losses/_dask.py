@@ -118,29 +118,28 @@ def rowwise(
         return None
     lead = string.ascii_letters[: first.ndim - 1]
     operands: list[Any] = []
-    layout: list[tuple[str, int]] = []  # (kind, ndim) to rebuild fn's arguments in each block
+    present: list[bool] = []  # which of fn's array arguments are arrays (not None)
     for position, array in enumerate((*rows, *shared)):
+        present.append(array is not None)
         if array is None:
-            layout.append(("none", 0))
             continue
         if array.ndim == first.ndim:
             index = lead + "z"
         elif array.ndim == first.ndim - 1 and position < len(rows):
             index = lead
         elif array.ndim == 1:  # a class vector: whole, beside every row chunk
-            array, index = array.rechunk(-1), "z"
+            array, index = da.asarray(array).rechunk(-1), "z"
         else:
             return None
         operands += [array, index]
-        layout.append(("array", array.ndim))
     n_rows = len(rows)
 
     def block(*blocks: Any) -> Any:
         import array_api_compat
 
         it = iter(blocks)
-        args = [None if kind == "none" else next(it) for kind, _ in layout]
-        bxp = array_api_compat.array_namespace(*(a for a in args if a is not None))
+        args = [next(it) if here else None for here in present]
+        bxp = array_api_compat.array_namespace(*blocks)
         outs = fn(bxp, *args[:n_rows], *args[n_rows:])
         return bxp.stack([bxp.astype(o, args[0].dtype) for o in outs])
 
