@@ -29,12 +29,13 @@ does not count) is excluded by ``cross_entropy``'s guard.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
-The optax-named top level has no torch twin of the same signature; ``@native_route`` gives three
+The optax-named top level has no torch twin of the same signature; ``@native_route`` gives five
 of its names a route to the torch kernel that computes exactly the same thing (measured, same
 benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
 ``softmax_cross_entropy`` vs ``cross_entropy`` with probability targets, 3.9x
 ``sigmoid_binary_cross_entropy`` vs ``binary_cross_entropy_with_logits``, 1.14x
-``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``). A route is eligible
+``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``, 9x ``huber_loss``
+vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``). A route is eligible
 under the conditions above, when the call uses no option torch lacks (``where``, ``z_loss``,
 another class axis) and the labels are tensors torch takes as they are; the value checks that
 the generic path makes (labels in range, probabilities in [0, 1]) run first, so the errors are the
@@ -70,12 +71,14 @@ from ._dispatch import (
 __all__ = [
     "cross_entropy_guard",
     "disabled",
+    "huber_residual",
     "integer_label_cross_entropy",
     "native_route",
     "native_torch",
     "same_shape",
     "sigmoid_cross_entropy",
     "soft_label_cross_entropy",
+    "squared_residual",
 ]
 
 _LEGACY = ("size_average", "reduce")
@@ -303,3 +306,35 @@ def sigmoid_cross_entropy(torch: Any, logits: Any, labels: Any) -> Callable[[], 
     # optax casts integer and boolean 0/1 labels to the logits' dtype, as the generic path does
     y = labels if labels.is_floating_point() else labels.to(logits.dtype)
     return lambda: torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+
+
+def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
+    return type(other) is torch.Tensor and other.dtype == like.dtype and other.shape == like.shape
+
+
+def squared_residual(
+    torch: Any, predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
+) -> Callable[[], Any] | None:
+    """``squared_error`` (unreduced, with targets) as ``mse_loss(reduction='none')``."""
+    if reduction != "none" or not _same_tensor(torch, predictions, targets):
+        return None
+    return lambda: torch.nn.functional.mse_loss(predictions, targets, reduction="none")
+
+
+def huber_residual(
+    torch: Any,
+    predictions: Any,
+    targets: Any = None,
+    delta: Any = 1.0,
+    axis: Any = None,
+    reduction: str = "none",
+) -> Callable[[], Any] | None:
+    """``huber_loss`` (unreduced, with targets, a positive Python ``delta``) as torch's
+    ``huber_loss(reduction='none')``: the same pieces, the same gradient ``clip(r, -d, d)``."""
+    if reduction != "none" or not _same_tensor(torch, predictions, targets):
+        return None
+    if type(delta) not in (int, float) or not delta > 0:
+        return None
+    return lambda: torch.nn.functional.huber_loss(
+        predictions, targets, reduction="none", delta=float(delta)
+    )

@@ -54,9 +54,11 @@ def test_native_set() -> None:
         "smooth_l1_loss",
     } == NATIVE
     assert {
+        "huber_loss",
         "sigmoid_binary_cross_entropy",
         "softmax_cross_entropy",
         "softmax_cross_entropy_with_integer_labels",
+        "squared_error",
     } == ROUTED
     assert {c.name for c in NATIVE_CASES} >= NATIVE | CLASSES | ROUTED
 
@@ -196,6 +198,13 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([1.5, 0.0])), {}),
         (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([2, 0], torch.int64)), {}),
         (al.sigmoid_binary_cross_entropy, (_t([1.0, 2.0]), _t([[1.0, 0.0]])), {}),
+        (al.huber_loss, (_t([1.0, 2.0, -3.0, 0.5]), _t([1.5, 2.0, 1.0, 0.5])), {"delta": 0.5}),
+        (al.huber_loss, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"delta": 0.0}),
+        (al.huber_loss, (_t([1.0, math.inf]), _t([1.5, 2.0])), {}),
+        (al.huber_loss, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "mean"}),
+        (al.squared_error, (_t([1.0, math.nan]), _t([1.5, 2.0])), {}),
+        (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
+        (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
     ],
 )
 def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:

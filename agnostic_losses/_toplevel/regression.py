@@ -21,6 +21,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import regression as _k
+from .._native import huber_residual, native_route, squared_residual
 from .._reductions import check_reduction
 from .._surface import with_companions
 
@@ -94,6 +95,7 @@ def _residual(p: Any, t: Any) -> Any:
     return p if t is None else p - t
 
 
+@native_route(squared_residual)
 @_axis_doc
 def squared_error(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -283,6 +285,7 @@ def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     return cast(xp, _reduce(xp, per_sample, reduction, None), logits.dtype)
 
 
+@native_route(huber_residual)
 @_axis_doc
 def huber_loss(
     predictions: Any,
