@@ -37,10 +37,10 @@ benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
 ``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``, 9x ``huber_loss``
 vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``). A route is eligible
 under the conditions above, when the call uses no option torch lacks (``where``, ``z_loss``,
-another class axis) and the labels are tensors torch takes as they are; the value checks that
-the generic path makes (labels in range, probabilities in [0, 1]) run first, so the errors are the
-same, and the route is skipped when they are switched off (then the generic path's NaN for a bad
-label is the documented answer, which torch would not give).
+another class axis) and the labels are tensors torch takes as they are. Out-of-range class
+indices make torch raise, and the generic path then answers (our error, or NaN with the checks
+switched off); probabilities outside [0, 1], which torch would accept, are checked first as the
+generic path checks them, and that route is skipped when the checks are switched off.
 
 Eligibility is static -- the input's type, dtype, device and laziness, the call's arguments --
 because keeping torch's result needs one host read of it (``isfinite`` of a scalar). On the CPU
@@ -60,7 +60,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dispatch import (
-    check_labels_in_range,
     check_probabilities,
     is_lazy,
     namespace,
@@ -235,8 +234,9 @@ def _last_axis(logits: Any, axis: Any, where: Any) -> bool:
     return where is None and type(axis) is int and logits.ndim > 0 and axis in (-1, logits.ndim - 1)
 
 
-# torch skips targets equal to ``ignore_index``; the optax names ignore nothing. Labels are
-# range-checked before the call (an eligible call reads values), so no label can equal this.
+# torch skips targets equal to ``ignore_index``; the optax names ignore nothing. No label may
+# equal this (checked with one read of the minimum); any other out-of-range label makes torch
+# raise, and the generic path then gives its own error (or NaN with the checks switched off).
 _NO_IGNORE = -(2**63)
 
 
@@ -257,10 +257,9 @@ def integer_label_cross_entropy(
         return None
     if labels.dtype is torch.bool or tuple(labels.shape) != tuple(logits.shape[:-1]):
         return None
-    if not values_readable(labels):
+    if not on_host(labels) or (labels.numel() and int(labels.min()) == _NO_IGNORE):
         return None
     num_classes = logits.shape[-1]
-    check_labels_in_range(namespace(labels=labels), "labels", labels, num_classes)
     # torch takes int64 (and uint8) class indices; an int32 copy is N elements, not N x C.
     y = labels if labels.dtype in (torch.int64, torch.uint8) else labels.long()
 

@@ -31,6 +31,12 @@ def _one_hot(labels: Any, like: Any) -> Any:
     return _f().one_hot(labels, like.shape[-1]).to(like.dtype)
 
 
+def _classes_last(x: Any, y: Any, *, probabilities: bool) -> Any:
+    """torch's ``cross_entropy(reduction='none')`` on optax's layout (classes last)."""
+    y = y.movedim(-1, 1) if probabilities else y
+    return _f().cross_entropy(x.movedim(-1, 1), y, reduction="none")
+
+
 def _picked(x: Any, labels: Any) -> Any:
     return x.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
 
@@ -71,15 +77,15 @@ TWINS: dict[str, tuple[str, Callable[..., Any]]] = {
     ),
     "softmax_cross_entropy": (
         "F.cross_entropy(none), probabilities",
-        lambda x, y: _f().cross_entropy(x, y, reduction="none"),
+        lambda x, y: _classes_last(x, y, probabilities=True),
     ),
     "safe_softmax_cross_entropy": (
         "F.cross_entropy(none), probabilities",
-        lambda x, y: _f().cross_entropy(x, y, reduction="none"),
+        lambda x, y: _classes_last(x, y, probabilities=True),
     ),
     "softmax_cross_entropy_with_integer_labels": (
         "F.cross_entropy(none)",
-        lambda x, y: _f().cross_entropy(x, y, reduction="none"),
+        lambda x, y: _classes_last(x, y, probabilities=False),
     ),
     "poly_loss_cross_entropy": ("F.cross_entropy + softmax term", _poly),
     "sigmoid_focal_loss": ("torchvision's sigmoid_focal_loss formula", _sigmoid_focal),

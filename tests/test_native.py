@@ -278,10 +278,15 @@ def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     al.softmax_cross_entropy(x.transpose(1, 2), p.transpose(1, 2), axis=1)
     al.softmax_cross_entropy(x, p.double())  # torch would promote
     al.sigmoid_binary_cross_entropy(x, y.numpy()[..., None].repeat(3, -1) % 2)  # a NumPy companion
-    with al.checks("never"):  # the route needs the checks the generic path would make
-        al.softmax_cross_entropy_with_integer_labels(x, y)
+    with pytest.raises(ValueError, match="class indices"):  # a label torch would ignore
+        al.softmax_cross_entropy_with_integer_labels(x, torch.full_like(y, -(2**63)))
+    with al.checks("never"):  # the probability route needs the check the generic path makes
         al.sigmoid_binary_cross_entropy(x, p)
     assert (ce.calls, bce.calls) == (4, 1)
+    with al.checks("never"):  # out-of-range labels: torch raises, the generic path gives NaN
+        out = al.softmax_cross_entropy_with_integer_labels(x, y + 3)
+    assert ce.calls == 5
+    assert torch.isnan(out).all()
 
 
 def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:
