@@ -199,15 +199,22 @@ def _try_native(
 Route = Callable[..., "Callable[[], Any] | None"]
 
 
-def native_route(route: Route) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def native_route(
+    route: Route, *, everywhere: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a top-level loss with ``route(torch, *args, **kwargs)``: the torch kernel call
-    computing the same thing (a thunk), or None where the call is not eligible."""
+    computing the same thing (a thunk), or None where the call is not eligible.
+
+    ``everywhere``: torch's answer equals ours for every input, non-finite ones included (an
+    elementwise formula with the same pieces), so its result is kept without the finiteness read,
+    which on an unreduced output is a whole extra pass.
+    """
 
     def decorate(generic: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(generic)
         def loss(*args: Any, **kwargs: Any) -> Any:
             if _STATE["enabled"] and args:
-                out = _try_route(route, args, kwargs)
+                out = _try_route(route, args, kwargs, everywhere)
                 if out is not None:
                     return out
             return generic(*args, **kwargs)
@@ -218,7 +225,9 @@ def native_route(route: Route) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorate
 
 
-def _try_route(route: Route, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _try_route(
+    route: Route, args: tuple[Any, ...], kwargs: dict[str, Any], everywhere: bool
+) -> Any:
     torch = sys.modules.get("torch")
     if torch is None or not _eligible(torch, args[0]):
         return None
@@ -227,7 +236,7 @@ def _try_route(route: Route, args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
         out = None if thunk is None else thunk()
     except Exception:  # a wrong call or a failed check: the generic path says it its way
         return None
-    return None if out is None else _finite(out)
+    return out if out is None or everywhere else _finite(out)
 
 
 def _last_axis(logits: Any, axis: Any, where: Any) -> bool:

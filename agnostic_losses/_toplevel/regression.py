@@ -95,7 +95,7 @@ def _residual(p: Any, t: Any) -> Any:
     return p if t is None else p - t
 
 
-@native_route(squared_residual)
+@native_route(squared_residual, everywhere=True)
 @_axis_doc
 def squared_error(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -285,7 +285,7 @@ def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     return cast(xp, _reduce(xp, per_sample, reduction, None), logits.dtype)
 
 
-@native_route(huber_residual)
+@native_route(huber_residual, everywhere=True)
 @_axis_doc
 def huber_loss(
     predictions: Any,
