@@ -14,7 +14,6 @@ from .._loops import rowwise
 from .._native import (
     integer_label_cross_entropy,
     native_route,
-    sigmoid_cross_entropy,
     soft_label_cross_entropy,
 )
 from .._numerics import log_softmax, squared_lse, xmul
@@ -41,7 +40,6 @@ _FLOAT_HINT = "For probability (one-hot or soft) labels use `{name}` instead."
 # --- sigmoid ----------------------------------------------------------------------------------
 
 
-@native_route(sigmoid_cross_entropy)
 @fill_doc
 def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     r"""Sigmoid cross-entropy of each element, from logits.
