@@ -32,7 +32,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["namespace", "rowwise"]
+__all__ = ["is_namespace", "namespace", "rowwise"]
+
+_COMPAT_NAME = "array_api_compat.dask.array"
+
+
+def is_namespace(xp: Any) -> bool:
+    """Whether ``xp`` is array-api-compat's Dask namespace or our copy of it. By module name,
+    not compat's ``is_dask_namespace``: dynamo warns on its ``lru_cache`` while it traces."""
+    return getattr(xp, "__name__", "") == _COMPAT_NAME
 
 
 def namespace(compat: Any) -> Any:

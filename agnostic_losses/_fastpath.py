@@ -41,11 +41,11 @@ def _build(xp: Any) -> Any:
         from . import _fastpath_torch
 
         return _fastpath_torch
-    if getattr(xp, "__name__", "") == "array_api_compat.dask.array":
+    from . import _dask
+
+    if _dask.is_namespace(xp):
         # the one exception besides torch: compat's Dask namespace plus a blockwise
         # take_along_axis (measured reason in _dask.py)
-        from . import _dask
-
         return _dask.namespace(xp)
     return xp
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import array_api_compat
 
+from . import _dask
+
 __all__ = ["compiled", "fold_chunks", "rowwise", "scan"]
 
 Carry = Any
@@ -36,11 +38,8 @@ def rowwise(
     library's namespace, instead of a graph of dozens of elementwise layers (see
     ``agnostic_losses/_dask.py`` for the measured reason); otherwise it is the call itself too.
     """
-    # the module name, not array-api-compat's lru_cached is_dask_namespace: dynamo warns on that
-    if getattr(xp, "__name__", "") == "array_api_compat.dask.array":
-        from ._dask import rowwise as dask_rowwise
-
-        out = dask_rowwise(fn, rows, shared, n_out)
+    if _dask.is_namespace(xp):
+        out = _dask.rowwise(fn, rows, shared, n_out)
         if out is not None:
             return out
     return fn(xp, *rows, *shared)

@@ -62,10 +62,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import (
-    is_lazy,
-    on_host,
-)
+from ._dispatch import is_lazy, on_host
 
 __all__ = [
     "cross_entropy_guard",
@@ -238,6 +235,10 @@ def _try_route(
     return out if out is None or everywhere else _finite(out)
 
 
+def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
+    return type(other) is torch.Tensor and other.dtype == like.dtype and other.shape == like.shape
+
+
 def _last_axis(logits: Any, axis: Any, where: Any) -> bool:
     return where is None and type(axis) is int and logits.ndim > 0 and axis in (-1, logits.ndim - 1)
 
@@ -285,9 +286,7 @@ def soft_label_cross_entropy(
     torch: Any, logits: Any, labels: Any, axis: Any = -1, where: Any = None
 ) -> Callable[[], Any] | None:
     """``softmax_cross_entropy`` as ``cross_entropy`` with probability targets (``'none'``)."""
-    if not _last_axis(logits, axis, where) or type(labels) is not torch.Tensor:
-        return None
-    if labels.dtype != logits.dtype or labels.shape != logits.shape:
+    if not _last_axis(logits, axis, where) or not _same_tensor(torch, logits, labels):
         return None
     num_classes = logits.shape[-1]
 
@@ -299,10 +298,6 @@ def soft_label_cross_entropy(
         return out.reshape(logits.shape[:-1])
 
     return call
-
-
-def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
-    return type(other) is torch.Tensor and other.dtype == like.dtype and other.shape == like.shape
 
 
 def squared_residual(

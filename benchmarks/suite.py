@@ -127,10 +127,15 @@ def _bind_class(case: LossCase, impl: Any, kwargs: dict[str, Any]) -> Callable[.
     return lambda *a: instance(*a)
 
 
+def _torch_twin(case: LossCase) -> tuple[str, Callable[..., Any]] | None:
+    """``(label, callable)`` of a top-level case's torch twin, or None (other surfaces: none)."""
+    return twin(case.name) if case.surface == "top" else None
+
+
 def _impls(case: LossCase) -> tuple[Any, Any]:
     """(ours, peer) as plain callables or, for class cases, the classes themselves; on torch,
     a top-level (optax-named) loss's peer is its torch twin (``torch_twins.py``)."""
-    torch_twin = twin(case.name) if case.surface == "top" else None
+    torch_twin = _torch_twin(case)
     if torch_twin is not None:
         return case.func, torch_twin[1]
     assert case.peer is not None
@@ -293,11 +298,7 @@ def _plan(case: LossCase, opts: Options) -> Iterator[tuple[str, str, str, str]]:
     modes = ("fwd", "fwd+bwd") if case.grad_argnums else ("fwd",)
     dtypes = ("float32", "bfloat16") if opts.half and not opts.smoke else ("float32",)
     peer_backends = [peer_backend] if peer_backend is not None else []
-    if (
-        case.surface == "top"
-        and twin(case.name) is not None
-        and _backend_available("torch") is None
-    ):
+    if _torch_twin(case) is not None and _backend_available("torch") is None:
         peer_backends.append("torch")
     for size in opts.sizes:
         for peer_backend in peer_backends:
@@ -317,7 +318,7 @@ def _peer_label(case: LossCase, backend: str) -> str:
         return "plain NumPy (registry reference)"
     if backend == "dask":
         return "ours on NumPy, same data"
-    torch_twin = twin(case.name) if case.surface == "top" else None
+    torch_twin = _torch_twin(case)
     if backend == "torch" and torch_twin is not None:
         return f"torch: {torch_twin[0]}"
     assert case.peer is not None

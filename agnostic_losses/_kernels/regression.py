@@ -10,8 +10,10 @@ import math
 from typing import Any
 
 from .._dispatch import stop_gradient
-from .._numerics import softplus
+from .._numerics import absolute, softplus
 
+# `absolute` (|x| with derivative 0 at 0 on every backend) is the numerics layer's, re-exported
+# for the surfaces that call it through this module.
 __all__ = [
     "absolute",
     "absolute_percentage_error",
@@ -26,15 +28,6 @@ __all__ = [
 
 _LOG2 = math.log(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def absolute(xp: Any, x: Any) -> Any:
-    """``|x|`` with derivative 0 at 0 on every backend.
-
-    ``xp.abs`` has derivative 1 at 0 in JAX but 0 in torch; ``maximum`` splits a tie evenly, so
-    ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0`` everywhere, as torch's ``l1_loss`` does.
-    """
-    return xp.maximum(x, -x)
 
 
 def squared(xp: Any, x: Any) -> Any:
