@@ -32,7 +32,12 @@ def _pytest(session: nox.Session, backends: str, *selectors: str) -> None:
         "-q",
         *selectors,
         *session.posargs,
-        env={"AGNOSTIC_LOSSES_BACKENDS": backends, "JAX_PLATFORMS": "cpu"},
+        env={
+            "AGNOSTIC_LOSSES_BACKENDS": backends,
+            "JAX_PLATFORMS": "cpu",
+            # keras (a peer) picks one backend per process: JAX, as the registry expects
+            "KERAS_BACKEND": "jax",
+        },
     )
 
 

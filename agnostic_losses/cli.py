@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--peers",
         action="store_true",
-        help="also compare values and gradients with the peer each case mirrors (optax, torch)",
+        help="also compare values and gradients with the peer each case mirrors (optax, torch, keras)",
     )
     check.add_argument("--seed", type=int, default=None, help="input seed (default: the suite's)")
     check.add_argument("--json", metavar="PATH", help="write the full report as JSON")

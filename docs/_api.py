@@ -7,6 +7,7 @@ from pathlib import Path
 
 import agnostic_losses
 from agnostic_losses import functional
+from agnostic_losses import keras as keras_surface
 from agnostic_losses._registry import losses
 
 SURFACES = (
@@ -18,7 +19,16 @@ SURFACES = (
         "agnostic_losses.functional",
     ),
     ("classes", "Loss classes (torch.nn style)", "class", "agnostic_losses"),
+    ("keras", "agnostic_losses.keras (keras.losses functions)", "keras", "agnostic_losses.keras"),
+    (
+        "keras_classes",
+        "agnostic_losses.keras classes (keras.losses classes)",
+        "keras_class",
+        "agnostic_losses.keras",
+    ),
 )
+
+_KERAS_BASES = ("Loss", "LossFunctionWrapper")
 
 
 def _table(module: str, names: list[str]) -> list[str]:
@@ -42,6 +52,18 @@ def write_api_pages(out: Path) -> None:
             for n in agnostic_losses.__all__
             if n[:1].isupper() and n not in ("Loss", "WeightedLoss")
         ],
+        # the keras surface without its aliases (mse, BCE, ...): they are the same functions
+        "keras": [
+            n
+            for n in keras_surface.__all__
+            if n[:1].islower() and n != "get" and n == getattr(keras_surface, n).__name__
+        ]
+        + ["get"],
+        "keras_class": [
+            n
+            for n in keras_surface.__all__
+            if isinstance(getattr(keras_surface, n), type) and n not in _KERAS_BASES
+        ],
     }
     for slug, title, surface, module in SURFACES:
         groups: dict[str, list[str]] = {}
@@ -56,6 +78,8 @@ def write_api_pages(out: Path) -> None:
     base = ["Base classes", "============", ""]
     base += ["Custom losses subclass these, exactly as a ``torch.nn`` loss.", ""]
     base += _table("agnostic_losses", ["Loss", "WeightedLoss"])
+    base += ["Custom keras-style losses subclass these, exactly as a ``keras.losses`` loss.", ""]
+    base += _table("agnostic_losses.keras", list(_KERAS_BASES))
     _write(out / "base.rst", base)
     testing = ["agnostic_losses.testing", "=======================", ""]
     testing += [".. automodule:: agnostic_losses.testing", "   :no-members:", ""]

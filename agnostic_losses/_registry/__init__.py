@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import classification as _classification
 from . import ctc as _ctc
 from . import divergence as _divergence
+from . import keras as _keras
 from . import linear_ce as _linear_ce
 from . import margin as _margin
 from . import ranking as _ranking
@@ -39,6 +40,7 @@ CASES: tuple[LossCase, ...] = tuple(
         _similarity,
         _segmentation,
         _ctc,
+        _keras,
     )
     for case in module.CASES
 )
@@ -54,7 +56,13 @@ def losses() -> dict[tuple[str, str], LossCase]:
 
 def loss_table() -> str:
     """The README's loss table (Markdown), generated from the registry."""
-    surface_titles = {"top": "top level", "functional": "`functional`", "class": "class"}
+    surface_titles = {
+        "top": "top level",
+        "functional": "`functional`",
+        "class": "class",
+        "keras": "`keras`",
+        "keras_class": "`keras` class",
+    }
     rows = ["| surface | name | family | mirrors |", "|---|---|---|---|"]
     for (surface, name), case in losses().items():
         peer = case.peer.label if case.peer is not None else "(no peer; NumPy reference)"

@@ -21,6 +21,8 @@ SURFACES = {
     "top": "optax / braintools / brainpy (keras-only losses with optax-style names)",
     "functional": "torch.nn.functional",
     "class": "torch.nn",
+    "keras": "keras.losses functions",
+    "keras_class": "keras.losses classes",
 }
 
 
@@ -39,11 +41,15 @@ class Peer:
     ``library`` is the array library it runs on (``'torch'`` or ``'jax'``); ``label`` names it in
     tables (``'optax.losses.softmax_cross_entropy'``); ``load`` imports it lazily and returns a
     callable taking the same ``(args, kwargs)`` as ours, as arrays of ``library``.
+    ``precision`` names the widest dtype the peer really computes in, where that is narrower
+    than its inputs (keras's ``ops.mean`` reduces float64 in float32): float64 comparisons
+    then use that dtype's tolerance.
     """
 
     library: str
     label: str
     load: Callable[[], Callable[..., Any]] | None = None
+    precision: str | None = None
 
     @classmethod
     def path(cls, library: str, dotted: str) -> Peer:
@@ -167,6 +173,8 @@ class LossCase:
             "top": "agnostic_losses",
             "functional": "agnostic_losses.functional",
             "class": "agnostic_losses",
+            "keras": "agnostic_losses.keras",
+            "keras_class": "agnostic_losses.keras",
         }[self.surface]
         return f"{prefix}.{self.name}"
 

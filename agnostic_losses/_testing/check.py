@@ -206,7 +206,7 @@ def _peer_rows(case: Any, subject: Subject, dtypes: Sequence[str], notes: list[s
             for d in dtypes
             if d in FLOAT_DTYPES
         ]
-    return run_peer(subject, peer.load(), peer.label, backend, dtypes)
+    return run_peer(subject, peer.load(), peer.label, backend, dtypes, precision=peer.precision)
 
 
 def count_checks(

@@ -674,7 +674,15 @@ def _value_tolerance(dtype: str, desired: np.ndarray, scale: float) -> tuple[flo
     return rtol * scale, atol * scale
 
 
-def _compare_values(row: CheckRow, actual: np.ndarray, desired: np.ndarray, scale: float) -> None:
+def _compare_values(
+    row: CheckRow,
+    actual: np.ndarray,
+    desired: np.ndarray,
+    scale: float,
+    precision: str | None = None,
+) -> None:
+    """``precision``: the dtype whose tolerance applies when it is narrower than the row's (a
+    peer that computes float64 in float32)."""
     if actual.shape != desired.shape:
         row.passed = False
         row.message = f"shape {actual.shape}, expected {desired.shape}"
@@ -685,7 +693,8 @@ def _compare_values(row: CheckRow, actual: np.ndarray, desired: np.ndarray, scal
         stats.max_rel,
         stats.max_ulp,
     )
-    rtol, atol = _value_tolerance(row.dtype, desired, scale)
+    narrower = precision if precision and row.dtype == "float64" else row.dtype
+    rtol, atol = _value_tolerance(narrower, desired, scale)
     ok = np.isclose(actual, desired, rtol=rtol, atol=atol, equal_nan=True)
     if not bool(np.all(ok)):
         bad = error_stats(actual, desired, row.dtype, among=~ok)
@@ -865,8 +874,12 @@ def run_peer(
     dtypes: Sequence[str],
     *,
     grad: bool = True,
+    precision: str | None = None,
 ) -> list[CheckRow]:
-    """Ours against the peer on the peer's own library: values and (if any) gradients."""
+    """Ours against the peer on the peer's own library: values and (if any) gradients.
+
+    ``precision``: the peer's working precision where narrower than float64 (``Peer.precision``).
+    """
     rows = []
     for dtype in dtypes:
         if dtype not in FLOAT_DTYPES:
@@ -891,7 +904,11 @@ def run_peer(
                 peer_out, peer_grads = peer_fn(*args, **kwargs), []
             desired = np.asarray(to_numpy(peer_out), dtype=np.float64)
             _compare_values(
-                row, np.asarray(to_numpy(out), dtype=np.float64), desired, subject.tol_scale
+                row,
+                np.asarray(to_numpy(out), dtype=np.float64),
+                desired,
+                subject.tol_scale,
+                precision,
             )
             if argnums:
                 # The peer's gradient is computed in the same dtype: hold it to the value's
@@ -902,7 +919,7 @@ def run_peer(
                     g = np.asarray(to_numpy(got), dtype=np.float64)
                     w = np.asarray(to_numpy(want), dtype=np.float64)
                     sub = CheckRow(row.case, row.backend, dtype, row.against)
-                    _compare_values(sub, g, w, subject.tol_scale)
+                    _compare_values(sub, g, w, subject.tol_scale, precision)
                     errors.append(sub.max_rel_error if sub.max_rel_error is not None else math.inf)
                     if not sub.passed:
                         row.passed = False

@@ -1,0 +1,290 @@
+"""Keras 3's loss classes: a loss function plus stored options, and keras's weighted reduction.
+
+A class is declared by naming its function and keras's constructor order::
+
+    class Huber(LossFunctionWrapper, function=F.huber, order=("delta", "reduction", "name",
+                "dtype"), name="huber_loss"):
+        '''docstring'''
+
+The constructor signature is derived (checked against keras's own by the tests), options are
+validated at construction by the function's validators, ``get_config`` returns every
+constructor argument (keras 3.15 drops ``delta`` and ``axis`` from three classes; these keep
+them) and ``from_config`` rebuilds the object. Calling an object runs keras's ``Loss.__call__``
+protocol: cast to ``dtype``, compute, merge the mask (``mask=``, or a ``_keras_mask`` carried
+by ``y_pred``, and the mask the function returns), weight by ``sample_weight`` and reduce
+(:func:`agnostic_losses._reductions.keras_reduce`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._dispatch import cast, device_of, resolve
+from .._reductions import KERAS_REDUCTIONS, keras_reduce, rank_aligned
+
+__all__ = ["Loss", "LossFunctionWrapper"]
+
+def _check_reduction(reduction: Any) -> None:
+    if reduction not in KERAS_REDUCTIONS:
+        allowed = ", ".join(repr(r) for r in KERAS_REDUCTIONS)
+        msg = f"`reduction` must be one of {allowed}; got {reduction!r}."
+        raise ValueError(msg)
+
+
+def _dtype_name(dtype: Any) -> str | None:
+    """``dtype`` as a dtype name: a string, anything with ``.compute_dtype`` (a keras
+    ``DTypePolicy``), or a dtype object of any library."""
+    if dtype is None:
+        return None
+    dtype = getattr(dtype, "compute_dtype", dtype)
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None) or str(dtype)
+    name = name.rsplit(".", 1)[-1]
+    if not re.fullmatch(r"(b?float|u?int|bool|complex)\d*", name):
+        msg = (
+            f"`dtype` must name a dtype (e.g. 'float32') or carry `.compute_dtype`, got {dtype!r}."
+        )
+        raise ValueError(msg)
+    return name
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Loss:
+    """Base class of the keras-style losses: subclass it and implement :meth:`call`.
+
+    Parameters
+    ----------
+    name : str, optional
+        Defaults to the class name in snake case.
+    reduction : {'sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none', None}
+        How :meth:`__call__` reduces the per-sample losses: ``'sum_over_batch_size'`` (the
+        default) and ``'mean'`` divide the weighted sum by the number of losses (by the number
+        of valid ones under a mask), ``'mean_with_sample_weight'`` by the sum of the sample
+        weights, ``'sum'`` sums, ``'none'``/``None`` returns them weighted.
+    dtype : str or object with ``.compute_dtype``, optional
+        The dtype of the computation (``y_pred`` and floating ``y_true`` are cast to it).
+        None (the default) keeps ``y_pred``'s dtype; keras's None means ``float32``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.keras import Loss
+    >>> class MeanCubicError(Loss):
+    ...     def call(self, y_true, y_pred):
+    ...         return abs(y_pred - y_true).mean(axis=-1) ** 3
+    >>> loss = MeanCubicError(reduction="sum")
+    >>> float(loss(np.asarray([[0.0], [1.0]]), np.asarray([[2.0], [1.0]])))
+    8.0
+    >>> loss
+    MeanCubicError(name='mean_cubic_error', reduction='sum', dtype=None)
+    """
+
+    _options: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        name: str | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        dtype: Any = None,
+    ) -> None:
+        _check_reduction(reduction)
+        _dtype_name(dtype)
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+        self._dtype = dtype
+
+    @property
+    def dtype(self) -> str | None:
+        """The compute dtype's name (None: ``y_pred``'s own)."""
+        return _dtype_name(self._dtype)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """The per-sample losses (subclasses implement this)."""
+        msg = f"{type(self).__name__} must implement call(y_true, y_pred)."
+        raise NotImplementedError(msg)
+
+    def _call_masked(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        losses = self.call(y_true, y_pred)
+        return losses, getattr(losses, "_keras_mask", None)
+
+    def __call__(
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None, mask: Any = None
+    ) -> Any:
+        """The reduced loss: keras's ``Loss.__call__``.
+
+        Parameters
+        ----------
+        y_true, y_pred : array
+        sample_weight : array or float, optional
+            Weights of the per-sample losses, broadcast with keras's +-1 rank rule.
+        mask : array of bool, optional
+            Valid entries of the per-sample losses (default: ``y_pred._keras_mask`` when it
+            has one); combined with the mask the loss itself reports.
+        """
+        if mask is None:
+            mask = getattr(y_pred, "_keras_mask", None)
+        xp, args = resolve(
+            {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight, "mask": mask},
+            lists=True,
+        )
+        y_true, y_pred = args["y_true"], args["y_pred"]
+        name = self.dtype
+        if name is not None:
+            dtype = getattr(xp, name)
+            y_pred = cast(xp, y_pred, dtype)
+            if hasattr(y_true, "dtype") and xp.isdtype(y_true.dtype, "real floating"):
+                y_true = cast(xp, y_true, dtype)
+        losses, out_mask = self._call_masked(y_true, y_pred)
+        mask = args["mask"]
+        if mask is not None and not xp.isdtype(mask.dtype, "bool"):
+            mask = mask != 0
+        if mask is not None and out_mask is not None:
+            mask, out_mask = rank_aligned(xp, mask, out_mask)
+            mask = mask & out_mask
+        elif out_mask is not None:
+            mask = out_mask
+        weight = args["sample_weight"]
+        if isinstance(weight, numbers.Number):
+            weight = xp.asarray(float(weight), dtype=losses.dtype, device=device_of(losses))
+        elif weight is not None:
+            weight = cast(xp, weight, losses.dtype)
+        out = keras_reduce(xp, losses, self.reduction, sample_weight=weight, mask=mask)
+        return np.asarray(out) if isinstance(out, np.generic) else out
+
+    def get_config(self) -> dict[str, Any]:
+        """Every constructor argument (``from_config(get_config())`` rebuilds the object)."""
+        config = {"name": self.name, "reduction": self.reduction, "dtype": self._dtype}
+        config.update({k: getattr(self, k) for k in self._options})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class LossFunctionWrapper(Loss):
+    """A keras-style loss class around a loss function ``fn(y_true, y_pred, **kwargs)``.
+
+    Parameters
+    ----------
+    fn : callable
+        Returns the per-sample losses.
+    reduction, name, dtype
+        As :class:`Loss`.
+    **kwargs
+        Options passed to ``fn`` on every call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.keras import LossFunctionWrapper, huber
+    >>> loss = LossFunctionWrapper(huber, delta=0.5)
+    >>> float(loss(np.asarray([[0.0, 0.0]]), np.asarray([[1.0, 0.25]])))
+    0.203125
+    """
+
+    function: ClassVar[Callable[..., Any] | None] = None
+
+    def __init_subclass__(
+        cls,
+        *,
+        function: Callable[..., Any] | None = None,
+        order: tuple[str, ...] = ("reduction", "name", "dtype"),
+        defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Derive the constructor: the parameters in keras's ``order``; an option's default is
+        ``defaults``' or the function's; ``name`` defaults to ``function``'s name."""
+        super().__init_subclass__(**kwargs)
+        if function is None:
+            return
+        cls.function = staticmethod(function)  # type: ignore[assignment]
+        fn_params = inspect.signature(function).parameters
+        base = {"reduction": "sum_over_batch_size", "name": function.__name__, "dtype": None}
+        base.update(defaults or {})
+        P = inspect.Parameter
+        params = [
+            P(
+                n,
+                P.POSITIONAL_OR_KEYWORD,
+                default=base.get(n, fn_params[n].default if n in fn_params else None),
+            )
+            for n in order
+        ]
+        cls._options = tuple(n for n in order if n not in ("reduction", "name", "dtype"))
+        signature = inspect.Signature(params)
+        defaults = {p.name: p.default for p in params}
+        validators = getattr(function, "validators", {})
+        qualname = cls.__qualname__
+
+        # Bound by hand, not by inspect.Signature.bind: torch.compile traces a constructor
+        # called inside a compiled function, and dynamo cannot trace Signature objects.
+        def __init__(self: LossFunctionWrapper, *args: Any, **kw: Any) -> None:
+            if len(args) > len(order):
+                msg = f"{qualname}() takes {len(order)} positional arguments, got {len(args)}."
+                raise TypeError(msg)
+            values = dict(defaults)
+            values.update(zip(order, args))
+            for k, v in kw.items():
+                if k not in defaults or order.index(k) < len(args):
+                    how = "multiple values for" if k in defaults else "an unexpected keyword"
+                    msg = f"{qualname}() got {how} argument {k!r}."
+                    raise TypeError(msg)
+                values[k] = v
+            options = {k: values.pop(k) for k in cls._options}
+            for k, v in options.items():
+                if k in validators:
+                    validators[k](k, v)
+            Loss.__init__(self, **values)
+            self.fn = function
+            self._fn_kwargs = options
+            for k, v in options.items():
+                setattr(self, k, v)
+
+        __init__.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[P("self", P.POSITIONAL_OR_KEYWORD), *params]
+        )
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = __init__  # type: ignore[method-assign]
+        cls.__signature__ = signature  # type: ignore[attr-defined]
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        return self._call_masked(y_true, y_pred)[0]
+
+    def _call_masked(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+        # a keras function whose output carries a mask names its masked form (``fn.masked``)
+        masked = getattr(self.fn, "masked", None)
+        if masked is not None:
+            return masked(y_true, y_pred, **self._fn_kwargs)
+        losses = self.fn(y_true, y_pred, **self._fn_kwargs)
+        return losses, getattr(losses, "_keras_mask", None)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if type(self).function is None:
+            config = {"fn": self.fn, **config, **self._fn_kwargs}
+        return config

@@ -1,0 +1,287 @@
+"""The keras surface: keras's class protocol (reductions, sample weights, masks, dtype,
+configs, ``get``), argument-order errors, logit-space stability. Values and gradients of every
+function and class against NumPy references and keras itself run in ``test_registry.py``."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+import numpy as np
+import pytest
+from array_api_extra.testing import lazy_xp_function
+
+from agnostic_losses import keras as K
+from agnostic_losses._testing.backends import Backend
+
+lazy_xp_function(K.binary_crossentropy)
+lazy_xp_function(K.binary_focal_crossentropy)
+lazy_xp_function(K.categorical_crossentropy)
+lazy_xp_function(K.sparse_categorical_crossentropy)
+lazy_xp_function(K.hinge)
+
+CLASSES = [n for n in K.__all__ if n[:1].isupper() and n not in ("Loss", "LossFunctionWrapper")]
+CLASSES = [n for n in CLASSES if isinstance(getattr(K, n), type)]
+
+
+def _keras() -> Any:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "jax":
+        pytest.skip("keras runs on another backend in this process")
+    return keras
+
+
+# --- the class protocol --------------------------------------------------------------------
+
+
+class TestReductions:
+    def test_each_reduction(self, make: Any, close: Any) -> None:
+        y_true, y_pred = make([[0.0, 1.0], [0.0, 0.0]]), make([[1.0, 1.0], [1.0, 0.0]])
+        per_sample = np.asarray([0.5, 0.5])
+        weight = make([2.0, 0.0])
+        expect = {
+            "sum_over_batch_size": 0.5,  # (1 + 0) / 2 samples
+            "mean": 0.5,
+            "sum": 1.0,
+            "mean_with_sample_weight": 0.5,  # 1 / sum(w) = 1 / 2
+            "none": per_sample * [2.0, 0.0],
+            None: per_sample * [2.0, 0.0],
+        }
+        for reduction, want in expect.items():
+            out = K.MeanSquaredError(reduction=reduction)(y_true, y_pred, sample_weight=weight)
+            close(out, np.asarray(want), check_dtype=False)
+
+    def test_invalid_reduction_lists_the_allowed(self) -> None:
+        with pytest.raises(
+            ValueError, match=r"sum_over_batch_size.*'mean_with_sample_weight'.*'auto'"
+        ):
+            K.MeanSquaredError(reduction="auto")
+
+    def test_sample_weight_rank_rule(self, make: Any, close: Any) -> None:
+        y_true, y_pred = make([[0.0], [1.0], [3.0]]), make([[1.0], [1.0], [1.0]])
+        loss = K.MeanAbsoluteError(reduction="sum")
+        # losses have shape (3,); weights (3, 1) lose their trailing axis, a scalar broadcasts
+        close(
+            loss(y_true, y_pred, sample_weight=make([[1.0], [1.0], [2.0]])),
+            np.asarray(5.0),
+            check_dtype=False,
+        )
+        close(loss(y_true, y_pred, sample_weight=2.0), np.asarray(6.0), check_dtype=False)
+
+    def test_empty_weights_mean_is_zero(self, make: Any, close: Any) -> None:
+        loss = K.MeanSquaredError(reduction="mean_with_sample_weight")
+        out = loss(make([[1.0], [2.0]]), make([[0.0], [0.0]]), sample_weight=make([0.0, 0.0]))
+        close(out, np.asarray(0.0), check_dtype=False)
+
+
+class TestMasks:
+    def test_masked_mean_divides_by_the_valid_count(self, make: Any, close: Any, xp: Any) -> None:
+        y_true, y_pred = make([[1.0], [2.0], [3.0]]), make([[0.0], [0.0], [0.0]])
+        mask = make(np.asarray([True, False, True]), "bool")
+        out = K.MeanSquaredError()(y_true, y_pred, mask=mask)
+        close(out, np.asarray((1.0 + 9.0) / 2), check_dtype=False)
+        out = K.MeanSquaredError(reduction="sum")(y_true, y_pred, mask=mask)
+        close(out, np.asarray(10.0), check_dtype=False)
+
+    def test_nothing_valid_is_zero_with_a_finite_gradient(self, make: Any, grad: Any) -> None:
+        y_true, y_pred = make([[1.0], [2.0]]), make([[0.0], [0.0]])
+        mask = make(np.asarray([False, False]), "bool")
+        value, (g,) = grad(lambda p: K.MeanSquaredError()(y_true, p, mask=mask), [y_pred])
+        assert float(value) == 0.0
+        assert np.all(np.isfinite(g))
+        assert np.all(g == 0)
+
+    def test_keras_mask_attribute_is_read(self) -> None:
+        torch = pytest.importorskip("torch")
+        y_pred = torch.zeros(3, 1, dtype=torch.float64)
+        y_pred._keras_mask = torch.tensor([True, True, False])
+        out = K.MeanSquaredError()(torch.tensor([[1.0], [3.0], [5.0]], dtype=torch.float64), y_pred)
+        assert float(out) == pytest.approx(5.0)
+
+    def test_ignore_class_averages_over_the_kept_labels(self, make: Any, close: Any) -> None:
+        logits = make([[0.0, 0.0], [0.0, 0.0], [5.0, -5.0]])
+        labels = make(np.asarray([0, -1, 1]), "int64")
+        loss = K.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+        per = K.sparse_categorical_crossentropy(labels, logits, from_logits=True, ignore_class=-1)
+        per = np.asarray(per.tolist() if hasattr(per, "tolist") else per, dtype=np.float64)
+        assert per[1] == 0.0
+        close(loss(labels, logits), np.asarray((per[0] + per[2]) / 2), check_dtype=False)
+        all_ignored = make(np.asarray([-1, -1, -1]), "int64")
+        close(loss(all_ignored, logits), np.asarray(0.0), check_dtype=False)
+
+    def test_circle_averages_over_positive_rows(self) -> None:
+        e = np.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+        y = np.asarray([0, 1, 0])
+        per = np.asarray(K.circle(y, e, gamma=1.0))
+        assert per[1] == 0.0
+        assert per[0] > 0
+        assert float(K.Circle(gamma=1.0)(y, e)) == pytest.approx((per[0] + per[2]) / 2)
+
+
+class TestDtype:
+    def test_dtype_string_and_policy(self) -> None:
+        y = np.asarray([[0.0, 1.0]])
+        assert K.MeanSquaredError()(y, y).dtype == np.float64  # keras's None would be float32
+        assert K.MeanSquaredError(dtype="float32")(y, y).dtype == np.float32
+
+        class Policy:
+            compute_dtype = "float32"
+
+        assert K.MeanSquaredError(dtype=Policy())(y, y).dtype == np.float32
+        with pytest.raises(ValueError, match="`dtype`"):
+            K.MeanSquaredError(dtype="banana")
+
+
+class TestConfig:
+    @pytest.mark.parametrize("name", CLASSES)
+    def test_round_trip_keeps_every_argument(self, name: str) -> None:
+        cls = getattr(K, name)
+        params = [p for p in inspect.signature(cls).parameters.values() if p.name != "self"]
+        loss = cls()
+        config = loss.get_config()
+        assert set(config) == {p.name for p in params}
+        again = cls.from_config(config)
+        assert again.get_config() == config
+        assert repr(again) == repr(loss)
+
+    def test_options_survive(self) -> None:
+        loss = K.Huber(delta=2.5, reduction="sum", name="h")
+        assert K.Huber.from_config(loss.get_config()).delta == 2.5  # keras 3.15 drops it
+        assert "delta=2.5" in repr(loss)
+        scce = K.SparseCategoricalCrossentropy(axis=0)
+        assert K.SparseCategoricalCrossentropy.from_config(scce.get_config()).axis == 0
+
+    def test_options_validated_at_construction(self) -> None:
+        with pytest.raises(ValueError, match="`q`"):
+            K.CategoricalGeneralizedCrossEntropy(q=1.5)
+        with pytest.raises(ValueError, match="`label_smoothing`"):
+            K.BinaryCrossentropy(label_smoothing=2.0)
+
+    @pytest.mark.parametrize("name", CLASSES)
+    def test_signature_is_keras(self, name: str) -> None:
+        keras = _keras()
+        theirs = inspect.signature(getattr(keras.losses, name).__init__).parameters
+        theirs = [(p.name, p.default) for p in theirs.values() if p.name != "self"]
+        ours = [
+            (p.name, p.default) for p in inspect.signature(getattr(K, name)).parameters.values()
+        ]
+        assert ours == theirs
+
+    @pytest.mark.parametrize("name", CLASSES)
+    def test_keras_accepts_our_config(self, name: str) -> None:
+        keras = _keras()
+        theirs = getattr(keras.losses, name).from_config(getattr(K, name)().get_config())
+        assert theirs.name == getattr(K, name)().name
+
+
+class TestGet:
+    def test_names_aliases_configs(self) -> None:
+        assert K.get("mse") is K.mean_squared_error
+        assert K.get("BCE") is K.binary_crossentropy
+        assert K.get("kl_divergence") is K.kl_divergence
+        assert isinstance(K.get("CategoricalCrossentropy"), K.CategoricalCrossentropy)
+        loss = K.get({"class_name": "BinaryCrossentropy", "config": {"from_logits": True}})
+        assert loss.from_logits is True
+        assert K.get(None) is None
+        assert K.get(np.sum) is np.sum
+        with pytest.raises(ValueError, match="Could not interpret loss identifier"):
+            K.get("no_such_loss")
+
+
+class TestCustomLoss:
+    def test_subclass_with_call_keeps_autograd(self) -> None:
+        torch = pytest.importorskip("torch")
+
+        class Cubic(K.Loss):
+            def call(self, y_true: Any, y_pred: Any) -> Any:
+                return (y_pred - y_true).abs().pow(3).mean(dim=-1)
+
+        y_pred = torch.tensor([[2.0], [1.0]], dtype=torch.float64, requires_grad=True)
+        out = Cubic()(torch.zeros(2, 1, dtype=torch.float64), y_pred, sample_weight=[1.0, 3.0])
+        out.backward()
+        assert float(out.detach()) == pytest.approx((8.0 + 3.0) / 2)
+        assert y_pred.grad.tolist() == [[6.0], [4.5]]
+
+    def test_wrapper(self) -> None:
+        loss = K.LossFunctionWrapper(K.huber, delta=0.5, reduction="sum")
+        assert loss.get_config()["delta"] == 0.5
+        y = np.asarray([[0.0, 0.0]])
+        assert float(loss(y, np.asarray([[1.0, 0.25]]))) == pytest.approx(0.203125)
+
+
+# --- numerics and errors -------------------------------------------------------------------
+
+
+class TestLogitSpace:
+    def test_binary_from_logits_is_not_clipped(self, make: Any, run: Any, close: Any) -> None:
+        # keras's NumPy backend gives 16.118 (it clips sigmoid(-30)); its other backends 30
+        out = run(K.binary_crossentropy, make([[1.0]]), make([[-30.0]]), from_logits=True)
+        close(out, np.asarray([30.0]), check_dtype=False)
+
+    @pytest.mark.parametrize(
+        "fn", [K.binary_crossentropy, K.binary_focal_crossentropy, K.categorical_crossentropy]
+    )
+    def test_extreme_logits_finite_gradients(self, fn: Any, make: Any, grad: Any) -> None:
+        y_true = make([[1.0, 0.0], [0.0, 1.0]])
+        logits = make([[1e4, -1e4], [1e4, -1e4]])
+        value, (g,) = grad(lambda x: fn(y_true, x, from_logits=True), [logits])
+        assert np.all(np.isfinite(value))
+        assert np.all(np.isfinite(g))
+
+    def test_sparse_masked_logits(self, make: Any, run: Any, close: Any) -> None:
+        logits = make([[0.0, -np.inf, 0.0]])
+        out = run(
+            K.sparse_categorical_crossentropy,
+            make(np.asarray([0]), "int64"),
+            logits,
+            from_logits=True,
+        )
+        close(out, np.asarray([np.log(2.0)]), check_dtype=False)
+
+    def test_probability_paths_clip_as_keras(self, make: Any, run: Any, close: Any) -> None:
+        out = run(K.binary_crossentropy, make([[1.0]]), make([[0.0]]))
+        close(out, np.asarray([-np.log(1e-7)]), factor=100, check_dtype=False)
+
+
+class TestErrors:
+    def test_integer_predictions_name_keras_order(self) -> None:
+        with pytest.raises(TypeError, match=r"\(y_true, y_pred\)"):
+            K.mean_squared_error(np.asarray([[0.5, 0.5]]), np.asarray([[0, 1]]))
+        with pytest.raises(TypeError, match=r"\(y_true, y_pred\)"):
+            K.sparse_categorical_crossentropy(np.asarray([[0.5, 0.5]]), np.asarray([1]))
+
+    def test_probability_targets_out_of_range_name_keras_order(self) -> None:
+        logits, labels = np.asarray([[2.5, -1.0]]), np.asarray([[1.0, 0.0]])
+        with pytest.raises(ValueError, match=r"\(y_true, y_pred\)"):
+            K.binary_crossentropy(logits, labels, from_logits=True)
+        with pytest.raises(ValueError, match=r"\(y_true, y_pred\)"):
+            K.categorical_crossentropy(logits, labels)
+
+    def test_shape_mismatch(self) -> None:
+        with pytest.raises(ValueError, match="shape"):
+            K.mean_squared_error(np.zeros((2, 3)), np.zeros((3, 2)))
+
+    def test_rank_rule(self) -> None:
+        out = K.mean_squared_error(np.asarray([1.0, 2.0]), np.asarray([[1.0], [0.0]]))
+        np.testing.assert_allclose(out, [0.0, 4.0])
+
+    def test_label_out_of_range(self) -> None:
+        with pytest.raises(ValueError, match="y_true"):
+            K.sparse_categorical_crossentropy(np.asarray([3]), np.asarray([[0.5, 0.5]]))
+
+    def test_mixed_libraries(self, foreign: Any, make: Any) -> None:
+        with pytest.raises(TypeError, match=r"y_true|y_pred"):
+            K.mean_squared_error(foreign([[1.0]]), make([[1.0]]))
+
+    def test_numpy_labels_beside_backend_logits(
+        self, backend: Backend, make: Any, run: Any
+    ) -> None:
+        out = run(
+            K.sparse_categorical_crossentropy,
+            np.asarray([1, 0]),
+            make([[0.0, 1.0], [1.0, 0.0]]),
+            from_logits=True,
+        )
+        assert type(out).__module__.split(".")[0] in (backend.library, "jaxlib")
