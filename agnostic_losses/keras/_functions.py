@@ -880,7 +880,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
         \ell = \frac{1 - p_y^q}{q}
 
     ``p^q`` is ``exp(q log p)``: at ``p_y = 0`` the loss is ``1/q`` with a zero gradient
-    (keras's ``power`` has an infinite one there).
+    (keras's ``power`` gives -inf and NaN there).
 
     Parameters
     ----------
@@ -1140,7 +1140,7 @@ def circle(
         + \operatorname{lse}_{j \in N_i} \gamma\,a^n_{ij}(1 - m - d_{ij})\Big)
 
     with :math:`a^p = \max(m + d, 0)`, :math:`a^n = \max(1 + m - d, 0)`; a row without
-    positives or negatives gives 0 (with a zero gradient; keras's is NaN there). The loss
+    positives or negatives gives 0 with a zero gradient, as in keras. The loss
     classes average over the rows with a positive loss only (keras's mask).
 
     Parameters
