@@ -3,7 +3,7 @@
 Subcommands
 -----------
 check      every registry case on every installed backend x dtype against its float64 NumPy
-           reference (values, ULPs, gradients vs finite differences); ``--peers`` adds optax/torch.
+           reference (values, ULPs, gradients vs finite differences); ``--peers`` adds the peers.
 list       the public losses: surface, name, family, the peer each mirrors.
 backends   which backends and devices are available, with versions.
 
@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--peers",
         action="store_true",
-        help="also compare values and gradients with the peer each case mirrors (optax, torch, keras)",
+        help=(
+            "also compare values and gradients with the peer each case mirrors "
+            "(optax, torch, keras)"
+        ),
     )
     check.add_argument("--seed", type=int, default=None, help="input seed (default: the suite's)")
     check.add_argument("--json", metavar="PATH", help="write the full report as JSON")

@@ -30,6 +30,7 @@ from .._reductions import KERAS_REDUCTIONS, keras_reduce, rank_aligned
 
 __all__ = ["Loss", "LossFunctionWrapper"]
 
+
 def _check_reduction(reduction: Any) -> None:
     if reduction not in KERAS_REDUCTIONS:
         allowed = ", ".join(repr(r) for r in KERAS_REDUCTIONS)
