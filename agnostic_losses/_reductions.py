@@ -32,13 +32,11 @@ __all__ = [
     "DIVISORS",
     "KERAS_REDUCTIONS",
     "REDUCTIONS",
-    "apply_reduction",
     "check_reduction",
     "keras_reduce",
     "legacy_reduction",
     "rank_aligned",
     "reduce",
-    "weighted_mean",
 ]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -157,13 +155,3 @@ def keras_reduce(
     count = math.prod(values.shape)
     # keras's divide_no_nan: the mean of an empty batch is 0
     return xp.sum(values) / count if count else xp.sum(values) * 0.0
-
-
-# Transitional names used by surfaces not yet moved onto the surface layer; removed once every
-# surface calls :func:`reduce`.
-def apply_reduction(xp: Any, loss: Any, reduction: str) -> Any:
-    return reduce(xp, loss, reduction)
-
-
-def weighted_mean(xp: Any, loss: Any, weights: Any, *, fill: float = 0.0) -> Any:
-    return reduce(xp, loss, "mean", divisor="weight_sum", weights=weights, fill=fill)

@@ -16,6 +16,7 @@ role               what it checks and returns
 ``param``          a Python number (kept) or an array (cast) option such as ``alpha``
 ``classes``        the class axis (or axes), validated and moved last
 ``mask``           a boolean ``where`` of the input's shape or of its rows
+``where``          a boolean array that broadcasts to the input (optax's ``where``)
 =================  ==================================================================
 
 :meth:`Call.reduce` applies a reduction with a named divisor (:mod:`._reductions`) and
@@ -208,12 +209,19 @@ class Call:
             self.args[name] = value
         return self._array(name)
 
-    def param(self, name: str) -> Any:
-        """An option that may be a Python number (kept as is) or an array (cast)."""
+    def param(self, name: str, *, like: str | None = None) -> Any:
+        """An option that may be None or a Python number (kept as is) or an array (cast).
+
+        ``like``: an array must have that argument's shape (optax's ``targets=None`` or a
+        scalar target beside ``predictions``).
+        """
         value = self.args[name]
         if value is None or isinstance(value, _NUMBERS):
             return value
-        return cast(self.xp, self._array(name), self.work)
+        x = self._array(name)
+        if like is not None:
+            check_same_shape(like, self.args[like], name, x)
+        return cast(self.xp, x, self.work)
 
     def classes(
         self, name: str, axis: Any, *arrays: Any, tuples: bool = True
@@ -266,14 +274,36 @@ class Call:
         )
         raise ValueError(msg)
 
+    def where(self, name: str, like: str) -> Any:
+        """optax's ``where``: a boolean array that broadcasts to ``like``'s shape (None
+        passes); only its metadata is read."""
+        w = self.args.get(name)
+        if w is None:
+            return None
+        w = self._array(name)
+        if not self.xp.isdtype(w.dtype, "bool"):
+            msg = f"`{name}` must be a boolean array, got dtype {w.dtype}."
+            raise TypeError(msg)
+        shape, mine = tuple(self.args[like].shape), tuple(w.shape)
+        if len(mine) > len(shape) or any(a not in (1, b) for a, b in zip(mine[::-1], shape[::-1])):
+            msg = f"`{name}` of shape {mine} does not broadcast to the inputs' shape {shape}."
+            raise ValueError(msg)
+        return w
+
     def check(self, name: str, bad: Callable[[], Any], message: Callable[[], str]) -> None:
         """An eager-only value check on argument ``name`` (see ``_dispatch.check_values``)."""
         check_values(self.xp, self.args[name], bad, message)
 
     def _array(self, name: str) -> Any:
         x = self.args[name]
-        if x is None or isinstance(x, (*_NUMBERS, bool, complex)):
-            msg = f"`{name}` must be an array, got {x!r}."
+        if x is None:
+            msg = f"`{name}` must be an array, got None."
+            raise TypeError(msg)
+        if isinstance(x, (*_NUMBERS, bool, complex)):
+            msg = (
+                f"`{name}` must be an array, got a Python {type(x).__name__}; convert it with "
+                "your array library's `asarray` first."
+            )
             raise TypeError(msg)
         return x
 

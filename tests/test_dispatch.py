@@ -8,12 +8,7 @@ import numpy as np
 import pytest
 
 from agnostic_losses import _dispatch as D
-from agnostic_losses._reductions import (
-    apply_reduction,
-    check_reduction,
-    legacy_reduction,
-    weighted_mean,
-)
+from agnostic_losses._reductions import check_reduction, keras_reduce, legacy_reduction, reduce
 from agnostic_losses._testing.backends import dtype_of, to_numpy, value_and_grad
 
 
@@ -145,15 +140,37 @@ def test_legacy_reduction(size_average: Any, reduce: Any, expected: str) -> None
     assert legacy_reduction(size_average, reduce, "sum") == expected
 
 
-def test_apply_reduction(xp: Any, make: Any, run: Any, close: Any) -> None:
-    loss = make([1.0, 2.0, 6.0])
-    close(run(apply_reduction, xp, loss, "mean"), np.asarray(3.0), check_dtype=False)
-    close(run(apply_reduction, xp, loss, "sum"), np.asarray(9.0), check_dtype=False)
-    assert run(apply_reduction, xp, loss, "none") is not None
+def test_reduce_named_divisors(xp: Any, make: Any, run: Any, close: Any) -> None:
+    loss = make([[1.0, 2.0, 6.0], [0.0, 0.0, 3.0]])
+    close(run(reduce, xp, loss, "mean"), np.asarray(2.0), check_dtype=False)
+    close(run(reduce, xp, loss, "sum"), np.asarray(12.0), check_dtype=False)
+    close(run(reduce, xp, loss, "mean", divisor="batch"), np.asarray(6.0), check_dtype=False)
+    close(run(reduce, xp, loss, "mean", axis=0), np.asarray([0.5, 1.0, 4.5]), check_dtype=False)
+    w = make([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    got = run(reduce, xp, loss * w, "mean", divisor="weight_sum", weights=w)
+    close(got, np.asarray(9.0 / 4.0), check_dtype=False)
+    assert run(reduce, xp, loss, "none") is not None
 
 
-def test_weighted_mean_all_zero_weights(xp: Any, make: Any, run: Any) -> None:
-    out = run(weighted_mean, xp, make([0.0, 0.0]), make([0.0, 0.0]), fill=float("nan"))
+def test_weight_sum_mean_all_zero_weights(xp: Any, make: Any, run: Any) -> None:
+    zeros = make([0.0, 0.0])
+    out = run(reduce, xp, zeros, "mean", divisor="weight_sum", weights=zeros, fill=float("nan"))
     assert np.isnan(to_numpy(out))
-    out = run(weighted_mean, xp, make([0.0, 0.0]), make([0.0, 0.0]))
+    out = run(reduce, xp, zeros, "mean", divisor="weight_sum", weights=zeros)
     assert to_numpy(out) == 0.0
+
+
+def test_keras_reduce(xp: Any, make: Any, run: Any, close: Any) -> None:
+    values = make([1.0, 2.0, 6.0, 3.0])
+    mask = make(np.asarray([True, True, False, False]), "bool")
+    w = make([[2.0], [0.0], [1.0], [1.0]])  # keras's rank rule drops the trailing axis
+    close(
+        run(keras_reduce, xp, values, "sum", sample_weight=w), np.asarray(11.0), check_dtype=False
+    )
+    got = run(keras_reduce, xp, values, "mean_with_sample_weight", sample_weight=w)
+    close(got, np.asarray(11.0 / 4.0), check_dtype=False)
+    got = run(keras_reduce, xp, values, "sum_over_batch_size", mask=mask)
+    close(got, np.asarray(1.5), check_dtype=False)  # the mean over the two valid entries
+    nothing = make(np.asarray([False] * 4), "bool")
+    got = run(keras_reduce, xp, values, "sum_over_batch_size", mask=nothing)
+    close(got, np.asarray(0.0), check_dtype=False)

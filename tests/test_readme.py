@@ -108,17 +108,17 @@ def test_every_table_name_is_importable_and_has_an_oracle() -> None:
     table = _readme.part(_readme_text(), "loss-table")
     rows = re.findall(r"^\| ([^|]+) \| `([^`]+)` \|", table, flags=re.MULTILINE)
     assert rows, "no rows found in the README loss table"
+    surfaces = {
+        "top level": ("top", agnostic_losses),
+        "`functional`": ("functional", functional),
+        "class": ("class", agnostic_losses),
+        "`keras`": ("keras", agnostic_losses.keras),
+        "`keras` class": ("keras_class", agnostic_losses.keras),
+    }
     for surface, name in rows:
-        module = functional if "functional" in surface else agnostic_losses
+        registry_surface, module = surfaces[surface.strip()]
         assert callable(getattr(module, name)), f"{surface} {name} is not importable"
-        key = (
-            "functional"
-            if "functional" in surface
-            else "class"
-            if surface.strip() == "class"
-            else "top",
-            name,
-        )
+        key = (registry_surface, name)
         cases = [c for c in CASES if (c.surface, c.name) == key]
         assert cases, f"{key} is in the table but has no registry case"
         assert any(c.reference is not None or (c.peer and c.peer.runnable) for c in cases), key

@@ -78,11 +78,13 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         data: int = 2,
         exclude: tuple[str, ...] = (),
         defaults: dict[str, Any] | None = None,
+        keyword_only: bool = False,
         checked_by: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """Derive the constructor from ``function``: its parameters after the first ``data``
-        (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding.
+        (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding
+        (``keyword_only``: all of them keyword-only, as ``torch.nn.GaussianNLLLoss``'s).
 
         A class that writes its constructor out names the function whose validators check
         its stored options at construction instead (``checked_by``).
@@ -95,7 +97,10 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         cls.function = staticmethod(function)  # type: ignore[assignment]
         params = list(inspect.signature(function).parameters.values())[data:]
         params = [
-            p.replace(default=(defaults or {}).get(p.name, p.default))
+            p.replace(
+                default=(defaults or {}).get(p.name, p.default),
+                kind=inspect.Parameter.KEYWORD_ONLY if keyword_only else p.kind,
+            )
             for p in params
             if p.name not in exclude
         ]

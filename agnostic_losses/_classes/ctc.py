@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import functional as F
 from ._base import Loss
 
 __all__ = ["CTCLoss"]
 
 
-class CTCLoss(Loss, checked_by=F.ctc_loss):
+class CTCLoss(Loss, function=F.ctc_loss, data=4):
     """Connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
 
     See :func:`agnostic_losses.functional.ctc_loss`.
@@ -33,28 +31,3 @@ class CTCLoss(Loss, checked_by=F.ctc_loss):
     >>> round(float(loss(log_probs, np.asarray([[1]]), np.asarray([2]), np.asarray([1]))), 6)
     0.287682
     """
-
-    def __init__(
-        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
-    ) -> None:
-        super().__init__(reduction)
-        self.blank = blank
-        self.zero_infinity = zero_infinity
-
-    def forward(  # type: ignore[override]
-        self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any
-    ) -> Any:
-        return F.ctc_loss(
-            log_probs,
-            targets,
-            input_lengths,
-            target_lengths,
-            blank=self.blank,
-            reduction=self.reduction,
-            zero_infinity=self.zero_infinity,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
-        )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import functional as F
-from .._reductions import legacy_reduction
 from ._base import Loss
 
 __all__ = [
@@ -18,7 +15,7 @@ __all__ = [
 ]
 
 
-class MSELoss(Loss, checked_by=F.mse_loss):
+class MSELoss(Loss, function=F.mse_loss, exclude=("weight",)):
     """Mean squared error, as ``torch.nn.MSELoss``.
 
     See :func:`agnostic_losses.functional.mse_loss`.
@@ -31,16 +28,8 @@ class MSELoss(Loss, checked_by=F.mse_loss):
     5.0
     """
 
-    def __init__(
-        self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
-    ) -> None:
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class L1Loss(Loss, checked_by=F.l1_loss):
+class L1Loss(Loss, function=F.l1_loss, exclude=("weight",)):
     """Mean absolute error, as ``torch.nn.L1Loss``.
 
     See :func:`agnostic_losses.functional.l1_loss`.
@@ -53,16 +42,8 @@ class L1Loss(Loss, checked_by=F.l1_loss):
     0.5
     """
 
-    def __init__(
-        self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
-    ) -> None:
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.l1_loss(input, target, reduction=self.reduction)
-
-
-class HuberLoss(Loss, checked_by=F.huber_loss):
+class HuberLoss(Loss, function=F.huber_loss, exclude=("weight",)):
     """Huber loss, as ``torch.nn.HuberLoss``.
 
     See :func:`agnostic_losses.functional.huber_loss`.
@@ -75,18 +56,8 @@ class HuberLoss(Loss, checked_by=F.huber_loss):
     array([0.125, 4.   ])
     """
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
-        self.delta = delta
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, delta={self.delta!r}"
-
-
-class SmoothL1Loss(Loss, checked_by=F.smooth_l1_loss):
+class SmoothL1Loss(Loss, function=F.smooth_l1_loss):
     """Smooth L1 loss, as ``torch.nn.SmoothL1Loss``.
 
     See :func:`agnostic_losses.functional.smooth_l1_loss`.
@@ -99,24 +70,8 @@ class SmoothL1Loss(Loss, checked_by=F.smooth_l1_loss):
     array([0.125, 2.5  ])
     """
 
-    def __init__(
-        self,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-        beta: float = 1.0,
-    ) -> None:
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.beta = beta
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, beta={self.beta!r}"
-
-
-class PoissonNLLLoss(Loss, checked_by=F.poisson_nll_loss):
+class PoissonNLLLoss(Loss, function=F.poisson_nll_loss):
     """Poisson negative log-likelihood, as ``torch.nn.PoissonNLLLoss``.
 
     See :func:`agnostic_losses.functional.poisson_nll_loss`. ``forward``'s first argument is
@@ -130,32 +85,8 @@ class PoissonNLLLoss(Loss, checked_by=F.poisson_nll_loss):
     1.0
     """
 
-    def __init__(
-        self,
-        log_input: bool = True,
-        full: bool = False,
-        size_average: bool | None = None,
-        eps: float = 1e-8,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(legacy_reduction(size_average, reduce, reduction))
-        self.log_input = log_input
-        self.full = full
-        self.eps = eps
 
-    def forward(self, log_input: Any, target: Any) -> Any:
-        return F.poisson_nll_loss(
-            log_input,
-            target,
-            log_input=self.log_input,
-            full=self.full,
-            eps=self.eps,
-            reduction=self.reduction,
-        )
-
-
-class GaussianNLLLoss(Loss, checked_by=F.gaussian_nll_loss):
+class GaussianNLLLoss(Loss, function=F.gaussian_nll_loss, data=3, keyword_only=True):
     """Gaussian negative log-likelihood, as ``torch.nn.GaussianNLLLoss``.
 
     See :func:`agnostic_losses.functional.gaussian_nll_loss`.
@@ -168,13 +99,3 @@ class GaussianNLLLoss(Loss, checked_by=F.gaussian_nll_loss):
     >>> float(loss(np.asarray([1.0]), np.asarray([0.0]), np.asarray([1.0])))
     0.5
     """
-
-    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.full = full
-        self.eps = eps
-
-    def forward(self, input: Any, target: Any, var: Any) -> Any:
-        return F.gaussian_nll_loss(
-            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
-        )

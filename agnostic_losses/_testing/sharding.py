@@ -87,6 +87,15 @@ EXPECTED_EXCLUDED: dict[str, str] = {
         "pairs are formed within the batch (every same-label / other-label pair), so shards "
         "exchange embeddings"
     ),
+    **dict.fromkeys(
+        _KERAS_CIRCLE := (
+            "keras.circle[default]",
+            "keras.circle[keep-diagonal]",
+            "keras_class.Circle[weighted-sum]",
+            "keras_class.Circle[mask-sum]",
+        ),
+        "keras's circle loss: pairs are formed within the batch, as `circle_loss`'s",
+    ),
 }
 
 # Cases that move a small integer argument (not the predictions) between devices, because its
@@ -105,6 +114,7 @@ ALLOWED_GATHERS: dict[str, tuple[str, tuple[str, ...]]] = {
 EXPLICIT_MODE_FAILS: dict[str, str] = {
     "top.ntxent[default]": "the (N, N) similarity of the sharded embeddings with themselves",
     "top.circle_loss[default]": "the (N, N) similarity of the sharded embeddings with themselves",
+    **dict.fromkeys(_KERAS_CIRCLE, "the (N, N) similarity of the sharded embeddings"),
     "functional.ctc_loss[concatenated-sum]": "a cumulative sum of `target_lengths` over the batch",
 }
 

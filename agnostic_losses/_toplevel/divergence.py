@@ -5,19 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_axis,
-    check_floating,
-    check_same_shape,
-    check_values,
-    compute_dtype,
-    namespace,
-    warn_deprecated,
-)
+from .._dispatch import normalize_axes, warn_deprecated
 from .._docs import fill_doc
 from .._kernels import divergence as _k
-from .._surface import with_companions
+from .._surface import Call
 
 __all__ = [
     "convex_kl_divergence",
@@ -30,33 +21,6 @@ _AXIS_DOC = """axis : int or tuple of int or None, default -1
         Axis or axes holding the distribution; ``None`` reduces over every axis."""
 
 
-def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    """``axis`` (int, tuple of ints or None) as a tuple of non-negative axes; AxisError if out
-    of range, TypeError if not an int."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    out = tuple(check_axis("axis", a, ndim) for a in axes)
-    if len(set(out)) != len(out):
-        msg = f"`axis` must not repeat an axis, got {axis!r}."
-        raise ValueError(msg)
-    return out
-
-
-def check_where(xp: Any, where: Any, shape: tuple[int, ...]) -> None:
-    """`where` must be boolean and broadcastable to the inputs' ``shape`` (metadata only)."""
-    if where is None:
-        return
-    if where.dtype != xp.bool:
-        msg = f"`where` must be a boolean array, got dtype {where.dtype}."
-        raise TypeError(msg)
-    wshape = tuple(where.shape)
-    ok = len(wshape) <= len(shape) and all(w in (1, s) for w, s in zip(wshape[::-1], shape[::-1]))
-    if not ok:
-        msg = f"`where` of shape {wshape} does not broadcast to the inputs' shape {shape}."
-        raise ValueError(msg)
-
-
 def _divergence(
     terms: Callable[[Any, Any, Any], Any],
     log_predictions: Any,
@@ -67,30 +31,24 @@ def _divergence(
     *,
     probabilities: bool,
 ) -> Any:
-    xp = namespace(log_predictions=log_predictions, **{target_name: targets}, where=where)
-    check_floating(xp, "log_predictions", log_predictions)
-    check_floating(xp, target_name, targets)
-    check_same_shape("log_predictions", log_predictions, target_name, targets)
-    shape = tuple(log_predictions.shape)
-    axes = normalize_axes(axis, len(shape))
-    check_where(xp, where, shape)
+    c = Call("top", log_predictions=log_predictions, **{target_name: targets}, where=where)
+    lp, t = c.input("log_predictions"), c.floating(target_name, like="log_predictions")
+    axes = normalize_axes("axis", axis, lp.ndim)
+    where = c.where("where", "log_predictions")
     if probabilities:
-        check_values(
-            xp,
-            targets,
-            lambda: targets < 0,
+        c.check(
+            target_name,
+            lambda: t < 0,
             lambda: f"`{target_name}` must be non-negative probabilities; got a negative value.",
         )
-    work = compute_dtype(xp, log_predictions.dtype)
-    lp, t = cast(xp, log_predictions, work), cast(xp, targets, work)
     if where is not None:
         # Excluded entries become (0, 0), whose term is exactly 0 with a zero gradient, so no
         # inf or NaN there can leak into the sum or the gradient.
-        lp, t = xp.where(where, lp, 0.0), xp.where(where, t, 0.0)
-    loss = terms(xp, lp, t)
+        lp, t = c.xp.where(where, lp, 0.0), c.xp.where(where, t, 0.0)
+    loss = terms(c.xp, lp, t)
     if where is not None:
-        loss = xp.where(where, loss, 0.0)
-    return cast(xp, xp.sum(loss, axis=axes), log_predictions.dtype)
+        loss = c.xp.where(where, loss, 0.0)
+    return c.finish(c.xp.sum(loss, axis=axes))
 
 
 @fill_doc
@@ -300,8 +258,8 @@ def convex_kl_divergence(
     ...     round(float(convex_kl_divergence(q, np.asarray([2.0, 2.0]))), 7)
     0.3862944
     """
-    # stacklevel 3: past this body and the companions wrapper, at the caller's line.
-    warn_deprecated(_CONVEX_DEPRECATED, log_predictions, stacklevel=3)
+    # stacklevel 2: past this body, at the caller's line.
+    warn_deprecated(_CONVEX_DEPRECATED, log_predictions, stacklevel=2)
     return generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
 
 
@@ -312,7 +270,3 @@ for _f in (
     convex_kl_divergence,
 ):
     _f.__doc__ = _f.__doc__.replace("{axis_doc}", _AXIS_DOC)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "top")

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_floating,
-    check_integer,
-    check_labels_in_range,
-    check_same_shape,
-    compute_dtype,
-    namespace,
-)
+from .._dispatch import check_integer
 from .._docs import fill_doc
 from .._kernels import margin as _k
-from .._surface import with_companions
+from .._surface import Call
 
 __all__ = [
     "hinge_loss",
@@ -26,37 +18,27 @@ __all__ = [
 ]
 
 
-def _binary(func: Any, predictor_outputs: Any, targets: Any, signed: bool = False) -> Any:
-    xp = namespace(predictor_outputs=predictor_outputs, targets=targets)
-    check_floating(xp, "predictor_outputs", predictor_outputs)
-    check_same_shape("predictor_outputs", predictor_outputs, "targets", targets)
-    work = compute_dtype(xp, predictor_outputs.dtype)
-    y = cast(xp, targets, work)
-    if signed:
-        y = _k.to_signed_labels(xp, y)
-    loss = func(xp, cast(xp, predictor_outputs, work), y)
-    return xp, work, loss
+def _binary(func: Any, predictor_outputs: Any, targets: Any, signed: bool = False) -> tuple:
+    """``(call, loss)`` of an elementwise margin loss; ``signed``: keras's 0/1 -> -1/1 rule."""
+    c = Call("top", predictor_outputs=predictor_outputs, targets=targets)
+    x = c.input("predictor_outputs")
+    y = c.target("targets", "predictor_outputs", integers=True)
+    return c, func(c.xp, x, _k.to_signed_labels(c.xp, y) if signed else y)
 
 
 def _multiclass(func: Any, scores: Any, labels: Any, binary: str) -> Any:
-    xp = namespace(scores=scores, labels=labels)
-    check_floating(xp, "scores", scores)
+    c = Call("top", scores=scores, labels=labels)
+    x, y = c.input("scores"), c["labels"]
     check_integer(
-        xp,
-        "labels",
-        labels,
-        f"For -1/1 targets of the same shape as the scores use `{binary}`.",
+        c.xp, "labels", y, f"For -1/1 targets of the same shape as the scores use `{binary}`."
     )
-    if scores.ndim < 1 or tuple(labels.shape) != tuple(scores.shape[:-1]):
+    if x.ndim < 1 or tuple(y.shape) != tuple(x.shape[:-1]):
         msg = (
-            f"`labels` must have the shape of `scores` without its last (class) axis; got "
-            f"`scores` {tuple(scores.shape)} and `labels` {tuple(labels.shape)}."
+            "`labels` must have the shape of `scores` without its last (class) axis; got "
+            f"`scores` {tuple(x.shape)} and `labels` {tuple(y.shape)}."
         )
         raise ValueError(msg)
-    check_labels_in_range(xp, "labels", labels, scores.shape[-1])
-    work = compute_dtype(xp, scores.dtype)
-    loss = func(xp, cast(xp, scores, work), labels)
-    return cast(xp, loss, scores.dtype)
+    return c.finish(func(c.xp, x, c.labels("labels", x.shape[-1])))
 
 
 @fill_doc
@@ -97,8 +79,8 @@ def hinge_loss(predictor_outputs: Any, targets: Any) -> Any:
     >>> hinge_loss(np.asarray([2.0, 0.5, -1.0]), np.asarray([1.0, 1.0, 1.0]))
     array([0. , 0.5, 2. ])
     """
-    xp, _, loss = _binary(_k.hinge, predictor_outputs, targets)
-    return cast(xp, loss, predictor_outputs.dtype)
+    c, loss = _binary(_k.hinge, predictor_outputs, targets)
+    return c.finish(loss)
 
 
 @fill_doc
@@ -134,8 +116,8 @@ def perceptron_loss(predictor_outputs: Any, targets: Any) -> Any:
     >>> perceptron_loss(np.asarray([2.0, -0.5]), np.asarray([1.0, 1.0]))
     array([0. , 0.5])
     """
-    xp, _, loss = _binary(_k.perceptron, predictor_outputs, targets)
-    return cast(xp, loss, predictor_outputs.dtype)
+    c, loss = _binary(_k.perceptron, predictor_outputs, targets)
+    return c.finish(loss)
 
 
 @fill_doc
@@ -177,10 +159,8 @@ def squared_hinge_loss(predictor_outputs: Any, targets: Any) -> Any:
     >>> squared_hinge_loss(x, np.asarray([[1, 0], [1, 1]]))
     array([0.125, 0.5  ])
     """
-    xp, _, loss = _binary(_k.squared_hinge, predictor_outputs, targets, signed=True)
-    if predictor_outputs.ndim > 0:
-        loss = xp.mean(loss, axis=-1)
-    return cast(xp, loss, predictor_outputs.dtype)
+    c, loss = _binary(_k.squared_hinge, predictor_outputs, targets, signed=True)
+    return c.finish(c.xp.mean(loss, axis=-1) if loss.ndim > 0 else loss)
 
 
 @fill_doc
@@ -261,7 +241,3 @@ def multiclass_perceptron_loss(scores: Any, labels: Any) -> Any:
     array([0.5, 0. ])
     """
     return _multiclass(_k.multiclass_perceptron, scores, labels, "perceptron_loss")
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "top")

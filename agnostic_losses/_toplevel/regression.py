@@ -10,20 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_axis,
-    check_floating,
-    check_same_shape,
-    check_values,
-    compute_dtype,
-    namespace,
-)
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import huber_residual, native_route, squared_residual
-from .._reductions import check_reduction
-from .._surface import with_companions
+from .._surface import REDUCTION, Call, options
 
 __all__ = [
     "absolute_error",
@@ -35,8 +25,6 @@ __all__ = [
     "mean_squared_log_error",
     "squared_error",
 ]
-
-_SCALARS = (int, float)
 
 # keras.backend.epsilon(), the floor of |y_true| in keras's MAPE.
 _KERAS_EPSILON = 1e-7
@@ -51,51 +39,22 @@ def _axis_doc(func: Any) -> Any:
     return fill_doc(func)
 
 
-def _prepare(pred_name: str, predictions: Any, targ_name: str, targets: Any) -> tuple[Any, ...]:
-    """Namespace, work dtype and the residual inputs in it; targets may be None or a scalar."""
-    if isinstance(predictions, _SCALARS):
-        msg = (
-            f"`{pred_name}` must be an array, got a Python {type(predictions).__name__}; "
-            "convert it with your array library's `asarray` first."
-        )
-        raise TypeError(msg)
-    xp = namespace(**{pred_name: predictions, targ_name: targets})
-    check_floating(xp, pred_name, predictions)
-    work = compute_dtype(xp, predictions.dtype)
-    p = cast(xp, predictions, work)
-    if targets is None:
-        t = None
-    elif isinstance(targets, _SCALARS):
-        t = float(targets)
-    else:
-        check_same_shape(pred_name, predictions, targ_name, targets)
-        t = cast(xp, targets, work)
-    return xp, work, p, t
+def _positive(name: str, value: Any) -> None:
+    """A Python number must be > 0 (an array ``delta`` broadcasts; its values are not read)."""
+    if isinstance(value, (int, float)) and not value > 0:
+        msg = f"`{name}` must be positive, got {value!r}."
+        raise ValueError(msg)
 
 
-def _check_axis(axis: Any, ndim: int) -> Any:
-    if axis is None:
-        return None
-    if isinstance(axis, tuple):
-        return tuple(check_axis("axis", a, ndim) for a in axis)
-    return check_axis("axis", axis, ndim)
-
-
-def _reduce(xp: Any, loss: Any, reduction: str, axis: Any) -> Any:
-    """braintools' reduction: mean or sum over ``axis`` (all axes when None), or none."""
-    if reduction == "none":
-        return loss
-    axis = _check_axis(axis, loss.ndim)
-    if reduction == "sum":
-        return xp.sum(loss, axis=axis)
-    return xp.mean(loss, axis=axis)
-
-
-def _residual(p: Any, t: Any) -> Any:
+def _residual(c: Call, name: str) -> Any:
+    """``predictions - targets``: ``targets`` may be None (zeros) or a Python number."""
+    p = c.input(name)
+    t = c.param("targets", like=name)
     return p if t is None else p - t
 
 
 @native_route(squared_residual, everywhere=True)
+@options(reduction=REDUCTION)
 @_axis_doc
 def squared_error(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -135,12 +94,11 @@ def squared_error(
     >>> squared_error(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.0, 1.0]))
     array([0.25, 0.  , 4.  ])
     """
-    check_reduction(reduction)
-    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
-    loss = _reduce(xp, _k.squared(xp, _residual(p, t)), reduction, axis)
-    return cast(xp, loss, predictions.dtype)
+    c = Call("top", predictions=predictions, targets=targets)
+    return c.reduce(_k.squared(c.xp, _residual(c, "predictions")), reduction, axis=axis)
 
 
+@options(reduction=REDUCTION)
 @_axis_doc
 def l2_loss(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -179,12 +137,11 @@ def l2_loss(
     >>> l2_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 2.0]))
     array([0.125, 0.125, 0.5  ])
     """
-    check_reduction(reduction)
-    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
-    loss = _reduce(xp, 0.5 * _k.squared(xp, _residual(p, t)), reduction, axis)
-    return cast(xp, loss, predictions.dtype)
+    c = Call("top", predictions=predictions, targets=targets)
+    return c.reduce(0.5 * _k.squared(c.xp, _residual(c, "predictions")), reduction, axis=axis)
 
 
+@options(reduction=REDUCTION)
 @_axis_doc
 def absolute_error(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "mean"
@@ -225,12 +182,11 @@ def absolute_error(
     >>> float(absolute_error(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 2.0])))
     0.6666666666666666
     """
-    check_reduction(reduction)
-    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
-    loss = _reduce(xp, _k.absolute(xp, _residual(p, t)), reduction, axis)
-    return cast(xp, loss, predictions.dtype)
+    c = Call("top", predictions=predictions, targets=targets)
+    return c.reduce(_k.absolute(c.xp, _residual(c, "predictions")), reduction, axis=axis)
 
 
+@options(reduction=REDUCTION)
 @fill_doc
 def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     r"""Per-sample mean absolute error, then reduced over the batch (braintools' ``l1_loss``).
@@ -273,19 +229,17 @@ def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     >>> l1_loss(x, y, reduction="none")
     array([0.5, 1. ])
     """
-    check_reduction(reduction)
-    if targets is None:
-        msg = "`targets` must be an array, got None."
-        raise TypeError(msg)
-    xp, _, p, t = _prepare("logits", logits, "targets", targets)
-    diff = _residual(p, t)
+    c = Call("top", logits=logits, targets=targets)
+    c._array("targets")
+    diff = _residual(c, "logits")
     if diff.ndim == 0:
-        diff = xp.reshape(diff, (1,))
-    per_sample = xp.mean(_k.absolute(xp, xp.reshape(diff, (diff.shape[0], -1))), axis=-1)
-    return cast(xp, _reduce(xp, per_sample, reduction, None), logits.dtype)
+        diff = c.xp.reshape(diff, (1,))
+    per_sample = c.xp.mean(_k.absolute(c.xp, c.xp.reshape(diff, (diff.shape[0], -1))), axis=-1)
+    return c.reduce(per_sample, reduction)
 
 
 @native_route(huber_residual, everywhere=True)
+@options(reduction=REDUCTION, delta=_positive)
 @_axis_doc
 def huber_loss(
     predictions: Any,
@@ -334,18 +288,12 @@ def huber_loss(
     >>> huber_loss(np.asarray([1.0, 2.0, 5.0]), np.asarray([1.5, 2.0, 3.0]))
     array([0.125, 0.   , 1.5  ])
     """
-    check_reduction(reduction)
-    if isinstance(delta, _SCALARS) and not delta > 0:
-        msg = f"`delta` must be positive, got {delta!r}."
-        raise ValueError(msg)
-    xp, work, p, t = _prepare("predictions", predictions, "targets", targets)
-    if not isinstance(delta, _SCALARS):
-        namespace(predictions=predictions, delta=delta)
-        delta = cast(xp, delta, work)
-    loss = _reduce(xp, _k.huber(xp, _residual(p, t), delta), reduction, axis)
-    return cast(xp, loss, predictions.dtype)
+    c = Call("top", predictions=predictions, targets=targets, delta=delta)
+    r = _residual(c, "predictions")
+    return c.reduce(_k.huber(c.xp, r, c.param("delta")), reduction, axis=axis)
 
 
+@options(reduction=REDUCTION)
 @_axis_doc
 def log_cosh(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -390,23 +338,21 @@ def log_cosh(
     >>> [round(float(v), 6) for v in out]
     [0.0, 0.433781, 999.306853]
     """
-    check_reduction(reduction)
-    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
-    loss = _reduce(xp, _k.log_cosh(xp, _residual(p, t)), reduction, axis)
-    return cast(xp, loss, predictions.dtype)
+    c = Call("top", predictions=predictions, targets=targets)
+    return c.reduce(_k.log_cosh(c.xp, _residual(c, "predictions")), reduction, axis=axis)
 
 
-def _check_log1p_domain(xp: Any, name: str, x: Any) -> None:
-    check_values(
-        xp,
-        x,
+def _check_log1p_domain(c: Call, name: str, x: Any) -> None:
+    c.check(
+        name,
         lambda: x <= -1,
         lambda: (
-            f"`{name}` must be greater than -1 (the domain of log1p); got {float(xp.min(x))!r}."
+            f"`{name}` must be greater than -1 (the domain of log1p); got {float(c.xp.min(x))!r}."
         ),
     )
 
 
+@options(reduction=REDUCTION)
 @_axis_doc
 def mean_squared_log_error(
     predicts: Any, targets: Any, axis: Any = None, reduction: str = "mean"
@@ -448,15 +394,12 @@ def mean_squared_log_error(
     >>> float(mean_squared_log_error(np.asarray([e, 0.0]), np.asarray([0.0, 0.0])))
     0.5
     """
-    check_reduction(reduction)
-    if targets is None or isinstance(targets, _SCALARS):
-        msg = f"`targets` must be an array, got {targets!r}."
-        raise TypeError(msg)
-    xp, _, p, t = _prepare("predicts", predicts, "targets", targets)
-    _check_log1p_domain(xp, "predicts", p)
-    _check_log1p_domain(xp, "targets", t)
-    loss = _reduce(xp, _k.squared_log_error(xp, p, t), reduction, axis)
-    return cast(xp, loss, predicts.dtype)
+    c = Call("top", predicts=predicts, targets=targets)
+    p = c.input("predicts")
+    t = c.target("targets", "predicts", integers=True)
+    _check_log1p_domain(c, "predicts", p)
+    _check_log1p_domain(c, "targets", t)
+    return c.reduce(_k.squared_log_error(c.xp, p, t), reduction, axis=axis)
 
 
 def mean_absolute_percentage_error(predictions: Any, targets: Any) -> Any:
@@ -499,16 +442,10 @@ def mean_absolute_percentage_error(predictions: Any, targets: Any) -> Any:
     >>> mean_absolute_percentage_error(y_pred, y_true)
     array([25., 75.])
     """
-    if targets is None or isinstance(targets, _SCALARS):
-        msg = f"`targets` must be an array, got {targets!r}."
-        raise TypeError(msg)
-    xp, _, p, t = _prepare("predictions", predictions, "targets", targets)
+    c = Call("top", predictions=predictions, targets=targets)
+    p = c.input("predictions")
+    t = c.target("targets", "predictions", integers=True)
     if p.ndim == 0:
         msg = "`predictions` must have at least one dimension (MAPE averages the last one)."
         raise ValueError(msg)
-    loss = xp.mean(_k.absolute_percentage_error(xp, p, t, _KERAS_EPSILON), axis=-1)
-    return cast(xp, loss, predictions.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "top")
+    return c.finish(c.xp.mean(_k.absolute_percentage_error(c.xp, p, t, _KERAS_EPSILON), axis=-1))

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_axis,
-    check_choice,
-    check_floating,
-    check_same_shape,
-    check_values,
-    compute_dtype,
-    namespace,
-    scalar_like,
-)
+from .._dispatch import check_floating, check_same_shape, normalize_axes
 from .._docs import fill_doc
 from .._kernels import segmentation as _k
 from .._numerics import log_sigmoid, log_softmax
-from .._surface import with_companions
+from .._surface import Call, choice, options
 
 __all__ = ["binary_dice_loss", "dice_loss", "multiclass_generalized_dice_loss", "tversky_loss"]
 
@@ -26,63 +16,51 @@ __all__ = ["binary_dice_loss", "dice_loss", "multiclass_generalized_dice_loss", 
 _KERAS_EPSILON = 1e-7
 
 
-def _axes(name: str, axis: Any, ndim: int, default: tuple[int, ...]) -> tuple[int, ...]:
-    if axis is None:
-        return default
-    items = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = tuple(check_axis(name, a, ndim) for a in items)
-    if len(set(out)) != len(out):
-        msg = f"`{name}` must not repeat an axis, got {axis!r}."
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    # optax documents a tuple; a list is accepted as well
+    return normalize_axes("axis", tuple(axis) if isinstance(axis, list) else axis, ndim)
+
+
+def _matched(c: Call) -> tuple[Any, Any]:
+    """``predictions`` and ``targets`` of one shape, in the work dtype: where one lacks the
+    other's trailing class axis of size 1, it gains it (optax's binary masks)."""
+    p, t = c._array("predictions"), c._array("targets")
+    check_floating(c.xp, "predictions", p)
+    if p.ndim == t.ndim - 1:
+        p = c.args["predictions"] = p[..., None]
+    if t.ndim == p.ndim - 1:
+        c.args["targets"] = t[..., None]
+    x, t = c.input("predictions"), c.target("targets", "predictions", integers=True)
+    if x.ndim == 0:
+        msg = "`predictions` must have at least one dimension (the class axis), got a 0-d array."
         raise ValueError(msg)
-    return out
-
-
-def _param(xp: Any, value: Any, like: Any) -> Any:
-    """A Python scalar stays a scalar; an array parameter gets ``like``'s dtype."""
-    return value if isinstance(value, (int, float)) else scalar_like(xp, value, like)
+    return x, t
 
 
 def _dice_per_class(
-    xp: Any,
-    predictions: Any,
-    targets: Any,
+    c: Call,
+    x: Any,
+    t: Any,
     *,
     class_weights: Any,
-    smooth: Any,
-    alpha: Any,
-    beta: Any,
     apply_softmax: bool,
     ignore_background: bool,
     axis: Any,
-) -> tuple[Any, Any]:
-    """Unreduced ``(..., C)`` Dice/Tversky loss in the compute dtype, and the output dtype."""
-    check_floating(xp, "predictions", predictions)
-    if predictions.ndim == targets.ndim - 1:
-        predictions = predictions[..., None]
-    if targets.ndim == predictions.ndim - 1:
-        targets = targets[..., None]
-    check_same_shape("predictions", predictions, "targets", targets)
-    if predictions.ndim == 0:
-        msg = "`predictions` must have at least one dimension (the class axis), got a 0-d array."
-        raise ValueError(msg)
-    out_dtype = predictions.dtype
-    work = compute_dtype(xp, out_dtype)
-    x = cast(xp, predictions, work)
-    t = cast(xp, targets, work)
+) -> Any:
+    """Unreduced ``(..., C)`` Dice/Tversky loss of work-dtype ``x``, ``t`` (``smooth``,
+    ``alpha``, ``beta`` are the call's arguments)."""
+    xp = c.xp
     num_classes = x.shape[-1]
     if apply_softmax:
-        # exp of the log-space forms: no overflow for saturated logits, -inf logits give 0.
         logp = log_sigmoid(xp, x) if num_classes == 1 else log_softmax(xp, x, axis=-1)
         probs = xp.exp(logp)
     else:
         probs = x
-        # optax checks rows sum to 1 also for a single channel, which rejects every binary
-        # probability map; the check only makes sense with two or more classes.
         if num_classes > 1:
+            # the row sums are checked (eager arrays only) as optax's isclose(sum, 1) would
             sums = xp.sum(x, axis=-1)
-            check_values(
-                xp,
-                x,
+            c.check(
+                "predictions",
                 lambda: xp.abs(sums - 1.0) > 1e-8 + 1e-5,
                 lambda: (
                     "`predictions` must be probability distributions along the last axis when "
@@ -90,19 +68,11 @@ def _dice_per_class(
                     f"[{float(xp.min(sums)):.6f}, {float(xp.max(sums)):.6f}]."
                 ),
             )
-    default = tuple(range(1, x.ndim - 1))
-    axes = _axes("axis", axis, x.ndim, default)
+    # optax's default: every axis but the batch (first) and the classes (last)
+    axes = tuple(range(1, x.ndim - 1)) if axis is None else _axes(axis, x.ndim)
     inter, pred_sum, target_sum = _k.overlap_sums(xp, probs, t, axes)
-    index = _k.tversky_index(
-        xp,
-        inter,
-        pred_sum,
-        target_sum,
-        _param(xp, smooth, inter),
-        _param(xp, alpha, inter),
-        _param(xp, beta, inter),
-    )
-    loss = 1.0 - index
+    params = (c.param(name) for name in ("smooth", "alpha", "beta"))
+    loss = 1.0 - _k.tversky_index(xp, inter, pred_sum, target_sum, *params)
     if class_weights is not None:
         if class_weights.ndim != 1:
             msg = (
@@ -110,20 +80,13 @@ def _dice_per_class(
                 f"{tuple(class_weights.shape)}."
             )
             raise ValueError(msg)
-        loss = loss * cast(xp, class_weights, work)
+        loss = loss * class_weights
     if ignore_background and num_classes > 1:
         loss = loss[..., 1:]
-    return loss, out_dtype
-
-
-def _reduce_classes(xp: Any, loss: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return xp.mean(loss, axis=-1)
-    if reduction == "sum":
-        return xp.sum(loss, axis=-1)
     return loss
 
 
+@options(reduction=choice("mean", "sum", "none"))
 @fill_doc
 def dice_loss(
     predictions: Any,
@@ -196,21 +159,26 @@ def dice_loss(
     >>> np.round(loss, 6)
     array([0.075047])
     """
-    check_choice("reduction", reduction, ("mean", "sum", "none"))
-    xp = namespace(predictions=predictions, targets=targets, class_weights=class_weights)
-    loss, out_dtype = _dice_per_class(
-        xp,
-        predictions,
-        targets,
+    c = Call(
+        "top",
+        predictions=predictions,
+        targets=targets,
         class_weights=class_weights,
         smooth=smooth,
         alpha=alpha,
         beta=beta,
+    )
+    x, t = _matched(c)
+    loss = _dice_per_class(
+        c,
+        x,
+        t,
+        class_weights=c.param("class_weights"),
         apply_softmax=apply_softmax,
         ignore_background=ignore_background,
         axis=axis,
     )
-    return cast(xp, _reduce_classes(xp, loss, reduction), out_dtype)
+    return c.reduce(loss, reduction, axis=-1)
 
 
 @fill_doc
@@ -258,24 +226,17 @@ def binary_dice_loss(
     >>> np.round(binary_dice_loss(probs, targets, apply_sigmoid=False), 6)  # 1 - 4/5
     array([0.2])
     """
-    xp = namespace(predictions=predictions, targets=targets)
-    check_floating(xp, "predictions", predictions)
-    if predictions.ndim == targets.ndim and predictions.ndim >= 1 and predictions.shape[-1] != 1:
-        predictions = predictions[..., None]
-        targets = targets[..., None]
-    loss, out_dtype = _dice_per_class(
-        xp,
-        predictions,
-        targets,
-        class_weights=None,
-        smooth=smooth,
-        alpha=0.5,
-        beta=0.5,
-        apply_softmax=apply_sigmoid,
-        ignore_background=False,
-        axis=None,
+    c = Call("top", predictions=predictions, targets=targets, smooth=smooth, alpha=0.5, beta=0.5)
+    p, t = c._array("predictions"), c._array("targets")
+    check_floating(c.xp, "predictions", p)
+    if p.ndim == t.ndim and p.ndim >= 1 and p.shape[-1] != 1:
+        # one channel per element: a binary mask is a 1-class problem
+        c.args["predictions"], c.args["targets"] = p[..., None], t[..., None]
+    x, t = _matched(c)
+    loss = _dice_per_class(
+        c, x, t, class_weights=None, apply_softmax=apply_sigmoid, ignore_background=False, axis=None
     )
-    return cast(xp, _reduce_classes(xp, loss, "mean"), out_dtype)
+    return c.finish(c.xp.mean(loss, axis=-1))
 
 
 @fill_doc
@@ -332,34 +293,28 @@ def multiclass_generalized_dice_loss(
     >>> round(float(multiclass_generalized_dice_loss(targets, targets, apply_softmax=False)), 6)
     0.0
     """
-    xp = namespace(predictions=predictions, targets=targets)
-    check_floating(xp, "predictions", predictions)
-    check_same_shape("predictions", predictions, "targets", targets)
-    if predictions.ndim < 2:
+    c = Call("top", predictions=predictions, targets=targets, smooth=smooth, alpha=0.5, beta=0.5)
+    x, t = c.input("predictions"), c.target("targets", "predictions", integers=True)
+    if x.ndim < 2:
         msg = (
             "`predictions` must have shape (B, ..., C) with at least 2 dimensions, got "
-            f"{tuple(predictions.shape)}."
+            f"{tuple(x.shape)}."
         )
         raise ValueError(msg)
-    work = compute_dtype(xp, predictions.dtype)
-    t = cast(xp, targets, work)
     num_classes = t.shape[-1]
-    freq = xp.sum(t, axis=tuple(range(t.ndim - 1)))
+    freq = c.xp.sum(t, axis=tuple(range(t.ndim - 1)))
     inverse = 1.0 / (freq * freq + 1e-7)
-    weights = inverse / xp.sum(inverse) * num_classes
-    loss, out_dtype = _dice_per_class(
-        xp,
-        predictions,
+    weights = inverse / c.xp.sum(inverse) * num_classes
+    loss = _dice_per_class(
+        c,
+        x,
         t,
         class_weights=weights,
-        smooth=smooth,
-        alpha=0.5,
-        beta=0.5,
         apply_softmax=apply_softmax,
         ignore_background=ignore_background,
         axis=None,
     )
-    return cast(xp, xp.mean(loss), out_dtype)
+    return c.finish(c.xp.mean(loss))
 
 
 @fill_doc
@@ -412,22 +367,9 @@ def tversky_loss(
     >>> round(float(tversky_loss(y_true, y_pred, alpha=0.2, beta=0.8)), 6)  # 1 - 1 / (1 + .2 + .8)
     0.5
     """
-    xp = namespace(y_true=y_true, y_pred=y_pred)
-    check_floating(xp, "y_pred", y_pred)
-    check_same_shape("y_true", y_true, "y_pred", y_pred)
-    axes = None if axis is None else _axes("axis", axis, y_pred.ndim, ())
-    work = compute_dtype(xp, y_pred.dtype)
-    loss = _k.keras_tversky(
-        xp,
-        cast(xp, y_true, work),
-        cast(xp, y_pred, work),
-        alpha,
-        beta,
-        axes,
-        _KERAS_EPSILON,
-    )
-    return cast(xp, loss, y_pred.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "top")
+    c = Call("top", y_true=y_true, y_pred=y_pred)
+    p = c.input("y_pred")
+    check_same_shape("y_true", c._array("y_true"), "y_pred", p)
+    axes = None if axis is None else _axes(axis, p.ndim)
+    loss = _k.keras_tversky(c.xp, c.param("y_true"), p, alpha, beta, axes, _KERAS_EPSILON)
+    return c.finish(loss)

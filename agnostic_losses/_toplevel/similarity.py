@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_axis,
-    check_floating,
-    check_integer,
-    check_same_shape,
-    compute_dtype,
-    namespace,
-)
+from .._dispatch import check_axis, check_integer, check_same_shape, normalize_axes
 from .._docs import fill_doc
 from .._kernels import similarity as _k
-from .._surface import with_companions
-from .divergence import check_where, normalize_axes
+from .._surface import Call
 
 __all__ = [
     "circle_loss",
@@ -29,19 +20,15 @@ __all__ = [
 ]
 
 
-def _cosine(predictions: Any, targets: Any, epsilon: float, axis: Any, where: Any) -> Any:
-    xp = namespace(predictions=predictions, targets=targets, where=where)
-    check_floating(xp, "predictions", predictions)
-    check_floating(xp, "targets", targets)
-    check_same_shape("predictions", predictions, "targets", targets)
-    shape = tuple(predictions.shape)
-    axes = normalize_axes(axis, len(shape))
-    check_where(xp, where, shape)
-    work = compute_dtype(xp, predictions.dtype)
-    a, b = cast(xp, predictions, work), cast(xp, targets, work)
+def _cosine(predictions: Any, targets: Any, epsilon: float, axis: Any, where: Any) -> tuple:
+    """``(call, similarity)`` along ``axis``, excluded entries (``where``) zeroed first."""
+    c = Call("top", predictions=predictions, targets=targets, where=where)
+    a, b = c.input("predictions"), c.floating("targets", like="predictions")
+    axes = normalize_axes("axis", axis, a.ndim)
+    where = c.where("where", "predictions")
     if where is not None:
-        a, b = xp.where(where, a, 0.0), xp.where(where, b, 0.0)
-    return xp, _k.cosine_similarity(xp, a, b, epsilon, axes), predictions.dtype
+        a, b = c.xp.where(where, a, 0.0), c.xp.where(where, b, 0.0)
+    return c, _k.cosine_similarity(c.xp, a, b, epsilon, axes)
 
 
 @fill_doc
@@ -92,8 +79,8 @@ def cosine_similarity(
     >>> np.round(cosine_similarity(a, b), 7)
     array([ 1.       , -0.7071068,  0.       ])
     """
-    xp, sim, dtype = _cosine(predictions, targets, epsilon, axis, where)
-    return cast(xp, sim, dtype)
+    c, sim = _cosine(predictions, targets, epsilon, axis, where)
+    return c.finish(sim)
 
 
 @fill_doc
@@ -141,29 +128,25 @@ def cosine_distance(
     >>> float(cosine_distance(a, b))
     1.0
     """
-    xp, sim, dtype = _cosine(predictions, targets, epsilon, axis, where)
-    return cast(xp, 1.0 - sim, dtype)
+    c, sim = _cosine(predictions, targets, epsilon, axis, where)
+    return c.finish(1.0 - sim)
 
 
-def _pairwise(x: Any, y: Any, eps: float) -> tuple[Any, Any, Any]:
-    xp = namespace(X=x, Y=y)
-    check_floating(xp, "X", x)
-    if x.ndim != 2:
-        msg = f"`X` must be a 2-d array (n_samples, n_features), got shape {tuple(x.shape)}."
+def _pairwise(x: Any, y: Any, eps: float) -> tuple:
+    """``(call, similarity matrix)`` of the rows of ``x`` and ``y`` (default ``x``)."""
+    c = Call("top", X=x, Y=y)
+    a = c.input("X")
+    if a.ndim != 2:
+        msg = f"`X` must be a 2-d array (n_samples, n_features), got shape {tuple(a.shape)}."
         raise ValueError(msg)
-    if y is None:
-        y = x
-    else:
-        check_floating(xp, "Y", y)
-        if y.ndim != 2 or y.shape[1] != x.shape[1]:
-            msg = (
-                f"`Y` must be a 2-d array with {x.shape[1]} features like `X`, got shape "
-                f"{tuple(y.shape)}."
-            )
-            raise ValueError(msg)
-    work = compute_dtype(xp, x.dtype)
-    sim = _k.pairwise_cosine_similarity(xp, cast(xp, x, work), cast(xp, y, work), eps)
-    return xp, sim, x.dtype
+    b = a if y is None else c.floating("Y")
+    if b.ndim != 2 or b.shape[1] != a.shape[1]:
+        msg = (
+            f"`Y` must be a 2-d array with {a.shape[1]} features like `X`, got shape "
+            f"{tuple(b.shape)}."
+        )
+        raise ValueError(msg)
+    return c, _k.pairwise_cosine_similarity(c.xp, a, b, eps)
 
 
 @fill_doc
@@ -207,8 +190,8 @@ def pairwise_cosine_similarity(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
            [0.    , 1.    , 0.7071],
            [0.7071, 0.7071, 1.    ]])
     """
-    xp, sim, dtype = _pairwise(X, Y, eps)
-    return cast(xp, sim, dtype)
+    c, sim = _pairwise(X, Y, eps)
+    return c.finish(sim)
 
 
 @fill_doc
@@ -250,8 +233,8 @@ def pairwise_cosine_distance(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     array([[0., 2.],
            [2., 0.]])
     """
-    xp, sim, dtype = _pairwise(X, Y, eps)
-    return cast(xp, 1.0 - sim, dtype)
+    c, sim = _pairwise(X, Y, eps)
+    return c.finish(1.0 - sim)
 
 
 @fill_doc
@@ -308,22 +291,18 @@ def triplet_margin_loss(
     >>> np.round(triplet_margin_loss(a, p, n), 4)
     array([0.1414, 0.1414])
     """
-    xp = namespace(anchors=anchors, positives=positives, negatives=negatives, margin=margin)
-    for name, x in (("anchors", anchors), ("positives", positives), ("negatives", negatives)):
-        check_floating(xp, name, x)
-    check_same_shape("anchors", anchors, "positives", positives)
-    check_same_shape("anchors", anchors, "negatives", negatives)
-    ax = check_axis("axis", axis, anchors.ndim)
+    c = Call("top", anchors=anchors, positives=positives, negatives=negatives, margin=margin)
+    a = c.input("anchors")
+    p, n = c.floating("positives"), c.floating("negatives")
+    check_same_shape("anchors", a, "positives", p)
+    check_same_shape("anchors", a, "negatives", n)
+    ax = check_axis("axis", axis, a.ndim)
     if not norm_degree > 0:
         msg = f"`norm_degree` must be positive, got {norm_degree!r}."
         raise ValueError(msg)
-    work = compute_dtype(xp, anchors.dtype)
-    a, p, n = (cast(xp, x, work) for x in (anchors, positives, negatives))
-    if not isinstance(margin, (int, float)):
-        margin = cast(xp, margin, work)
-    d_pos = _k.optax_triplet_distance(xp, a, p, norm_degree, eps, ax)
-    d_neg = _k.optax_triplet_distance(xp, a, n, norm_degree, eps, ax)
-    return cast(xp, _k.triplet_hinge(xp, d_pos, d_neg, margin), anchors.dtype)
+    d_pos = _k.optax_triplet_distance(c.xp, a, p, norm_degree, eps, ax)
+    d_neg = _k.optax_triplet_distance(c.xp, a, n, norm_degree, eps, ax)
+    return c.finish(_k.triplet_hinge(c.xp, d_pos, d_neg, c.param("margin")))
 
 
 @fill_doc
@@ -367,9 +346,9 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07) -> Any:
     >>> round(float(ntxent(e, np.asarray([0, 0, 1, 1]), temperature=1.0)), 6)
     0.597808
     """
-    xp = namespace(embeddings=embeddings, labels=labels, temperature=temperature)
-    check_floating(xp, "embeddings", embeddings)
-    check_integer(xp, "labels", labels, "Pass group ids as integers.")
+    c = Call("top", embeddings=embeddings, labels=labels, temperature=temperature)
+    e, labels = c.input("embeddings"), c["labels"]
+    check_integer(c.xp, "labels", labels, "Pass group ids as integers.")
     if embeddings.ndim != 2:
         msg = f"`embeddings` must be 2-d (batch, dim), got shape {tuple(embeddings.shape)}."
         raise ValueError(msg)
@@ -379,11 +358,7 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07) -> Any:
             f"{tuple(labels.shape)}."
         )
         raise ValueError(msg)
-    work = compute_dtype(xp, embeddings.dtype)
-    if not isinstance(temperature, (int, float)):
-        temperature = cast(xp, temperature, work)
-    loss = _k.ntxent(xp, cast(xp, embeddings, work), labels, temperature)
-    return cast(xp, loss, embeddings.dtype)
+    return c.finish(_k.ntxent(c.xp, e, labels, c.param("temperature")))
 
 
 @fill_doc
@@ -448,17 +423,19 @@ def circle_loss(
     >>> np.round(circle_loss(e, np.asarray([0, 0, 1]), gamma=2.0), 6)
     array([0.545893, 1.284178, 0.      ])
     """
-    xp = namespace(
-        embeddings=embeddings, labels=labels, ref_embeddings=ref_embeddings, ref_labels=ref_labels
+    c = Call(
+        "top",
+        embeddings=embeddings,
+        labels=labels,
+        ref_embeddings=ref_embeddings,
+        ref_labels=ref_labels,
     )
-    check_floating(xp, "embeddings", embeddings)
-    check_integer(xp, "labels", labels)
-    if ref_embeddings is None:
-        ref_embeddings = embeddings
-    if ref_labels is None:
-        ref_labels = labels
-    check_floating(xp, "ref_embeddings", ref_embeddings)
-    check_integer(xp, "ref_labels", ref_labels)
+    e, labels = c.input("embeddings"), c["labels"]
+    check_integer(c.xp, "labels", labels)
+    r = e if ref_embeddings is None else c.floating("ref_embeddings")
+    ref_labels = labels if ref_labels is None else c["ref_labels"]
+    check_integer(c.xp, "ref_labels", ref_labels)
+    embeddings, ref_embeddings = c["embeddings"], r
     for name, x in (("embeddings", embeddings), ("ref_embeddings", ref_embeddings)):
         if x.ndim != 2:
             msg = f"`{name}` must be 2-d (batch, dim), got shape {tuple(x.shape)}."
@@ -476,19 +453,5 @@ def circle_loss(
         if tuple(lab.shape) != (emb.shape[0],):
             msg = f"`{name}` must have shape ({emb.shape[0]},), got {tuple(lab.shape)}."
             raise ValueError(msg)
-    work = compute_dtype(xp, embeddings.dtype)
-    loss = _k.circle(
-        xp,
-        cast(xp, embeddings, work),
-        labels,
-        cast(xp, ref_embeddings, work),
-        ref_labels,
-        remove_diagonal,
-        gamma,
-        margin,
-    )
-    return cast(xp, loss, embeddings.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "top")
+    loss = _k.circle(c.xp, e, labels, r, ref_labels, remove_diagonal, gamma, margin)
+    return c.finish(loss)

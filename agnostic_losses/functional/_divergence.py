@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, namespace
 from .._docs import fill_doc
 from .._kernels import divergence as _k
-from .._reductions import apply_reduction, check_reduction, legacy_reduction
-from .._surface import choice, flag, options, with_companions
+from .._surface import Call, choice, flag, options, torch_reduction
 
 __all__ = ["kl_div"]
 
@@ -72,21 +70,10 @@ def kl_div(
     >>> round(float(kl_div(x, t, reduction="batchmean")), 7)
     0.1732868
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction), KL_REDUCTIONS)
-    xp = namespace(input=input, target=target)
-    check_floating(xp, "input", input)
-    check_floating(xp, "target", target)
-    check_same_shape("input", input, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    x, t = cast(xp, input, work), cast(xp, target, work)
-    loss = _k.kl_terms_log_target(xp, x, t) if log_target else _k.kl_terms(xp, x, t)
+    c = Call("torch", input=input, target=target)
+    x, t = c.input("input"), c.target("target", "input")
+    loss = _k.kl_terms_log_target(c.xp, x, t) if log_target else _k.kl_terms(c.xp, x, t)
+    reduction = torch_reduction(size_average, reduce, reduction)
     if reduction == "batchmean":
-        total = xp.sum(loss)
-        out = total / input.shape[0] if input.ndim > 0 else total
-    else:
-        out = apply_reduction(xp, loss, reduction)
-    return cast(xp, out, input.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "torch")
+        return c.reduce(loss, "mean", divisor="batch")
+    return c.reduce(loss, reduction)

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_floating,
-    check_integer,
-    check_labels_in_range,
-    check_same_shape,
-    compute_dtype,
-    namespace,
-)
+from .._dispatch import check_integer, check_same_shape
 from .._docs import fill_doc
 from .._kernels import margin as _k
-from .._reductions import apply_reduction, check_reduction, legacy_reduction
-from .._surface import REDUCTION, flag, number, options, with_companions
+from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
     "hinge_embedding_loss",
@@ -91,17 +82,11 @@ def margin_ranking_loss(
     >>> margin_ranking_loss(x1, x2, np.asarray([1.0, 1.0]), margin=0.1, reduction="none")
     array([0. , 0.3])
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input1=input1, input2=input2, target=target)
-    check_floating(xp, "input1", input1)
-    check_floating(xp, "input2", input2)
-    check_same_shape("input1", input1, "input2", input2)
-    check_same_shape("input1", input1, "target", target)
-    work = compute_dtype(xp, input1.dtype)
-    loss = _k.margin_ranking(
-        xp, cast(xp, input1, work), cast(xp, input2, work), cast(xp, target, work), margin
-    )
-    return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
+    c = Call("torch", input1=input1, input2=input2, target=target)
+    x1, x2 = c.input("input1"), c.floating("input2", like="input1")
+    y = c.target("target", "input1", integers=True)
+    loss = _k.margin_ranking(c.xp, x1, x2, y, margin)
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
 @options(**_LEGACY, margin=number())
@@ -153,13 +138,10 @@ def hinge_embedding_loss(
     >>> hinge_embedding_loss(x, np.asarray([1.0, -1.0, -1.0]), reduction="none")
     array([0.3, 0.6, 0. ])
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target)
-    check_floating(xp, "input", input)
-    check_same_shape("input", input, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    loss = _k.hinge_embedding(xp, cast(xp, input, work), cast(xp, target, work), margin)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+    c = Call("torch", input=input, target=target)
+    x, y = c.input("input"), c.target("target", "input", integers=True)
+    loss = _k.hinge_embedding(c.xp, x, y, margin)
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
 @options(**_LEGACY)
@@ -206,13 +188,9 @@ def soft_margin_loss(
     >>> round(float(soft_margin_loss(np.asarray([0.0, 2.0]), np.asarray([1.0, -1.0]))), 6)
     1.410038
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target)
-    check_floating(xp, "input", input)
-    check_same_shape("input", input, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    loss = _k.soft_margin(xp, cast(xp, input, work), cast(xp, target, work))
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+    c = Call("torch", input=input, target=target)
+    x, y = c.input("input"), c.target("target", "input", integers=True)
+    return c.reduce(_k.soft_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction))
 
 
 @options(**_LEGACY)
@@ -266,16 +244,12 @@ def multilabel_soft_margin_loss(
     >>> multilabel_soft_margin_loss(x, np.asarray([[1.0, 0.0], [1.0, 0.0]]), reduction="none")
     array([0.69314718, 0.12692801])
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target, weight=weight)
-    check_floating(xp, "input", input)
-    _check_class_input("input", input)
-    check_same_shape("input", input, "target", target)
-    work = compute_dtype(xp, input.dtype)
-    if weight is not None:
-        weight = cast(xp, weight, work)
-    loss = _k.multilabel_soft_margin(xp, cast(xp, input, work), cast(xp, target, work), weight)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+    c = Call("torch", input=input, target=target, weight=weight)
+    x = c.input("input")
+    _check_class_input("input", x)
+    y = c.target("target", "input", integers=True)
+    loss = _k.multilabel_soft_margin(c.xp, x, y, c.param("weight"))
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
 @options(**_LEGACY)
@@ -326,23 +300,19 @@ def multilabel_margin_loss(
     >>> round(float(multilabel_margin_loss(x, np.asarray([[3, 0, -1, 1]]))), 6)
     0.85
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input=input, target=target)
-    check_floating(xp, "input", input)
-    check_integer(
-        xp,
-        "target",
-        target,
-        "For 0/1 multi-hot targets use `multilabel_soft_margin_loss`.",
+    c = Call("torch", input=input, target=target)
+    x, y = c.input("input"), c["target"]
+    hint = "For 0/1 multi-hot targets use `multilabel_soft_margin_loss`."
+    check_integer(c.xp, "target", y, hint)
+    if x.ndim == 0 and y.ndim == 0:  # torch reads a 0-d input as one class
+        x = c.args["input"] = c.xp.reshape(x, (1,))
+        c.args["target"] = c.xp.reshape(y, (1,))
+    _check_class_input("input", x)
+    check_same_shape("input", x, "target", c["target"])
+    y = c.labels("target", x.shape[-1], ignore=-1)
+    return c.reduce(
+        _k.multilabel_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction)
     )
-    if input.ndim == 0 and target.ndim == 0:  # torch reads a 0-d input as one class
-        input, target = xp.reshape(input, (1,)), xp.reshape(target, (1,))
-    _check_class_input("input", input)
-    check_same_shape("input", input, "target", target)
-    check_labels_in_range(xp, "target", target, input.shape[-1], also=-1)
-    work = compute_dtype(xp, input.dtype)
-    loss = _k.multilabel_margin(xp, cast(xp, input, work), target)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
 
 
 @options(**_LEGACY, p=_one_or_two, margin=number())
@@ -400,41 +370,30 @@ def multi_margin_loss(
     >>> round(float(multi_margin_loss(x, np.asarray([3]))), 6)
     0.325
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    if p not in (1, 2) or isinstance(p, bool):
-        msg = f"`p` must be 1 or 2; got {p!r}."
-        raise ValueError(msg)
-    xp = namespace(input=input, target=target, weight=weight)
-    check_floating(xp, "input", input)
+    c = Call("torch", input=input, target=target, weight=weight)
+    x, y = c.input("input"), c["target"]
     check_integer(
-        xp,
+        c.xp,
         "target",
-        target,
+        y,
         "For -1/1 or 0/1 targets of the same shape as `input` use `soft_margin_loss` or "
         "`multilabel_soft_margin_loss`.",
     )
-    if input.ndim == 0:  # torch reads a 0-d input as one class
-        input = xp.reshape(input, (1,))
-    _check_class_input("input", input)
-    if input.ndim == 1 and tuple(target.shape) == (1,):
-        input = input[None, :]  # torch accepts a (1,) target for a (C,) input
-    if tuple(target.shape) != tuple(input.shape[:-1]):
+    if x.ndim == 0:  # torch reads a 0-d input as one class
+        x = c.xp.reshape(x, (1,))
+    _check_class_input("input", x)
+    if x.ndim == 1 and tuple(y.shape) == (1,):
+        x = x[None, :]  # torch accepts a (1,) target for a (C,) input
+    if tuple(y.shape) != tuple(x.shape[:-1]):
         msg = (
-            f"`target` must have shape {tuple(input.shape[:-1])} (the shape of `input` without "
-            f"its class axis); got {tuple(target.shape)}."
+            f"`target` must have shape {tuple(x.shape[:-1])} (the shape of `input` without "
+            f"its class axis); got {tuple(y.shape)}."
         )
         raise ValueError(msg)
-    num_classes = input.shape[-1]
+    num_classes = x.shape[-1]
     if weight is not None and tuple(weight.shape) != (num_classes,):
         msg = f"`weight` must have shape ({num_classes},); got {tuple(weight.shape)}."
         raise ValueError(msg)
-    check_labels_in_range(xp, "target", target, num_classes)
-    work = compute_dtype(xp, input.dtype)
-    if weight is not None:
-        weight = cast(xp, weight, work)
-    loss = _k.multi_margin(xp, cast(xp, input, work), target, p, margin, weight)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "torch")
+    y = c.labels("target", num_classes)
+    loss = _k.multi_margin(c.xp, x, y, p, margin, c.param("weight"))
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))

@@ -10,19 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._dispatch import (
-    cast,
-    check_floating,
-    check_same_shape,
-    check_values,
-    compute_dtype,
-    namespace,
-)
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import native_torch, same_shape
-from .._reductions import apply_reduction, check_reduction, legacy_reduction, weighted_mean
-from .._surface import REDUCTION, flag, number, options, with_companions
+from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
     "gaussian_nll_loss",
@@ -35,8 +26,6 @@ __all__ = [
 
 _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 
-_SCALARS = (int, float)
-
 
 def _one_dim_of_one(input: Any, target: Any) -> bool:
     """``target`` has the shape of ``input`` except for exactly one dimension of size 1."""
@@ -46,44 +35,25 @@ def _one_dim_of_one(input: Any, target: Any) -> bool:
     return len(differ) == 1 and target.shape[differ[0]] == 1
 
 
-def _prepare(
-    input: Any, target: Any, *, broadcast_target: bool = False, **extra: Any
-) -> tuple[Any, Any, Any, Any]:
-    """Namespace, work dtype, and ``input``/``target`` cast to it, after the shared checks.
-
-    ``broadcast_target`` admits (and broadcasts) a target with one dimension of size 1, the
-    only broadcast torch documents for an elementwise target (``gaussian_nll_loss``).
-    """
-    for name, value in (("input", input), ("target", target)):
-        if value is None or isinstance(value, (*_SCALARS, bool)):
-            msg = f"`{name}` must be an array, got {value!r}."
-            raise TypeError(msg)
-    xp = namespace(input=input, target=target, **extra)
-    check_floating(xp, "input", input)
-    work = compute_dtype(xp, input.dtype)
-    y = cast(xp, target, work)
-    if broadcast_target and _one_dim_of_one(input, target):
-        y = xp.broadcast_to(y, tuple(input.shape))
-    else:
-        check_same_shape("input", input, "target", target)
-    return xp, work, cast(xp, input, work), y
+def _pair(input: Any, target: Any, *, broadcast_target: bool = False, **extra: Any) -> tuple:
+    """``(call, input, target)`` in the work dtype; ``broadcast_target`` admits a target with one
+    dimension of size 1, the only broadcast torch documents for an elementwise target
+    (``gaussian_nll_loss``)."""
+    c = Call("torch", input=input, target=target, **extra)
+    c._array("target")
+    x = c.input("input")
+    if broadcast_target and _one_dim_of_one(x, c["target"]):
+        return c, x, c.xp.broadcast_to(c.param("target"), tuple(x.shape))
+    return c, x, c.target("target", "input", integers=True)
 
 
-def _weighted(xp: Any, loss: Any, weight: Any, reduction: str, work: Any, mean: str) -> Any:
-    """Apply torch's elementwise ``weight``; ``mean`` is ``'weight_sum'`` or ``'count'``."""
-    if weight is None:
-        return apply_reduction(xp, loss, reduction)
-    loss = loss * cast(xp, weight, work)
-    if reduction == "mean" and mean == "weight_sum":
-        # torch divides by sum(weight); all-zero weights give its 0/0 = NaN, with gradient 0.
-        return weighted_mean(xp, loss, cast(xp, weight, work), fill=math.nan)
-    return apply_reduction(xp, loss, reduction)
-
-
-def _check_weight(xp: Any, input: Any, weight: Any) -> None:
-    if weight is not None:
-        check_floating(xp, "weight", weight)
-        check_same_shape("input", input, "weight", weight)
+def _weighted(c: Call, loss: Any, reduction: str, divisor: str) -> Any:
+    """torch's elementwise ``weight`` (``c['weight']``, may be None); ``divisor`` of the mean:
+    ``'weight_sum'`` (all-zero weights give torch's 0/0 = NaN, with gradient 0) or ``'count'``."""
+    w = c.floating("weight", like="input")
+    if w is None:
+        return c.reduce(loss, reduction)
+    return c.reduce(loss * w, reduction, divisor=divisor, weights=w, fill=math.nan)
 
 
 @native_torch("mse_loss", same_shape)
@@ -132,11 +102,10 @@ def mse_loss(
     >>> float(mse_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 3.5])))
     0.25
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp, work, x, y = _prepare(input, target, weight=weight)
-    _check_weight(xp, input, weight)
-    loss = _weighted(xp, _k.squared(xp, x - y), weight, reduction, work, "weight_sum")
-    return cast(xp, loss, input.dtype)
+    c, x, y = _pair(input, target, weight=weight)
+    return _weighted(
+        c, _k.squared(c.xp, x - y), torch_reduction(size_average, reduce, reduction), "weight_sum"
+    )
 
 
 @native_torch("l1_loss", same_shape)
@@ -185,11 +154,10 @@ def l1_loss(
     >>> float(l1_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 3.5])))
     0.5
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp, work, x, y = _prepare(input, target, weight=weight)
-    _check_weight(xp, input, weight)
-    loss = _weighted(xp, _k.absolute(xp, x - y), weight, reduction, work, "weight_sum")
-    return cast(xp, loss, input.dtype)
+    c, x, y = _pair(input, target, weight=weight)
+    return _weighted(
+        c, _k.absolute(c.xp, x - y), torch_reduction(size_average, reduce, reduction), "weight_sum"
+    )
 
 
 @native_torch("smooth_l1_loss", same_shape)
@@ -238,10 +206,10 @@ def smooth_l1_loss(
     >>> smooth_l1_loss(np.asarray([0.5, 3.0]), np.asarray([0.0, 0.0]), reduction="none")
     array([0.125, 2.5  ])
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp, _, x, y = _prepare(input, target)
-    loss = apply_reduction(xp, _k.smooth_l1(xp, x - y, beta), reduction)
-    return cast(xp, loss, input.dtype)
+    c, x, y = _pair(input, target)
+    return c.reduce(
+        _k.smooth_l1(c.xp, x - y, beta), torch_reduction(size_average, reduce, reduction)
+    )
 
 
 @native_torch("huber_loss", same_shape)
@@ -291,11 +259,8 @@ def huber_loss(
     >>> huber_loss(np.asarray([0.5, 3.0]), np.asarray([0.0, 0.0]), reduction="none", delta=2.0)
     array([0.125, 4.   ])
     """
-    reduction = check_reduction(reduction)
-    xp, work, x, y = _prepare(input, target, weight=weight)
-    _check_weight(xp, input, weight)
-    loss = _weighted(xp, _k.huber(xp, x - y, delta), weight, reduction, work, "count")
-    return cast(xp, loss, input.dtype)
+    c, x, y = _pair(input, target, weight=weight)
+    return _weighted(c, _k.huber(c.xp, x - y, delta), reduction, "count")
 
 
 @options(**_LEGACY, log_input=flag, full=flag, eps=number())
@@ -350,10 +315,9 @@ def poisson_nll_loss(
     >>> round(float(poisson_nll_loss(np.asarray([0.0, 1.0]), np.asarray([1.0, 2.0]))), 6)
     0.859141
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp, _, x, y = _prepare(input, target)
-    loss = _k.poisson_nll(xp, x, y, bool(log_input), bool(full), eps)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
+    c, x, y = _pair(input, target)
+    loss = _k.poisson_nll(c.xp, x, y, bool(log_input), bool(full), eps)
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
 def _expand_var(xp: Any, input: Any, var: Any) -> Any:
@@ -428,28 +392,20 @@ def gaussian_nll_loss(
     >>> float(gaussian_nll_loss(x, y, np.asarray([1.0, 4.0])))
     0.8465735902799727
     """
-    reduction = check_reduction(reduction)
     if var is None or isinstance(var, bool):
         msg = f"`var` must be an array or a float, got {var!r}."
         raise TypeError(msg)
-    if isinstance(var, _SCALARS) and var < 0:
+    if isinstance(var, (int, float)) and var < 0:
         msg = f"`var` must be non-negative, got {var!r}."
         raise ValueError(msg)
-    xp, work, x, y = _prepare(input, target, broadcast_target=True, var=var)
-    if isinstance(var, _SCALARS):
-        v = xp.full_like(x, float(var))
+    c, x, y = _pair(input, target, broadcast_target=True, var=var)
+    if isinstance(var, (int, float)):
+        v = c.xp.full_like(x, float(var))
     else:
-        check_floating(xp, "var", var)
-        v = _expand_var(xp, input, cast(xp, var, work))
-        check_values(
-            xp,
-            v,
+        v = _expand_var(c.xp, x, c.floating("var"))
+        c.check(
+            "var",
             lambda: v < 0,
-            lambda: f"`var` must be non-negative; got a minimum of {float(xp.min(v))!r}.",
+            lambda: f"`var` must be non-negative; got a minimum of {float(c.xp.min(v))!r}.",
         )
-    loss = _k.gaussian_nll(xp, x, y, v, bool(full), eps)
-    return cast(xp, apply_reduction(xp, loss, reduction), input.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "torch")
+    return c.reduce(_k.gaussian_nll(c.xp, x, y, v, bool(full), eps), reduction)

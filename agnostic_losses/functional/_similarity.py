@@ -5,28 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, namespace
+from .._dispatch import check_same_shape, namespace
 from .._docs import fill_doc
 from .._kernels import similarity as _k
-from .._reductions import apply_reduction, check_reduction, legacy_reduction
-from .._surface import REDUCTION, flag, number, options, with_companions
+from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
 _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 
 
-def _check_triplet(xp: Any, anchor: Any, positive: Any, negative: Any) -> None:
-    for name, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
-        check_floating(xp, name, x)
-    if not anchor.ndim == positive.ndim == negative.ndim:
+def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, Any, Any, Any]:
+    """Floating arrays of one shape, in the work dtype."""
+    c = Call("torch", anchor=anchor, positive=positive, negative=negative)
+    a, pos, neg = c.input("anchor"), c.floating("positive"), c.floating("negative")
+    if not a.ndim == pos.ndim == neg.ndim:
         msg = (
             "`anchor`, `positive` and `negative` must have the same number of dimensions; got "
-            f"{anchor.ndim}, {positive.ndim} and {negative.ndim}."
+            f"{a.ndim}, {pos.ndim} and {neg.ndim}."
         )
         raise ValueError(msg)
-    check_same_shape("anchor", anchor, "positive", positive)
-    check_same_shape("anchor", anchor, "negative", negative)
+    check_same_shape("anchor", a, "positive", pos)
+    check_same_shape("anchor", a, "negative", neg)
+    return c, a, pos, neg
 
 
 def _pairwise_distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
@@ -40,7 +41,6 @@ def _pairwise_distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
 
 
 def _triplet(
-    xp: Any,
     anchor: Any,
     positive: Any,
     negative: Any,
@@ -49,11 +49,12 @@ def _triplet(
     swap: bool,
     reduction: str,
 ) -> Any:
-    d_pos = distance(anchor, positive)
-    d_neg = distance(anchor, negative)
+    c, a, pos, neg = _triplet_inputs(anchor, positive, negative)
+    d_pos = distance(a, pos)
+    d_neg = distance(a, neg)
     if swap:
-        d_neg = xp.minimum(d_neg, distance(positive, negative))
-    return apply_reduction(xp, _k.triplet_hinge(xp, d_pos, d_neg, margin), reduction)
+        d_neg = c.xp.minimum(d_neg, distance(pos, neg))
+    return c.reduce(_k.triplet_hinge(c.xp, d_pos, d_neg, margin), reduction)
 
 
 @options(**_LEGACY, margin=number())
@@ -109,21 +110,17 @@ def cosine_embedding_loss(
     >>> np.round(cosine_embedding_loss(x1, x2, np.asarray([1, -1]), reduction="none"), 6)
     array([1., 1.])
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(input1=input1, input2=input2, target=target)
-    check_floating(xp, "input1", input1)
-    check_floating(xp, "input2", input2)
-    check_same_shape("input1", input1, "input2", input2)
-    if input1.ndim not in (1, 2):
+    c = Call("torch", input1=input1, input2=input2, target=target)
+    x1, x2 = c.input("input1"), c.floating("input2", like="input1")
+    if x1.ndim not in (1, 2):
         msg = f"`input1` must be 1-d (D,) or 2-d (N, D), got shape {tuple(input1.shape)}."
         raise ValueError(msg)
-    expected = tuple(input1.shape[:-1])
-    if tuple(target.shape) != expected:
-        msg = f"`target` must have shape {expected} to match `input1`, got {tuple(target.shape)}."
+    expected, y = tuple(x1.shape[:-1]), c["target"]
+    if tuple(y.shape) != expected:
+        msg = f"`target` must have shape {expected} to match `input1`, got {tuple(y.shape)}."
         raise ValueError(msg)
-    work = compute_dtype(xp, input1.dtype)
-    loss = _k.cosine_embedding(xp, cast(xp, input1, work), cast(xp, input2, work), target, margin)
-    return cast(xp, apply_reduction(xp, loss, reduction), input1.dtype)
+    loss = _k.cosine_embedding(c.xp, x1, x2, y, margin)
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
 @options(
@@ -189,13 +186,8 @@ def triplet_margin_loss(
     >>> round(float(triplet_margin_loss(a, p, n, eps=0.0)), 6)
     5.0
     """
-    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
-    xp = namespace(anchor=anchor, positive=positive, negative=negative)
-    _check_triplet(xp, anchor, positive, negative)
-    work = compute_dtype(xp, anchor.dtype)
-    a, pos, neg = (cast(xp, x, work) for x in (anchor, positive, negative))
-    out = _triplet(xp, a, pos, neg, _pairwise_distance(p, eps), margin, swap, reduction)
-    return cast(xp, out, anchor.dtype)
+    reduction = torch_reduction(size_average, reduce, reduction)
+    return _triplet(anchor, positive, negative, _pairwise_distance(p, eps), margin, swap, reduction)
 
 
 @options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
@@ -254,18 +246,8 @@ def triplet_margin_with_distance_loss(
     >>> float(triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
     2.0
     """
-    reduction = check_reduction(reduction)
     if distance_function is not None and not callable(distance_function):
         msg = f"`distance_function` must be callable or None, got {type(distance_function)}."
         raise TypeError(msg)
-    xp = namespace(anchor=anchor, positive=positive, negative=negative)
-    _check_triplet(xp, anchor, positive, negative)
-    work = compute_dtype(xp, anchor.dtype)
-    a, pos, neg = (cast(xp, x, work) for x in (anchor, positive, negative))
     distance = distance_function or _pairwise_distance(2.0, 1e-6)
-    out = _triplet(xp, a, pos, neg, distance, margin, swap, reduction)
-    return cast(xp, out, anchor.dtype)
-
-
-# Not yet on the surface layer: NumPy companions are converted at the door.
-with_companions(globals(), __all__, "torch")
+    return _triplet(anchor, positive, negative, distance, margin, swap, reduction)
