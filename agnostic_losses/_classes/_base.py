@@ -70,6 +70,7 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
     function: ClassVar[Callable[..., Any] | None] = None
     _signature: ClassVar[inspect.Signature]
     _options: tuple[str, ...]
+    _inputs: ClassVar[tuple[str, ...]] = ("input", "target")
 
     def __init_subclass__(
         cls,
@@ -79,12 +80,16 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         exclude: tuple[str, ...] = (),
         defaults: dict[str, Any] | None = None,
         keyword_only: bool = False,
+        inputs: tuple[str, ...] | None = None,
         checked_by: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """Derive the constructor from ``function``: its parameters after the first ``data``
         (the arrays of ``forward``), without ``exclude``, with ``defaults`` overriding
         (``keyword_only``: all of them keyword-only, as ``torch.nn.GaussianNLLLoss``'s).
+        ``forward`` takes the ``data`` arrays by position or by the function's names for them
+        (``inputs`` renames them where torch's ``forward`` does: ``PoissonNLLLoss``'s
+        ``log_input``).
 
         A class that writes its constructor out names the function whose validators check
         its stored options at construction instead (``checked_by``).
@@ -95,7 +100,9 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         if function is None:
             return
         cls.function = staticmethod(function)  # type: ignore[assignment]
-        params = list(inspect.signature(function).parameters.values())[data:]
+        every = list(inspect.signature(function).parameters.values())
+        cls._inputs = inputs or tuple(p.name for p in every[:data])
+        params = every[data:]
         params = [
             p.replace(
                 default=(defaults or {}).get(p.name, p.default),
@@ -152,11 +159,22 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         else:
             setattr(self, name, value)
 
-    def forward(self, *args: Any) -> Any:
-        """Compute the loss: the wrapped function with the stored options."""
+    def forward(self, *args: Any, **inputs: Any) -> Any:
+        """Compute the loss: the wrapped function with the stored options. The arrays come by
+        position or by torch's names for them (``loss(input=x, target=y)``)."""
         if self.function is None:
             msg = f"{type(self).__name__} must implement forward(input, target)."
             raise NotImplementedError(msg)
+        for name in self._inputs[len(args) :]:
+            if name not in inputs:
+                break
+            args = (*args, inputs.pop(name))
+        if inputs:
+            msg = (
+                f"{type(self).__name__}.forward() takes {', '.join(self._inputs)}; got "
+                f"{', '.join(sorted(inputs))} out of place."
+            )
+            raise TypeError(msg)
         return self.function(*args, **{name: getattr(self, name) for name in self._options})
 
     if _Base is object:  # pragma: no cover - torch's Module provides __call__ (with hooks)

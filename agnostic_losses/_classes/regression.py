@@ -71,7 +71,7 @@ class SmoothL1Loss(Loss, function=F.smooth_l1_loss):
     """
 
 
-class PoissonNLLLoss(Loss, function=F.poisson_nll_loss):
+class PoissonNLLLoss(Loss, function=F.poisson_nll_loss, inputs=("log_input", "target")):
     """Poisson negative log-likelihood, as ``torch.nn.PoissonNLLLoss``.
 
     See :func:`agnostic_losses.functional.poisson_nll_loss`. ``forward``'s first argument is
