@@ -68,6 +68,11 @@ __all__ = [
 _NUMBERS = (int, float)
 
 
+def _broadcasts_to(shape: tuple[int, ...], full: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``full`` (without growing it)."""
+    return len(shape) <= len(full) and all(a in (1, b) for a, b in zip(shape[::-1], full[::-1]))
+
+
 class Call:
     """The arguments of one public call, resolved once.
 
@@ -144,9 +149,7 @@ class Call:
         if broadcasts is not None:
             full = tuple(self.args[broadcasts].shape)
             mine = tuple(x.shape)
-            if len(mine) > len(full) or any(
-                a not in (1, b) for a, b in zip(mine[::-1], full[::-1])
-            ):
+            if not _broadcasts_to(mine, full):
                 msg = (
                     f"`{name}` of shape {mine} does not broadcast to the shape of "
                     f"`{broadcasts}` {full}."
@@ -253,13 +256,9 @@ class Call:
     def mask(self, name: str, like: str, axes: tuple[int, ...]) -> Any:
         """A boolean ``where`` of ``like``'s shape, or of that shape without ``axes`` (one value
         per row, broadcast along the classes); None passes."""
-        w = self.args.get(name)
+        w = self._bool_array(name)
         if w is None:
             return None
-        w = self._array(name)
-        if not self.xp.isdtype(w.dtype, "bool"):
-            msg = f"`{name}` must be a boolean array, got dtype {w.dtype}."
-            raise TypeError(msg)
         full = tuple(self.args[like].shape)
         rows = tuple(n for i, n in enumerate(full) if i not in axes)
         if tuple(w.shape) == full:
@@ -277,15 +276,11 @@ class Call:
     def where(self, name: str, like: str) -> Any:
         """optax's ``where``: a boolean array that broadcasts to ``like``'s shape (None
         passes); only its metadata is read."""
-        w = self.args.get(name)
+        w = self._bool_array(name)
         if w is None:
             return None
-        w = self._array(name)
-        if not self.xp.isdtype(w.dtype, "bool"):
-            msg = f"`{name}` must be a boolean array, got dtype {w.dtype}."
-            raise TypeError(msg)
         shape, mine = tuple(self.args[like].shape), tuple(w.shape)
-        if len(mine) > len(shape) or any(a not in (1, b) for a, b in zip(mine[::-1], shape[::-1])):
+        if not _broadcasts_to(mine, shape):
             msg = f"`{name}` of shape {mine} does not broadcast to the inputs' shape {shape}."
             raise ValueError(msg)
         return w
@@ -293,6 +288,16 @@ class Call:
     def check(self, name: str, bad: Callable[[], Any], message: Callable[[], str]) -> None:
         """An eager-only value check on argument ``name`` (see ``_dispatch.check_values``)."""
         check_values(self.xp, self.args[name], bad, message)
+
+    def _bool_array(self, name: str) -> Any:
+        """A boolean array argument, or None when it is not given."""
+        if self.args.get(name) is None:
+            return None
+        w = self._array(name)
+        if not self.xp.isdtype(w.dtype, "bool"):
+            msg = f"`{name}` must be a boolean array, got dtype {w.dtype}."
+            raise TypeError(msg)
+        return w
 
     def _array(self, name: str) -> Any:
         x = self.args[name]

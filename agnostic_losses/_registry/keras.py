@@ -315,84 +315,75 @@ def _ctc(rng):
 
 _NONNEG = frozenset({"nonnegative"})
 
-# name -> (family, make_inputs, reference, variants, extra LossCase fields)
-_FUNCTIONS: list[tuple[str, str, Callable[..., Inputs], Callable[..., Any], dict[str, Any]]] = [
-    ("mean_squared_error", "regression", _real, REFERENCES["mean_squared_error"], {}),
-    ("mean_absolute_error", "regression", _real, REFERENCES["mean_absolute_error"], {}),
+# (name, family, make_inputs, reference): the default case of each function
+_FUNCTIONS: list[tuple[str, str, Callable[..., Inputs], Callable[..., Any]]] = [
+    ("mean_squared_error", "regression", _real, REFERENCES["mean_squared_error"]),
+    ("mean_absolute_error", "regression", _real, REFERENCES["mean_absolute_error"]),
     (
         "mean_absolute_percentage_error",
         "regression",
         _real,
         REFERENCES["mean_absolute_percentage_error"],
-        {},
     ),
     (
         "mean_squared_logarithmic_error",
         "regression",
         _positive,
         REFERENCES["mean_squared_logarithmic_error"],
-        {},
     ),
-    ("cosine_similarity", "similarity", _real, REFERENCES["cosine_similarity"], {}),
+    ("cosine_similarity", "similarity", _real, REFERENCES["cosine_similarity"]),
     (
         "huber",
         "regression",
         lambda rng: Inputs(_real(rng).args, {"delta": 0.7}),
         REFERENCES["huber"],
-        {},
     ),
-    ("log_cosh", "regression", _real, REFERENCES["log_cosh"], {}),
-    ("hinge", "margin", _signed_targets, REFERENCES["hinge"], {}),
-    ("squared_hinge", "margin", _signed_targets, REFERENCES["squared_hinge"], {}),
-    ("categorical_hinge", "margin", _one_hot_scores, REFERENCES["categorical_hinge"], {}),
-    ("kl_divergence", "divergence", _distributions, REFERENCES["kl_divergence"], {}),
-    ("poisson", "regression", _counts, REFERENCES["poisson"], {}),
-    ("binary_crossentropy", "classification", _binary_probs, ref_binary_crossentropy, {}),
+    ("log_cosh", "regression", _real, REFERENCES["log_cosh"]),
+    ("hinge", "margin", _signed_targets, REFERENCES["hinge"]),
+    ("squared_hinge", "margin", _signed_targets, REFERENCES["squared_hinge"]),
+    ("categorical_hinge", "margin", _one_hot_scores, REFERENCES["categorical_hinge"]),
+    ("kl_divergence", "divergence", _distributions, REFERENCES["kl_divergence"]),
+    ("poisson", "regression", _counts, REFERENCES["poisson"]),
+    ("binary_crossentropy", "classification", _binary_probs, ref_binary_crossentropy),
     (
         "binary_focal_crossentropy",
         "classification",
         lambda rng: _binary_probs(rng, apply_class_balancing=True, alpha=0.3, gamma=1.5),
         ref_binary_focal,
-        {},
     ),
     (
         "categorical_crossentropy",
         "classification",
         _categorical_probs,
         ref_categorical_crossentropy,
-        {},
     ),
     (
         "categorical_focal_crossentropy",
         "classification",
         lambda rng: _categorical_probs(rng, alpha=0.5, gamma=2.0),
         ref_categorical_focal,
-        {},
     ),
     (
         "sparse_categorical_crossentropy",
         "classification",
         _sparse,
         ref_sparse_categorical_crossentropy,
-        {},
     ),
     (
         "categorical_generalized_cross_entropy",
         "classification",
         lambda rng: Inputs(_sparse(rng).args, {"q": 0.3}),
         ref_generalized_ce,
-        {},
     ),
-    ("ctc", "ctc", _ctc, ref_ctc, {}),
-    ("dice", "segmentation", _segmentation, ref_dice, {}),
+    ("ctc", "ctc", _ctc, ref_ctc),
+    ("dice", "segmentation", _segmentation, ref_dice),
     (
         "tversky",
         "segmentation",
         lambda rng: _segmentation(rng, alpha=0.3, beta=0.7, axis=(1, 2)),
         ref_tversky,
-        {},
     ),
-    ("circle", "similarity", lambda rng: _embeddings(rng, gamma=8.0), ref_circle, {}),
+    ("circle", "similarity", lambda rng: _embeddings(rng, gamma=8.0), ref_circle),
 ]
 
 # more inputs of the same functions: logits paths, options, keras's conversions
@@ -446,8 +437,8 @@ _VARIANTS: list[tuple[str, str, Callable[..., Inputs], dict[str, Any]]] = [
     ),
 ]
 
-_REFS = {name: ref for name, _, _, ref, _ in _FUNCTIONS}
-_FAMILY = {name: family for name, family, _, _, _ in _FUNCTIONS}
+_REFS = {name: ref for name, _, _, ref in _FUNCTIONS}
+_FAMILY = {name: family for name, family, _, _ in _FUNCTIONS}
 
 _CLASSES = {
     "mean_squared_error": "MeanSquaredError",
@@ -567,11 +558,11 @@ def _class_case(name: str, make: Callable[..., Inputs], variant: str, reduction:
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none")
 
 CASES: list[LossCase] = [
-    *(_function_case(name, make, "default", **extra) for name, _, make, _, extra in _FUNCTIONS),
+    *(_function_case(name, make, "default") for name, _, make, _ in _FUNCTIONS),
     *(_function_case(name, make, variant, **extra) for name, variant, make, extra in _VARIANTS),
     *(
         _class_case(name, make, f"weighted-{_REDUCTIONS[i % 4]}", _REDUCTIONS[i % 4])
-        for i, (name, _, make, _, _) in enumerate(_FUNCTIONS)
+        for i, (name, _, make, _) in enumerate(_FUNCTIONS)
     ),
     _class_case(
         "sparse_categorical_crossentropy",

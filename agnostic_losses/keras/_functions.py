@@ -779,13 +779,33 @@ def categorical_focal_crossentropy(
     return c.finish(_clip.categorical_focal(c.xp, p, t, a, float(gamma), EPSILON))
 
 
-def _labels_like(c: Call, name: str, shape: tuple[int, ...]) -> None:
-    if tuple(c[name].shape) != shape:
+def _class_labels(
+    y_true: Any, y_pred: Any, axis: int, hint: str, ignore: int | None = None
+) -> tuple[Call, Any, Any, int]:
+    """``(call, labels, y_pred with the class axis last, C)`` for integer ``y_true`` of
+    ``y_pred``'s shape without ``axis`` (a size-1 ``axis`` in ``y_true`` is dropped, as keras
+    does); labels checked in ``[0, C)`` (or ``ignore``) on eager arrays."""
+    c = Call("keras", y_true=y_true, y_pred=y_pred)
+    c._array("y_true")
+    p = c.input("y_pred", hint=ORDER)
+    if p.ndim == 0:
+        msg = "`y_pred` must have at least one dimension (the classes), got a 0-d array."
+        raise ValueError(msg)
+    (ax,) = normalize_axes("axis", axis, p.ndim, tuples=False, none=False)
+    y = c["y_true"]
+    check_integer(c.xp, "y_true", y, f"{hint} {ORDER}")
+    if y.ndim == p.ndim and y.shape[ax] == 1:
+        y = c.args["y_true"] = c.xp.squeeze(y, axis=ax)
+    _, num_classes, (p,) = c.classes("y_pred", ax, p, tuples=False)
+    shape = tuple(p.shape[:-1])
+    if tuple(y.shape) != shape:
         msg = (
-            f"`{name}` must have the shape of `y_pred` without its class axis, {shape} "
-            f"(or that shape with a trailing size-1 axis); got {tuple(c[name].shape)}."
+            f"`y_true` must have the shape of `y_pred` without its class axis, {shape} "
+            f"(or that shape with a trailing size-1 axis); got {tuple(y.shape)}."
         )
         raise ValueError(msg)
+    y = c.labels("y_true", num_classes, ignore=ignore, ignore_name="ignore_class")
+    return c, y, p, num_classes
 
 
 def sparse_masked(
@@ -796,19 +816,8 @@ def sparse_masked(
     axis: int = -1,
 ) -> tuple[Any, Any]:
     """:func:`sparse_categorical_crossentropy` and its mask (None without ``ignore_class``)."""
-    c = Call("keras", y_true=y_true, y_pred=y_pred)
-    c._array("y_true")
-    p = c.input("y_pred", hint=ORDER)
-    (ax,) = normalize_axes("axis", axis, p.ndim, tuples=False, none=False)
-    y = c["y_true"]
-    check_integer(
-        c.xp, "y_true", y, f"Cast float labels to an integer dtype (keras casts them). {ORDER}"
-    )
-    if y.ndim == p.ndim and y.shape[ax] == 1:
-        y = c.args["y_true"] = c.xp.squeeze(y, axis=ax)
-    _, num_classes, (p,) = c.classes("y_pred", ax, p, tuples=False)
-    _labels_like(c, "y_true", tuple(p.shape[:-1]))
-    y = c.labels("y_true", num_classes, ignore=ignore_class, ignore_name="ignore_class")
+    hint = "Cast float labels to an integer dtype (keras casts them)."
+    c, y, p, num_classes = _class_labels(y_true, y_pred, axis, hint, ignore_class)
     safe, keep, bad = sanitize_labels(c.xp, y, num_classes, ignore_class)
     if from_logits:
         loss = _kc.softmax_cross_entropy_with_integer_labels(c.xp, p, safe)[0]
@@ -906,16 +915,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     >>> np.round(categorical_generalized_cross_entropy(np.asarray([0, 0]), y_pred, q=0.5), 6)
     array([0.32668 , 1.105573])
     """
-    c = Call("keras", y_true=y_true, y_pred=y_pred)
-    c._array("y_true")
-    p = c.input("y_pred", hint=ORDER)
-    _, num_classes, _ = c.classes("y_pred", -1)
-    y = c["y_true"]
-    check_integer(c.xp, "y_true", y, f"Pass class indices. {ORDER}")
-    if y.ndim == p.ndim and y.shape[-1] == 1:
-        c.args["y_true"] = c.xp.squeeze(y, axis=-1)
-    _labels_like(c, "y_true", tuple(p.shape[:-1]))
-    y = c.labels("y_true", num_classes)
+    c, y, p, _ = _class_labels(y_true, y_pred, -1, "Pass class indices.")
     p_y = gather_labels(c.xp, p, y)
     pos = p_y > 0
     log_p_y = c.xp.where(pos, c.xp.log(c.xp.where(pos, p_y, 1.0)), float("-inf"))
@@ -990,10 +990,6 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
     return c.finish(loss)
 
 
-def _overlap_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    return normalize_axes("axis", axis, ndim)
-
-
 def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Any:
     r"""Dice loss over ``axis`` (every axis by default).
 
@@ -1026,7 +1022,7 @@ def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Any:
     """
     c, t, p = _pair(y_true, y_pred)
     xp = c.xp
-    axes = _overlap_axes(axis, p.ndim)
+    axes = normalize_axes("axis", axis, p.ndim)
     inter = xp.sum(t * p, axis=axes)
     den = xp.sum(t, axis=axes) + xp.sum(p, axis=axes) + EPSILON
     return c.finish(1.0 - 2.0 * inter / den)
@@ -1072,7 +1068,7 @@ def tversky(
     """
     c, t, p = _pair(y_true, y_pred)
     xp = c.xp
-    axes = _overlap_axes(axis, p.ndim)
+    axes = normalize_axes("axis", axis, p.ndim)
     inter = xp.sum(t * p, axis=axes)
     missed = xp.sum((1.0 - p) * t, axis=axes)
     spurious = xp.sum(p * (1.0 - t), axis=axes)

@@ -26,16 +26,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._dispatch import cast, device_of, resolve
-from .._reductions import KERAS_REDUCTIONS, keras_reduce, rank_aligned
+from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
 
 __all__ = ["Loss", "LossFunctionWrapper"]
-
-
-def _check_reduction(reduction: Any) -> None:
-    if reduction not in KERAS_REDUCTIONS:
-        allowed = ", ".join(repr(r) for r in KERAS_REDUCTIONS)
-        msg = f"`reduction` must be one of {allowed}; got {reduction!r}."
-        raise ValueError(msg)
 
 
 def _dtype_name(dtype: Any) -> str | None:
@@ -96,7 +89,7 @@ class Loss:
         reduction: str | None = "sum_over_batch_size",
         dtype: Any = None,
     ) -> None:
-        _check_reduction(reduction)
+        check_reduction(reduction, KERAS_REDUCTIONS)
         _dtype_name(dtype)
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
