@@ -26,6 +26,14 @@ all-ignored or all-zero-weight mean, ``0 * log 0`` with soft targets) or where t
 (out-of-range labels on CPU, shape errors); both fall through to the generic path. The one
 place where a finite torch value hides a non-finite torch gradient (a cross-entropy row that
 does not count) is excluded by ``cross_entropy``'s guard.
+The same holds, with the guards named in their decorators, for ``kl_div``, ``soft_margin_loss``,
+``multilabel_soft_margin_loss``, ``multi_margin_loss``, ``multilabel_margin_loss``,
+``poisson_nll_loss`` and ``gaussian_nll_loss`` (measured, (4096, 1000) float32 forward, generic /
+torch: 1.4x, 1.35x, 1.7x, 1.1-1.4x, 2.0x (``KLDivLoss``), 1.2x, 1.4x; ``multilabel_margin_loss``
+146x at (4096, 100), whose generic form builds (N, C, C) pairs where torch loops). Where torch's
+derivative for a target or a weight is missing or differs from ours (``xlogy(t, t)`` at
+``t = 0``), ``only_input_grad`` keeps those calls generic; the two margin kernels take torch's
+subgradient at the hinge so that both paths agree there too.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
@@ -65,12 +73,14 @@ from typing import Any
 from ._dispatch import is_lazy, on_host
 
 __all__ = [
+    "all_of",
     "cross_entropy_guard",
     "disabled",
     "huber_residual",
     "integer_label_cross_entropy",
     "native_route",
     "native_torch",
+    "only_input_grad",
     "same_shape",
     "soft_label_cross_entropy",
     "squared_residual",
@@ -118,10 +128,29 @@ def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:
     return bool(torch.isfinite(rows[dead if input.ndim > 1 else dead[None]]).all())
 
 
+def only_input_grad(*arrays: Any, **kwargs: Any) -> bool:
+    """Guard of the losses where torch's derivative for an argument other than ``input`` is
+    missing or differs from ours (``kl_div``'s ``xlogy(t, t)`` is ``-inf`` at ``t = 0``; the
+    margin kernels' weights have none): eligible while only ``input`` records a gradient."""
+    rest = list(arrays[1:]) + list(kwargs.values())
+    return not any(getattr(a, "requires_grad", False) for a in rest)
+
+
+def all_of(*guards: Callable[..., bool]) -> Callable[..., bool]:
+    """A guard that holds when every one of ``guards`` holds."""
+
+    def guard(*args: Any, **kwargs: Any) -> bool:
+        return all(g(*args, **kwargs) for g in guards)
+
+    guard.__doc__ = " and ".join(g.__name__ for g in guards)
+    return guard
+
+
 def native_torch(
-    name: str, guard: Callable[..., bool] | None = None
+    name: str, guard: Callable[..., bool] | None = None, *, arity: int = 2
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate the public ``functional`` loss ``name`` with torch's native kernel of that name."""
+    """Decorate the public ``functional`` loss ``name`` with torch's native kernel of that name;
+    ``arity``: how many arrays torch's function takes by position (``gaussian_nll_loss``: 3)."""
 
     def decorate(generic: Callable[..., Any]) -> Callable[..., Any]:
         # Our keyword-only extensions (z_loss, return_lse): torch has no such arguments, so a
@@ -134,7 +163,7 @@ def native_torch(
 
         @functools.wraps(generic)
         def loss(*args: Any, **kwargs: Any) -> Any:
-            if _STATE["enabled"] and len(args) == 2:
+            if _STATE["enabled"] and len(args) == arity:
                 native_kwargs = kwargs
                 if extras and any(k in kwargs for k in extras):
                     if any(kwargs.get(k, d) != d for k, d in extras.items()):

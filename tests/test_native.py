@@ -32,6 +32,13 @@ CLASSES = {
     "L1Loss",
     "HuberLoss",
     "SmoothL1Loss",
+    "GaussianNLLLoss",
+    "KLDivLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
 }
 ROUTED = {name for name in al.__all__ if getattr(getattr(al, name), "native_route", None)}
 NATIVE_CASES = [
@@ -47,11 +54,18 @@ def test_native_set() -> None:
     assert {
         "binary_cross_entropy_with_logits",
         "cross_entropy",
+        "gaussian_nll_loss",
         "huber_loss",
+        "kl_div",
         "l1_loss",
         "mse_loss",
+        "multi_margin_loss",
+        "multilabel_margin_loss",
+        "multilabel_soft_margin_loss",
         "nll_loss",
+        "poisson_nll_loss",
         "smooth_l1_loss",
+        "soft_margin_loss",
     } == NATIVE
     assert {
         "huber_loss",
@@ -116,6 +130,35 @@ def test_registry_case_native_equals_generic(
     fast, slow = _both(case.func, args, kwargs, case.grad_argnums)
     rtol = {"float64": 1e-12, "float32": 2e-5, "float16": 2e-3, "bfloat16": 1.6e-2}[dtype]
     _assert_same(fast, slow, rtol, case.id)
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE))
+def test_every_native_kernel_answers_a_registry_case(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A training call (float32, ``input`` recording a gradient) of some registry case of each
+    decorated loss returns torch's own result: a guard that never held would leave the fast path
+    dead and the test above vacuous."""
+    returned: list[Any] = []
+    real = getattr(torch.nn.functional, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        returned.append(real(*args, **kwargs))
+        return returned[-1]
+
+    monkeypatch.setattr(torch.nn.functional, name, spy)
+    kept = []
+    for case in NATIVE_CASES:
+        if case.surface != "functional" or case.name != name:
+            continue
+        inputs = case.inputs(11)
+        args = [B.from_numpy(Backend.TORCH, a, "float32") for a in inputs.args]
+        kwargs = {k: B.from_numpy(Backend.TORCH, v, "float32") for k, v in inputs.kwargs.items()}
+        args[0].requires_grad_(True)
+        out = case.func(*args, **kwargs)
+        if any(out is r for r in returned):
+            kept.append(case.id)
+    assert kept, name
 
 
 def _t(values: Any, dtype: Any = torch.float64) -> Any:
@@ -200,10 +243,50 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.huber_loss, (_t([math.inf, 1.0]), _t([math.inf, -math.inf])), {"delta": 2.0}),
         (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
         (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
+        # kl_div: 0 * log q with q = 0 (torch NaN, ours 0); negative targets
+        (F.kl_div, (_t([[NEG, 0.0]]), _t([[0.0, 1.0]])), {"reduction": "batchmean"}),
+        (F.kl_div, (_t([[NEG, 0.0]]), _t([[NEG, 0.0]])), {"log_target": True}),
+        (F.kl_div, (_t([[-1.0, -0.5]]), _t([[-0.5, 1.5]])), {"reduction": "sum"}),
+        # margin kernels: labels out of range or of another dtype, hinges at their kink
+        (F.multilabel_margin_loss, (_t([[0.0, 1.0, 3.0]]), _t([[1, -1, 0]], torch.int64)), {}),
+        (F.multilabel_margin_loss, (_t([[0.0, 1.0]]), _t([[2, -1]], torch.int64)), {}),
+        (F.multilabel_margin_loss, (_t([[0.0, 1.0]]), _t([[1, -2]], torch.int64)), {}),
+        (F.multilabel_margin_loss, (_t([[0.0, 1.0]]), _t([[1, 1]], torch.int32)), {}),
+        (F.multilabel_margin_loss, (_t([[0.0, 1.0]]), _t([[-1, 1]], torch.int64)), {}),
+        (F.multi_margin_loss, (_t([[0.0, 1.0, 2.0]]), _t([1], torch.int64)), {"p": 2}),
+        (F.multi_margin_loss, (_t([[0.0, 1.0, 2.0]]), _t([1], torch.int64)), {}),
+        (F.multi_margin_loss, (_t([[0.0, 1.0]]), _t([2], torch.int64)), {}),
+        (F.multi_margin_loss, (_t([[0.0, 1.0]]), _t([1], torch.int64)), {"p": 3}),
+        (F.soft_margin_loss, (_t([-1e4, 1e4, 0.0]), _t([1.0, 1.0, -1.0])), {"reduction": "none"}),
+        (F.multilabel_soft_margin_loss, (_t([[-1e4, 1e4]]), _t([[1.0, 0.0]])), {}),
+        # gaussian_nll_loss: a zero variance (clamped to eps), a negative one, a float one
+        (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([0.0, 1.0])), {}),
+        (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([-1.0, 1.0])), {}),
+        (F.gaussian_nll_loss, (_t([[1.0], [2.0]]), _t([[1.5], [2.0]]), 0.5), {"full": True}),
+        # poisson_nll_loss: a zero rate without logs, Stirling's term around target 1
+        (F.poisson_nll_loss, (_t([0.0, 2.0]), _t([1.0, 3.0])), {"log_input": False}),
+        (F.poisson_nll_loss, (_t([0.5, 2.0, 1.0]), _t([0.0, 1.0, 4.0])), {"full": True}),
     ],
 )
 def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:
     fast, slow = _both(fn, args, kwargs)
+    _assert_same(fast, slow, 1e-12, fn.__name__)
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs"),
+    [
+        # torch's target gradient of xlogy(t, t) is -inf at t = 0; ours is finite
+        (F.kl_div, (_t([[-1.0, -0.5]]), _t([[0.0, 1.0]])), {"reduction": "sum"}),
+        (F.poisson_nll_loss, (_t([0.5, 2.0]), _t([0.0, 3.0])), {"full": True}),
+        (F.soft_margin_loss, (_t([0.5, -2.0]), _t([1.0, -1.0])), {}),
+        (F.multilabel_soft_margin_loss, (_t([[0.5, -2.0]]), _t([[1.0, 0.0]])), {}),
+        (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([0.0, 1.0])), {}),
+    ],
+)
+def test_gradients_beyond_input_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:
+    """Where a gradient is recorded for the targets (or the variance) too."""
+    fast, slow = _both(fn, args, kwargs, argnums=tuple(range(len(args))))
     _assert_same(fast, slow, 1e-12, fn.__name__)
 
 

@@ -2,7 +2,10 @@
 
 Every kernel is unreduced and takes arrays already validated and cast to the compute dtype.
 Kinks (``max(0, .)``) use ``xp.maximum``, which splits the gradient evenly at a tie on every
-backend, so the gradient at the margin itself is finite and backend-independent.
+backend, so the gradient at the margin itself is finite and backend-independent. The two
+kernels torch computes natively (``multi_margin``, ``multilabel_margin``) take torch's
+subgradient instead, 0 at the margin (``_hinge_at_zero``), so that its kernel and ours agree
+on every input.
 """
 
 from __future__ import annotations
@@ -120,9 +123,16 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
 def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
     """``max_j s_j - s_y``; invalid labels give NaN."""
     safe, valid, _ = sanitize_labels(xp, labels, scores.shape[-1])
-    target = gather_labels(xp, scores, safe)
-    loss = xp.max(scores - target[..., None], axis=-1)
+    # max(s) - s_y, not max(s - s_y): the same rounding (subtracting s_y is monotone) and the
+    # same subgradient at ties, without a pass over the (..., C) scores.
+    loss = xp.max(scores, axis=-1) - gather_labels(xp, scores, safe)
     return invalid_to_nan(xp, loss, valid)
+
+
+def _hinge_at_zero(xp: Any, z: Any) -> Any:
+    """``max(z, 0)`` with derivative 0 at ``z = 0`` (torch's margin kernels test ``z > 0``);
+    a NaN stays NaN."""
+    return xp.where(z <= 0, 0.0, z)
 
 
 def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: Any = None) -> Any:
@@ -131,7 +141,7 @@ def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: An
     safe, valid, _ = sanitize_labels(xp, target, num_classes)
     x_y = gather_labels(xp, x, safe)
     others = 1.0 - one_hot(xp, safe, num_classes, x.dtype)
-    h = xp.maximum(margin - x_y[..., None] + x, 0.0)
+    h = _hinge_at_zero(xp, margin - x_y[..., None] + x)
     if p == 2:
         h = h * h
     loss = xp.sum(h * others, axis=-1) / num_classes
@@ -158,7 +168,7 @@ def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
     hits = one_hot(xp, safe, num_classes, x.dtype) * kept_f[..., None]
     is_target = xp.minimum(xp.sum(hits, axis=-2), 1.0)
     x_t = take_last(xp, x, safe)  # (..., C): x at each target slot
-    pair = xp.maximum(1.0 - x_t[..., :, None] + x[..., None, :], 0.0)  # (..., slot j, class i)
+    pair = _hinge_at_zero(xp, 1.0 - x_t[..., :, None] + x[..., None, :])  # (..., slot j, class i)
     pair = pair * (1.0 - is_target)[..., None, :] * kept_f[..., :, None]
     loss = xp.sum(pair, axis=(-2, -1)) / num_classes
     return invalid_to_nan(xp, loss, ~invalid)

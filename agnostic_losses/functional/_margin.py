@@ -7,6 +7,7 @@ from typing import Any
 from .._dispatch import check_integer, check_same_shape
 from .._docs import fill_doc
 from .._kernels import margin as _k
+from .._native import all_of, native_torch, only_input_grad, same_shape
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
 ]
 
 _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+
+
+# torch broadcasts a target of another shape (with a warning) where we raise.
+_SAME_INPUT_GRAD = all_of(same_shape, only_input_grad)
 
 
 def _one_or_two(name: str, value: Any) -> None:
@@ -144,6 +149,7 @@ def hinge_embedding_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
+@native_torch("soft_margin_loss", _SAME_INPUT_GRAD)
 @options(**_LEGACY)
 @fill_doc
 def soft_margin_loss(
@@ -193,6 +199,7 @@ def soft_margin_loss(
     return c.reduce(_k.soft_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction))
 
 
+@native_torch("multilabel_soft_margin_loss", _SAME_INPUT_GRAD)
 @options(**_LEGACY)
 @fill_doc
 def multilabel_soft_margin_loss(
@@ -252,6 +259,7 @@ def multilabel_soft_margin_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
+@native_torch("multilabel_margin_loss", _SAME_INPUT_GRAD)
 @options(**_LEGACY)
 @fill_doc
 def multilabel_margin_loss(
@@ -315,6 +323,7 @@ def multilabel_margin_loss(
     )
 
 
+@native_torch("multi_margin_loss", only_input_grad)
 @options(**_LEGACY, p=_one_or_two, margin=number())
 @fill_doc
 def multi_margin_loss(

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import regression as _k
-from .._native import native_torch, same_shape
+from .._native import native_torch, only_input_grad, same_shape
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
@@ -263,6 +263,14 @@ def huber_loss(
     return _weighted(c, _k.huber(c.xp, x - y, delta), reduction, "count")
 
 
+def _poisson_guard(input: Any, target: Any, **kwargs: Any) -> bool:
+    """Guard of ``poisson_nll_loss``: same shapes, and with ``full`` no target gradient (torch's
+    Stirling term differentiates ``t log t`` at the masked ``t = 0``: NaN, ours 0)."""
+    full = kwargs.get("full", False)
+    return same_shape(input, target) and (not full or only_input_grad(input, target, **kwargs))
+
+
+@native_torch("poisson_nll_loss", _poisson_guard)
 @options(**_LEGACY, log_input=flag, full=flag, eps=number())
 @fill_doc
 def poisson_nll_loss(
@@ -320,18 +328,17 @@ def poisson_nll_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-def _expand_var(xp: Any, input: Any, var: Any) -> Any:
-    """``var`` shaped to broadcast against ``input``, following torch's three accepted shapes."""
-    in_shape, var_shape = tuple(input.shape), tuple(var.shape)
+def _var_needs_axis(in_shape: tuple, var_shape: tuple) -> bool:
+    """Whether ``var`` of ``var_shape`` needs a trailing axis to broadcast against ``input``;
+    a ValueError for a shape outside torch's three accepted ones."""
     if var_shape == in_shape:
-        return var
-    if var_shape == in_shape[:-1]:
-        # one variance per sample: append the feature axis
-        return xp.expand_dims(var, axis=-1)
+        return False
+    if var_shape == in_shape[:-1]:  # one variance per sample
+        return True
     if len(var_shape) == len(in_shape):
         differing = [i for i, (a, b) in enumerate(zip(in_shape, var_shape)) if a != b]
         if len(differing) == 1 and var_shape[differing[0]] == 1:
-            return var
+            return False
     msg = (
         f"`var` must have the shape of `input` {in_shape}, that shape without its last "
         f"dimension {in_shape[:-1]}, or that shape with one dimension of size 1; got {var_shape}."
@@ -339,6 +346,27 @@ def _expand_var(xp: Any, input: Any, var: Any) -> Any:
     raise ValueError(msg)
 
 
+def _expand_var(xp: Any, input: Any, var: Any) -> Any:
+    """``var`` shaped to broadcast against ``input``, following torch's three accepted shapes."""
+    if _var_needs_axis(tuple(input.shape), tuple(var.shape)):
+        return xp.expand_dims(var, axis=-1)
+    return var
+
+
+def _gaussian_shapes(input: Any, target: Any, var: Any, **_: Any) -> bool:
+    """Guard of ``gaussian_nll_loss``: the shapes we accept (torch broadcasts more, warning)."""
+    if not same_shape(input, target):
+        return False
+    if isinstance(var, (int, float)):
+        return True
+    try:
+        _var_needs_axis(tuple(input.shape), tuple(var.shape))
+    except ValueError:
+        return False
+    return True
+
+
+@native_torch("gaussian_nll_loss", _gaussian_shapes, arity=3)
 @options(full=flag, eps=number(), reduction=REDUCTION)
 @fill_doc
 def gaussian_nll_loss(
