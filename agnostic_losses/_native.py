@@ -37,12 +37,14 @@ subgradient at the hinge so that both paths agree there too.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
-The optax-named top level has no torch twin of the same signature; ``@native_route`` gives four
+The optax-named top level has no torch twin of the same signature; ``@native_route`` gives seven
 of its names a route to the torch kernel that computes exactly the same thing (measured, same
 benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
 ``softmax_cross_entropy`` vs ``cross_entropy`` with probability targets, 1.14x
 ``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``, 9x ``huber_loss``
-vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``). A route is eligible
+vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``), and three more
+(2.0x ``kl_divergence`` and 2.6x ``kl_divergence_with_log_targets`` vs ``kl_div(...).sum(-1)``,
+3.1x brainpy's ``cross_entropy_loss`` with ``weight`` vs ``cross_entropy``). A route is eligible
 under the conditions above, when the call uses no option torch lacks (``where``, ``z_loss``,
 another class axis) and the labels are tensors torch takes as they are. Out-of-range class
 indices make torch raise, and the generic path then answers (our error, or NaN with the checks
@@ -78,12 +80,15 @@ __all__ = [
     "disabled",
     "huber_residual",
     "integer_label_cross_entropy",
+    "log_prob_kl",
+    "log_target_kl",
     "native_route",
     "native_torch",
     "only_input_grad",
     "same_shape",
     "soft_label_cross_entropy",
     "squared_residual",
+    "weighted_cross_entropy",
 ]
 
 _LEGACY = ("size_average", "reduce")
@@ -355,3 +360,73 @@ def huber_residual(
     return lambda: torch.nn.functional.huber_loss(
         predictions, targets, reduction="none", delta=float(delta)
     )
+
+
+def log_prob_kl(
+    torch: Any, log_predictions: Any, targets: Any, axis: Any = -1, where: Any = None
+) -> Callable[[], Any] | None:
+    """``kl_divergence`` as ``kl_div(reduction='none').sum(-1)``: ``xlogy(t, t) - t log q``.
+    torch's target derivative at ``t = 0`` is ``-inf`` (``log t``), ours finite, so a call
+    whose targets record a gradient stays generic."""
+    if not _last_axis(log_predictions, axis, where):
+        return None
+    if not _same_tensor(torch, log_predictions, targets) or targets.requires_grad:
+        return None
+    return lambda: torch.nn.functional.kl_div(log_predictions, targets, reduction="none").sum(-1)
+
+
+def log_target_kl(
+    torch: Any, log_predictions: Any, log_targets: Any, axis: Any = -1, where: Any = None
+) -> Callable[[], Any] | None:
+    """``kl_divergence_with_log_targets`` as ``kl_div(reduction='none', log_target=True)
+    .sum(-1)``: ``exp(l) (l - log q)``, the same pieces and derivatives; a ``-inf`` target
+    (torch NaN, ours 0) is caught by the finiteness read."""
+    if not _last_axis(log_predictions, axis, where):
+        return None
+    if not _same_tensor(torch, log_predictions, log_targets):
+        return None
+    return lambda: torch.nn.functional.kl_div(
+        log_predictions, log_targets, reduction="none", log_target=True
+    ).sum(-1)
+
+
+def weighted_cross_entropy(
+    torch: Any, predicts: Any, targets: Any, weight: Any = None, reduction: str = "mean"
+) -> Callable[[], Any] | None:
+    """brainpy's ``cross_entropy_loss`` (classes last, class indices or probabilities, torch's
+    weighted mean) as torch's ``cross_entropy`` on the rows. torch has no derivative for
+    ``weight``, so a weight that records one stays generic; rows that do not count (a class of
+    weight 0) pass ``cross_entropy_guard``."""
+    if reduction not in ("mean", "sum", "none") or predicts.ndim < 2:
+        return None
+    if weight is not None and (
+        type(weight) is not torch.Tensor
+        or weight.dtype != predicts.dtype
+        or tuple(weight.shape) != (predicts.shape[-1],)
+        or weight.requires_grad
+    ):
+        return None
+    num_classes = predicts.shape[-1]
+    flat = predicts.reshape(-1, num_classes)
+    if type(targets) is not torch.Tensor or not on_host(targets):
+        return None
+    if targets.is_floating_point():
+        if not _same_tensor(torch, predicts, targets):
+            return None
+        target = targets.reshape(-1, num_classes)
+    else:
+        if targets.dtype is not torch.int64 or tuple(targets.shape) != tuple(predicts.shape[:-1]):
+            return None
+        if targets.numel() and int(targets.min()) == _NO_IGNORE:
+            return None
+        target = targets.reshape(-1)
+        if not cross_entropy_guard(flat, target, weight=weight, ignore_index=_NO_IGNORE):
+            return None
+
+    def call() -> Any:
+        out = torch.nn.functional.cross_entropy(
+            flat, target, weight=weight, reduction=reduction, ignore_index=_NO_IGNORE
+        )
+        return out.reshape(predicts.shape[:-1]) if reduction == "none" else out
+
+    return call

@@ -68,7 +68,10 @@ def test_native_set() -> None:
         "soft_margin_loss",
     } == NATIVE
     assert {
+        "cross_entropy_loss",
         "huber_loss",
+        "kl_divergence",
+        "kl_divergence_with_log_targets",
         "softmax_cross_entropy",
         "softmax_cross_entropy_with_integer_labels",
         "squared_error",
@@ -243,6 +246,38 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.huber_loss, (_t([math.inf, 1.0]), _t([math.inf, -math.inf])), {"delta": 2.0}),
         (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
         (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
+        # the routes of kl_divergence (probability and log targets) and cross_entropy_loss
+        (al.kl_divergence, (_t([[NEG, 0.0]]), _t([[0.0, 1.0]])), {}),
+        (al.kl_divergence, (_t([[-1.0, -0.5]]), _t([[-0.5, 1.5]])), {}),
+        (al.kl_divergence, (_t([[-1.0, -0.5]]), _t([[0.5, 0.5]])), {"axis": 0}),
+        (al.kl_divergence_with_log_targets, (_t([[NEG, 0.0]]), _t([[NEG, 0.0]])), {}),
+        (al.kl_divergence_with_log_targets, (_t([[-1.0, 0.0]]), _t([[NEG, 0.0]])), {}),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([0, 1, 2], torch.int64)), {}),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([0, 0, 2], torch.int64)), {"reduction": "sum"}),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([0, 3, 2], torch.int64)), {}),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([0, -100, 2], torch.int64)), {}),
+        (
+            al.cross_entropy_loss,
+            (_t(LOGITS), _t([0, 0, 2], torch.int64)),
+            {"weight": _t([1.0, 0.0, 2.0]), "reduction": "none"},
+        ),
+        (
+            al.cross_entropy_loss,
+            (_t([[1.0, 2.0], [NEG, NEG]]), _t([0, 1], torch.int64)),
+            {"weight": _t([1.0, 0.0])},
+        ),
+        (
+            al.cross_entropy_loss,
+            (_t([[1.0, 2.0]]), _t([1], torch.int64)),
+            {"weight": _t([0.0, 0.0])},
+        ),
+        (
+            al.cross_entropy_loss,
+            (_t(LOGITS[:1]), _t([[1.0, 0.0, 0.0]])),
+            {"weight": _t([1, 2, 3.0])},
+        ),
+        (al.cross_entropy_loss, (_t([1.0, 2.0]), _t(1, torch.int64)), {}),
+        (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([1], torch.int32)), {"reduction": "avg"}),
         # kl_div: 0 * log q with q = 0 (torch NaN, ours 0); negative targets
         (F.kl_div, (_t([[NEG, 0.0]]), _t([[0.0, 1.0]])), {"reduction": "batchmean"}),
         (F.kl_div, (_t([[NEG, 0.0]]), _t([[NEG, 0.0]])), {"log_target": True}),
@@ -362,6 +397,41 @@ def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
         out = al.softmax_cross_entropy_with_integer_labels(x, y + 3)
     assert ce.calls == 5
     assert torch.isnan(out).all()
+
+
+def test_new_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    kl = _Spy(monkeypatch, "kl_div")
+    ce = _Spy(monkeypatch, "cross_entropy")
+    lp = torch.log_softmax(torch.randn(2, 4, 3), -1)
+    p = torch.softmax(torch.randn(2, 4, 3), -1)
+    y = torch.tensor([[0, 1, 2, 1], [2, 2, 0, 1]])
+    al.kl_divergence(lp, p)
+    al.kl_divergence_with_log_targets(lp, p.log())
+    al.cross_entropy_loss(lp, y, weight=torch.tensor([1.0, 2.0, 0.5]))
+    al.cross_entropy_loss(lp, p, reduction="none")
+    assert (kl.calls, ce.calls) == (2, 2)
+    al.kl_divergence(lp, p.requires_grad_(True))  # torch's target derivative is -inf at 0
+    al.kl_divergence(lp, p, axis=1)
+    al.kl_divergence(lp, p, where=torch.ones(2, 4, 3, dtype=torch.bool))
+    al.cross_entropy_loss(lp, y, weight=torch.ones(3, requires_grad=True))  # torch: no derivative
+    al.cross_entropy_loss(lp, y.int())
+    al.cross_entropy_loss(lp[0, 0], y[0, 0])  # one sample
+    assert (kl.calls, ce.calls) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs"),
+    [
+        (al.kl_divergence, (_t([[-1.0, -0.5]]), _t([[0.0, 1.0]])), {}),
+        (al.kl_divergence_with_log_targets, (_t([[-1.0, -0.5]]), _t([[NEG, 0.0]])), {}),
+        (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([1], torch.int64), _t([1.0, 0.5])), {}),
+        (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([[0.0, 1.0]]), _t([1.0, 0.5])), {}),
+    ],
+)
+def test_route_gradients_beyond_input(fn: Any, args: Any, kwargs: Any) -> None:
+    """Every argument records a gradient: the routes decline where torch's differ."""
+    fast, slow = _both(fn, args, kwargs, argnums=tuple(range(len(args))))
+    _assert_same(fast, slow, 1e-12, fn.__name__)
 
 
 def test_sigmoid_cross_entropy_keeps_tiny_losses() -> None:

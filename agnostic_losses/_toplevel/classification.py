@@ -15,6 +15,7 @@ from .._native import (
     integer_label_cross_entropy,
     native_route,
     soft_label_cross_entropy,
+    weighted_cross_entropy,
 )
 from .._numerics import log_softmax, squared_lse, xmul
 from .._surface import REDUCTION, Call, number, options
@@ -477,6 +478,7 @@ def nll_loss(log_probs: Any, target: Any) -> Any:
     return c.finish(_k.nll_from_log_probs(c.xp, x, y))
 
 
+@native_route(weighted_cross_entropy)
 @options(reduction=REDUCTION)
 @fill_doc
 def cross_entropy_loss(

@@ -8,6 +8,7 @@ from typing import Any
 from .._dispatch import normalize_axes, warn_deprecated
 from .._docs import fill_doc
 from .._kernels import divergence as _k
+from .._native import log_prob_kl, log_target_kl, native_route
 from .._surface import Call
 
 __all__ = [
@@ -51,6 +52,7 @@ def _divergence(
     return c.finish(c.xp.sum(loss, axis=axes))
 
 
+@native_route(log_prob_kl)
 @fill_doc
 def kl_divergence(log_predictions: Any, targets: Any, axis: Any = -1, where: Any = None) -> Any:
     r"""Kullback-Leibler divergence of the predictions from the targets, KL(targets || q).
@@ -102,6 +104,7 @@ def kl_divergence(log_predictions: Any, targets: Any, axis: Any = -1, where: Any
     )
 
 
+@native_route(log_target_kl)
 @fill_doc
 def kl_divergence_with_log_targets(
     log_predictions: Any, log_targets: Any, axis: Any = -1, where: Any = None
