@@ -42,6 +42,7 @@ __all__ = [
     "logsumexp",
     "move_axis_last",
     "one_hot",
+    "relu",
     "safe_divide",
     "safe_log",
     "sanitize_labels",
@@ -62,6 +63,16 @@ def absolute(xp: Any, x: Any) -> Any:
     everywhere, so ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0``.
     """
     return xp.maximum(x, -x)
+
+
+def relu(xp: Any, z: Any, *, delegate: bool = True) -> Any:
+    """``max(z, 0)`` with derivative 0 at ``z = 0`` (``torch.relu``'s and ``jax.nn.relu``'s
+    subgradient; ``xp.maximum`` splits a tie, 1/2); a NaN stays NaN."""
+    if delegate:
+        fused = _delegation.relu(z)
+        if fused is not None:
+            return fused
+    return xp.where(z <= 0, 0.0, z)
 
 
 def softplus(xp: Any, x: Any, *, delegate: bool = True) -> Any:

@@ -32,11 +32,12 @@ PRIMITIVES = [
     "logsumexp",
     "log_softmax",
     "log_softmax_and_lse",
+    "relu",
 ]
 ROWWISE = {"logsumexp", "log_softmax", "log_softmax_and_lse"}
 # What _delegation decides per library (its module docstring has the measured reasons).
 DELEGATED = {
-    "torch": {"softplus", "log_sigmoid", "log_sigmoid_pair", "logaddexp"},
+    "torch": {"softplus", "log_sigmoid", "log_sigmoid_pair", "logaddexp", "relu"},
     "jax": set(),
 }
 
@@ -173,6 +174,7 @@ def test_torch_decision_table(torch_ns: Any) -> None:
         "logsumexp": lambda: _delegation.logsumexp(x, -1, False),
         "log_softmax": lambda: _delegation.log_softmax(x, -1),
         "log_softmax_and_lse": lambda: _delegation.log_softmax_and_lse(x, -1),
+        "relu": lambda: _delegation.relu(x),
     }
     assert {k for k, hook in hooks.items() if hook() is not None} == DELEGATED["torch"]
     with _delegation.enabled(False):

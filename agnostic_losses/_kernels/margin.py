@@ -2,10 +2,11 @@
 
 Every kernel is unreduced and takes arrays already validated and cast to the compute dtype.
 Kinks (``max(0, .)``) use ``xp.maximum``, which splits the gradient evenly at a tie on every
-backend, so the gradient at the margin itself is finite and backend-independent. The two
-kernels torch computes natively (``multi_margin``, ``multilabel_margin``) take torch's
-subgradient instead, 0 at the margin (``_hinge_at_zero``), so that its kernel and ours agree
-on every input.
+backend, so the gradient at the margin itself is finite and backend-independent. The hinge
+and perceptron kernels and the two torch computes natively (``multi_margin``,
+``multilabel_margin``) use ``relu`` instead, whose derivative at the margin is 0 (torch's
+kernels' and ``torch.relu``'s, which it delegates to on eager torch: one pass, not three), so
+that torch's kernels and ours agree on every input.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .._numerics import (
     invalid_to_nan,
     log_sigmoid_pair,
     one_hot,
+    relu,
     sanitize_labels,
     softplus,
     take_last,
@@ -57,7 +59,7 @@ def to_signed_labels(xp: Any, labels: Any) -> Any:
 
 def hinge(xp: Any, outputs: Any, targets: Any) -> Any:
     """``max(0, 1 - y x)`` for targets ``y`` in {-1, 1}."""
-    return xp.maximum(1.0 - outputs * targets, 0.0)
+    return relu(xp, 1.0 - outputs * targets)
 
 
 def squared_hinge(xp: Any, outputs: Any, targets: Any) -> Any:
@@ -68,7 +70,7 @@ def squared_hinge(xp: Any, outputs: Any, targets: Any) -> Any:
 
 def perceptron(xp: Any, outputs: Any, targets: Any) -> Any:
     """``max(0, -y x)`` for targets ``y`` in {-1, 1}."""
-    return xp.maximum(-outputs * targets, 0.0)
+    return relu(xp, -outputs * targets)
 
 
 def soft_margin(xp: Any, x: Any, y: Any) -> Any:
@@ -129,19 +131,13 @@ def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
     return invalid_to_nan(xp, loss, valid)
 
 
-def _hinge_at_zero(xp: Any, z: Any) -> Any:
-    """``max(z, 0)`` with derivative 0 at ``z = 0`` (torch's margin kernels test ``z > 0``);
-    a NaN stays NaN."""
-    return xp.where(z <= 0, 0.0, z)
-
-
 def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: Any = None) -> Any:
     """Weston-Watkins: ``sum_{j != y} w_y max(0, margin - x_y + x_j) ** p / C`` per sample."""
     num_classes = x.shape[-1]
     safe, valid, _ = sanitize_labels(xp, target, num_classes)
     x_y = gather_labels(xp, x, safe)
     others = 1.0 - one_hot(xp, safe, num_classes, x.dtype)
-    h = _hinge_at_zero(xp, margin - x_y[..., None] + x)
+    h = relu(xp, margin - x_y[..., None] + x)
     if p == 2:
         h = h * h
     loss = xp.sum(h * others, axis=-1) / num_classes
@@ -168,7 +164,7 @@ def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
     hits = one_hot(xp, safe, num_classes, x.dtype) * kept_f[..., None]
     is_target = xp.minimum(xp.sum(hits, axis=-2), 1.0)
     x_t = take_last(xp, x, safe)  # (..., C): x at each target slot
-    pair = _hinge_at_zero(xp, 1.0 - x_t[..., :, None] + x[..., None, :])  # (..., slot j, class i)
+    pair = relu(xp, 1.0 - x_t[..., :, None] + x[..., None, :])  # (..., slot j, class i)
     pair = pair * (1.0 - is_target)[..., None, :] * kept_f[..., :, None]
     loss = xp.sum(pair, axis=(-2, -1)) / num_classes
     return invalid_to_nan(xp, loss, ~invalid)
