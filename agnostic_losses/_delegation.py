@@ -19,6 +19,8 @@ torch (eager; the same calls trace under ``torch.compile``):
 - ``log_sigmoid``: ``F.logsigmoid`` (1.7x, 7.8x). ``log_sigmoid_pair``: two of them (1.1x,
   5.6x).
 - ``logaddexp``: ``torch.logaddexp``, masked (1.7x, 3.3x).
+- ``absolute``: ``torch.abs``, whose derivative at 0 is 0 as the generic ``maximum(x, -x)``'s
+  (``log_cosh`` forward+backward 1.9x).
 - ``relu``: ``torch.relu`` (one pass, not ``where``'s compare and select; ``hinge_loss``
   forward+backward 2.2x).
 - ``logsumexp``: generic. ``torch.logsumexp`` is itself a composition: same forward time,
@@ -58,6 +60,7 @@ from ._dispatch import library_name
 
 __all__ = [
     "ENABLED",
+    "absolute",
     "enabled",
     "log_sigmoid",
     "log_sigmoid_pair",
@@ -93,6 +96,15 @@ def enabled(flag: bool) -> Iterator[None]:
 
 def _torch_floating(x: Any) -> bool:
     return ENABLED and library_name(x) == "torch" and x.is_floating_point()
+
+
+def absolute(x: Any) -> Any:
+    """``|x|`` with derivative ``sign(x)`` (0 at 0) fused, or ``None``."""
+    if _torch_floating(x):
+        import torch
+
+        return torch.abs(x)
+    return None
 
 
 def relu(x: Any) -> Any:

@@ -56,12 +56,17 @@ __all__ = [
 _NEG_INF = -math.inf
 
 
-def absolute(xp: Any, x: Any) -> Any:
+def absolute(xp: Any, x: Any, *, delegate: bool = True) -> Any:
     """``|x|`` whose derivative at 0 is 0 on every backend.
 
     ``xp.abs`` has derivative 0 at 0 in torch but 1 in JAX; ``maximum`` splits a tie evenly
-    everywhere, so ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0``.
+    everywhere, so ``maximum(x, -x)`` gives ``(1 - 1) / 2 = 0``. On eager torch ``torch.abs``
+    itself (derivative ``sign(x)``) keeps that contract in one pass.
     """
+    if delegate:
+        fused = _delegation.absolute(x)
+        if fused is not None:
+            return fused
     return xp.maximum(x, -x)
 
 

@@ -25,6 +25,7 @@ from agnostic_losses import _numerics as N
 INF = math.inf
 DTYPES = ["float16", "bfloat16", "float32", "float64"]
 PRIMITIVES = [
+    "absolute",
     "softplus",
     "log_sigmoid",
     "log_sigmoid_pair",
@@ -37,7 +38,7 @@ PRIMITIVES = [
 ROWWISE = {"logsumexp", "log_softmax", "log_softmax_and_lse"}
 # What _delegation decides per library (its module docstring has the measured reasons).
 DELEGATED = {
-    "torch": {"softplus", "log_sigmoid", "log_sigmoid_pair", "logaddexp", "relu"},
+    "torch": {"absolute", "softplus", "log_sigmoid", "log_sigmoid_pair", "logaddexp", "relu"},
     "jax": set(),
 }
 
@@ -175,6 +176,7 @@ def test_torch_decision_table(torch_ns: Any) -> None:
         "log_softmax": lambda: _delegation.log_softmax(x, -1),
         "log_softmax_and_lse": lambda: _delegation.log_softmax_and_lse(x, -1),
         "relu": lambda: _delegation.relu(x),
+        "absolute": lambda: _delegation.absolute(x),
     }
     assert {k for k, hook in hooks.items() if hook() is not None} == DELEGATED["torch"]
     with _delegation.enabled(False):
@@ -339,6 +341,9 @@ def test_torch_losses_before_and_after(torch_ns: Any) -> None:
 @pytest.fixture
 def jax_ns() -> Any:
     jax = pytest.importorskip("jax")
+    # conftest's autouse x64 switch runs before this import in a fresh worker: the first JAX
+    # test there would otherwise see float64 truncated to float32
+    jax.config.update("jax_enable_x64", True)
     from agnostic_losses._dispatch import namespace
 
     return namespace(x=jax.numpy.zeros(1))
