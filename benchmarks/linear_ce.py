@@ -16,7 +16,9 @@ eager). Peak memory: torch on CPU, each way in a
 fresh process, the growth of its peak ``RssAnon`` over the first call
 (:func:`benchmarks.measure.rss_peak_bytes`: every byte allocated at once, the logits,
 autograd's saved tensors and the gradients included; the inputs excluded; a fresh process
-because freed memory stays resident); on CUDA the allocator's peak over the call; JAX: XLA's
+because freed memory stays resident, with glibc's mmap threshold fixed at 128 KiB so that a
+freed block leaves at once and the peak reads the same from run to run; the time in another
+process with the default allocator); on CUDA the allocator's peak over the call; JAX: XLA's
 temporaries + outputs of the compiled ``value_and_grad``
 (:func:`benchmarks.measure.jax_peak_bytes`). Ratios are
 ``ours / other`` from the same run. The issue's size (N=8192, D=1024, V=131072) is
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -105,6 +108,8 @@ def _torch_worker(way: str, n: int, d: int, v: int, dtype: str, repeats: int) ->
         base = torch.cuda.memory_allocated()
         fn()
         peak = torch.cuda.max_memory_allocated() - base
+    if repeats == 0:  # the memory run (see _torch_rows)
+        return {"way": way, "peak": peak}
     seconds = median_time(fn, repeats=repeats, min_batch_s=0.0)
     return {"way": way, "seconds": seconds, "peak": peak, "value": float(fn()[0])}
 
@@ -112,16 +117,29 @@ def _torch_worker(way: str, n: int, d: int, v: int, dtype: str, repeats: int) ->
 def _torch_rows(n: int, d: int, v: int, dtype: str, repeats: int) -> list[dict]:
     import torch
 
-    rows = []
-    for way in _torch_ways(torch, None):
+    def worker(way: str, repeats: int, env: dict[str, str] | None = None) -> dict:
         spec = json.dumps([way, n, d, v, dtype, repeats])
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.linear_ce", "--worker", spec],
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    # CPU peak: a process of its own whose glibc hands every block above 128 KiB back to the
+    # system when it is freed (a fixed mmap threshold). With glibc's default, adaptive one, a
+    # freed block may stay resident and the next allocation take fresh pages, so the same call
+    # read 40-160 MiB from run to run; fixed, it reads within 2%. Time: a process with the
+    # default allocator (the fixed threshold makes every large allocation a system call).
+    memory_env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
+    rows = []
+    for way in _torch_ways(torch, None):
+        row = worker(way, repeats)
+        if not torch.cuda.is_available():
+            row["peak"] = worker(way, 0, memory_env)["peak"]
+        rows.append(row)
     return rows
 
 

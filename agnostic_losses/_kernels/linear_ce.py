@@ -39,10 +39,13 @@ __all__ = [
     "logit_stats_vjp",
 ]
 
-# Logits per chunk by default: 2**22 float32 = 16 MiB (8192 tokens x 512 classes). A chunk
+# Logits per chunk by default: 2**20 float32 = 4 MiB (8192 tokens x 128 classes). A chunk
 # lives as a few same-sized temporaries (logits, exponentials, their gradient), so the loss's
-# own memory is a small multiple of this, whatever the vocabulary.
-DEFAULT_CHUNK_ELEMENTS = 2**22
+# own memory is a small multiple of this, whatever the vocabulary. Measured on 2 CPU cores
+# (N=2048, D=128, V=65536, fwd+bwd): against 2**22, torch 1.3x faster in float32 and 1.8x in
+# bfloat16, peak 50 MiB instead of 100-430 MiB; jax.jit 1.15x faster, 41 MiB instead of 65.
+# Not measured on a GPU, where wider chunks may pay: pass ``chunk_size``.
+DEFAULT_CHUNK_ELEMENTS = 2**20
 
 
 def default_chunk_size(num_tokens: int, num_classes: int) -> int:
@@ -126,7 +129,6 @@ def _backward(
     lse = outputs[0]
     g_lse, g_t, g_s, g_wy = cotangents
     work = compute_dtype(xp, hidden.dtype)
-    h = cast(xp, hidden, work)
     lse_safe = xp.where(xp.isfinite(lse), lse, 0.0)
 
     def step(g_h: Any, offset: Any, part: tuple[Any, ...]) -> Any:
@@ -138,8 +140,13 @@ def _backward(
             dz = dz + g_s[:, None] * cast(xp, u_c, work)[None, :]
         if tanh is not None:
             dz = dz * (1.0 - tanh * tanh)
-        g_h = g_h + dz @ cast(xp, w, work)
-        ys = [cast(xp, xp.matrix_transpose(dz) @ h, weight.dtype)]
+        # The two matmuls take the input dtype, as the forward's does: a half-precision matmul
+        # accumulates in float32 inside (and runs 2x float32's speed where the hardware has
+        # it); dz rounds to the input dtype as the materialised loss's logit gradient does.
+        # What accumulates across chunks, g_h, stays in the work dtype.
+        dz_in = cast(xp, dz, hidden.dtype)
+        g_h = g_h + cast(xp, dz_in @ w, work)
+        ys = [cast(xp, xp.matrix_transpose(dz_in) @ hidden, weight.dtype)]
         if b is not None:
             ys.append(cast(xp, xp.sum(dz, axis=0), bias.dtype))
         if u_c is not None:
@@ -149,7 +156,8 @@ def _backward(
             ys.append(cast(xp, g_cw, class_weight.dtype))
         return g_h, tuple(ys)
 
-    g_h, parts = fold_chunks(xp, step, xp.zeros_like(h), (weight, bias, u, class_weight), chunk)
+    g_h0 = xp.zeros_like(hidden, dtype=work)
+    g_h, parts = fold_chunks(xp, step, g_h0, (weight, bias, u, class_weight), chunk)
     parts = list(parts)
     g_w = parts.pop(0)
     g_b = parts.pop(0) if bias is not None else None
