@@ -24,6 +24,7 @@ from .._kernels import clipped as _clip
 from .._kernels import ctc as _kctc
 from .._kernels import regression as _kr
 from .._kernels import similarity as _ks
+from .._kernels.margin import squared_hinge as _squared_hinge
 from .._kernels.margin import to_signed_labels
 from .._numerics import (
     absolute,
@@ -407,8 +408,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Any:
     array([1.25])
     """
     c, t, p = _pair(y_true, y_pred)
-    h = c.xp.maximum(1.0 - to_signed_labels(c.xp, t) * p, 0.0)
-    return _mean(c, h * h)
+    return _mean(c, _squared_hinge(c.xp, p, to_signed_labels(c.xp, t)))
 
 
 def categorical_hinge(y_true: Any, y_pred: Any) -> Any:
