@@ -22,6 +22,12 @@ float32, one 16 MiB chunk, threaded scheduler): ``functional.cross_entropy`` bui
 layers in 22 ms and computed it in 39 ms, 2.2x ours on NumPy (28 ms) in all; Dask spends about
 0.5 ms of Python per elementwise layer (meta inference, tokenizing), a fixed cost no chunk size
 amortises at in-memory sizes.
+
+Both blockwise calls take the class axis's single block as it is (``concatenate=False`` and
+:func:`_whole`): with ``concatenate=True`` Dask copies even one block into a new array, one more
+pass over every logit per call. Measured (same versions, one-chunk inputs, threaded scheduler,
+Dask / ours on NumPy): ``softmax_cross_entropy_with_integer_labels`` on (256, 32000) 1.67 ->
+0.94, on (4096, 1000) 1.96 -> 1.57; ``functional.cross_entropy`` 1.45 -> 0.86 and 1.45 -> 1.30.
 """
 
 from __future__ import annotations
@@ -62,10 +68,20 @@ def namespace(compat: Any) -> Any:
     return module
 
 
+def _whole(block: Any) -> Any:
+    """The one block of a contracted axis that is a single chunk. ``blockwise`` hands such an
+    axis over as a list of its blocks when ``concatenate=False``; with ``concatenate=True`` it
+    would copy even a single block into a new array (a full pass over the logits per call)."""
+    while isinstance(block, list):
+        (block,) = block
+    return block
+
+
 def _take_last(x: Any, indices: Any) -> Any:
     """One block: the chunk library's own gather along the last axis."""
     import array_api_compat
 
+    x = _whole(x)
     return array_api_compat.array_namespace(x).take_along_axis(x, indices, axis=-1)
 
 
@@ -107,7 +123,7 @@ def _take_along_axis(xp: Any, x: Any, indices: Any, axis: int) -> Any:
         lead + "y",
         indices,
         lead + "z",
-        concatenate=True,
+        concatenate=False,
         dtype=x.dtype,
         meta=meta_from_array(x, ndim),
     )
@@ -145,9 +161,9 @@ def rowwise(
     def block(*blocks: Any) -> Any:
         import array_api_compat
 
-        it = iter(blocks)
+        it = iter(_whole(b) for b in blocks)
         args = [next(it) if here else None for here in present]
-        bxp = array_api_compat.array_namespace(*blocks)
+        bxp = array_api_compat.array_namespace(*(a for a in args if a is not None))
         outs = fn(bxp, *args[:n_rows], *args[n_rows:])
         return bxp.stack([bxp.astype(o, args[0].dtype) for o in outs])
 
@@ -156,7 +172,7 @@ def rowwise(
         "o" + lead,
         *operands,
         new_axes={"o": n_out},
-        concatenate=True,
+        concatenate=False,
         dtype=first.dtype,
         meta=meta_from_array(first, first.ndim),
     )

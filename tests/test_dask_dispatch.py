@@ -248,3 +248,44 @@ def test_rowwise_is_one_task_per_row_chunk(backend: Backend) -> None:
     new = set(out.dask.layers) - set(x.dask.layers) - set(y.dask.layers)
     assert len(new) == 2, new  # the blockwise task per chunk and the pick of the loss
     assert all(len(out.dask.layers[name]) == x.numblocks[0] for name in new)
+
+
+@dask_only
+def test_blockwise_tasks_see_the_chunk_itself_not_a_copy(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blockwise gather and the rowwise kernel get each chunk of the logits as it is (a
+    view of the NumPy array under ``from_array``), not a copy: ``concatenate=True`` copied even
+    a single class block, one more pass over every logit per call (measured on a one-chunk
+    (256, 32000) ``softmax_cross_entropy_with_integer_labels``: 1.7x ours on NumPy before,
+    0.9x after, threaded scheduler)."""
+    import dask.array as da
+
+    from agnostic_losses import _dask, _loops
+
+    x = np.arange(40.0).reshape(8, 5)
+    y = np.arange(8) % 5
+    # chunks that are views of x (``from_array`` copies a NumPy array into its chunks)
+    graph = {("x", 0, 0): x[:4], ("x", 1, 0): x[4:]}
+    dx = da.Array(graph, "x", chunks=((4, 4), (5,)), dtype=x.dtype)
+    dy = _chunked(y, 4)
+    xp = D.namespace(x=dx)
+    views: list[bool] = []
+    whole = _dask._whole
+
+    def recording(block: Any) -> Any:
+        out = whole(block)
+        if out.shape == (4, 5):
+            views.append(np.shares_memory(out, x))
+        return out
+
+    monkeypatch.setattr(_dask, "_whole", recording)
+
+    def fn(bxp: Any, logits: Any, labels: Any) -> tuple[Any, ...]:
+        return (bxp.sum(logits, axis=-1) + labels,)
+
+    (out,) = _loops.rowwise(xp, fn, (dx, dy), n_out=1)
+    np.testing.assert_array_equal(out.compute(scheduler="sync"), x.sum(-1) + y)
+    taken = xp.take_along_axis(dx, dy[:, None], axis=-1)
+    np.testing.assert_array_equal(taken.compute(scheduler="sync")[:, 0], x[np.arange(8), y])
+    assert views == [True] * 4  # two row chunks, two computations
