@@ -4,14 +4,18 @@
 
 In memory (``--in-memory``): cross entropy on float32 logits already in memory, timed as a user
 calls it (build the graph, then ``.compute()``: the median of both together, after a warm-up
-call), against ours on NumPy on the same arrays, back to back. Chunks hold whole rows (the class
-axis in one chunk) and about ``--chunk-mib`` MiB of logits, capped at the whole array: a 16 MiB
-input is one chunk, as ``da.from_array``'s default (128 MiB chunks) would make it. Schedulers:
-``threads`` (Dask's default, one thread per core) and ``distributed`` (a ``LocalCluster`` of 2
-worker processes with 1 thread each; inputs persisted on the workers first, as a cluster user
-loads data there rather than shipping NumPy arrays with every graph). The old methodology of
-``benchmarks/suite.py`` (4 row chunks whatever the size, threads) is kept as one row per size
-for comparison.
+call), against ours on NumPy on the same arrays, back to back (``--repeats`` calls each, four
+times as many below 64 MiB of logits, where a call takes milliseconds). Chunks hold whole rows
+(the class axis in one chunk) and about ``--chunk-mib`` MiB of logits, capped at the whole
+array: a 16 MiB input is one chunk, as ``da.from_array``'s default (128 MiB chunks) would make
+it. Schedulers: ``threads`` (Dask's default, one thread per core) and ``distributed`` (a
+``LocalCluster`` of 2 worker processes with 1 thread each; inputs persisted on the workers
+first, as a cluster user loads data there rather than shipping NumPy arrays with every graph).
+The old methodology of ``benchmarks/suite.py`` (4 row chunks whatever the size, threads) is kept
+as one row per size for comparison. Each row also times Dask's floor on that layout and
+scheduler: ``dx[:, :1].sum()`` built and computed, a task per chunk and a reduction with next to
+no arithmetic, the fixed cost per call that no loss written on Dask goes below; ``(Dask - floor)
+/ NumPy`` is what the loss adds beyond it.
 
 Out of core (``--out-of-core 1,4,16``): GiB of float32 logits (1000 classes) and int64 labels
 written to disk, read back through ``da.from_array`` in chunks of ``--chunk-mib`` MiB of whole
@@ -126,6 +130,12 @@ def _compute(loss: Callable[[Any, Any], Any], dx: Any, dy: Any, client: Any) -> 
         return loss(dx, dy).compute()
 
 
+def _touch(x: Any, y: Any) -> Any:
+    """A graph of the loss's shape (a task per chunk, then a reduction) that does next to no
+    arithmetic: one column of each chunk, summed."""
+    return x[..., :1].sum()
+
+
 def _time_pair(
     loss: Callable[[Any, Any], Any],
     x: np.ndarray,
@@ -136,7 +146,9 @@ def _time_pair(
     repeats: int,
 ) -> dict[str, float]:
     """NumPy and Dask (build + compute) timed back to back, twice, to share the machine's load:
-    wall (median of medians) and CPU seconds per call; and Dask's graph build alone."""
+    wall (median of medians) and CPU seconds per call; Dask's graph build alone and Dask's
+    floor (:func:`_touch`). Batches, not calls in turn: a cluster's workers go on releasing a
+    result after it arrived, which slowed a NumPy call made right after (measured: 2.5x)."""
     dask_clock: Callable[[], float] = time.process_time
     if client is not None:
 
@@ -149,7 +161,12 @@ def _time_pair(
         numpy_runs.append(_timed(lambda: loss(x, y), repeats))
         dask_runs.append(_timed(lambda: _compute(loss, dx, dy, client), repeats, dask_clock))
     build_s, _ = _timed(lambda: loss(dx, dy), repeats)
+    # Dask's own fixed cost per call on this layout and scheduler: a graph over the same
+    # chunks that does no arithmetic to speak of, built and computed (no loss written on Dask
+    # goes below it)
+    floor_s, _ = _timed(lambda: _compute(_touch, dx, dy, client), repeats)
     return {
+        "floor_s": floor_s,
         "numpy_s": float(np.median([r[0] for r in numpy_runs])),
         "dask_s": float(np.median([r[0] for r in dask_runs])),
         "numpy_cpu_s": float(np.median([r[1] for r in numpy_runs])),
@@ -200,7 +217,14 @@ def run_in_memory(
                             with client.as_current():
                                 distributed.wait([dx, dy])
                     times = _time_pair(
-                        loss, x, y, dx, dy, client if scheduler == "distributed" else None, repeats
+                        loss,
+                        x,
+                        y,
+                        dx,
+                        dy,
+                        client if scheduler == "distributed" else None,
+                        # calls of a few ms swing with the machine's load: more of them
+                        repeats * 4 if n * c * 4 < 64 * MIB else repeats,
                     )
                     if not np.isclose(float(_compute(loss, dx, dy, client)), expected, rtol=1e-4):
                         msg = f"{name} {size} {scheduler}: Dask's value differs from NumPy's"
@@ -222,7 +246,8 @@ def run_in_memory(
                         f"{name:42s} {size:8s} {scheduler:24s} {row['chunks']:4d} chunks  "
                         f"numpy {row['numpy_s'] * 1e3:8.1f} ms  dask {row['dask_s'] * 1e3:8.1f} ms"
                         f"  ratio {row['ratio']:.2f}  CPU ratio {row['cpu_ratio']:.2f}  "
-                        f"(graph build {row['build_s'] * 1e3:.1f} ms)"
+                        f"(graph build {row['build_s'] * 1e3:.1f} ms, Dask's floor "
+                        f"{row['floor_s'] * 1e3:.1f} ms)"
                     )
             del x, y
     finally:
@@ -352,15 +377,21 @@ def to_markdown(results: dict[str, Any]) -> str:
     if results.get("in_memory"):
         lines += [
             "| loss | size | scheduler | chunks | NumPy | Dask | Dask / NumPy | CPU Dask / NumPy "
-            "| graph build |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| graph build | Dask's floor | (Dask - floor) / NumPy |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in results["in_memory"]:
+            floor = r.get("floor_s")
+            floor_cells = (
+                f"{floor * 1e3:.1f} ms | {(r['dask_s'] - floor) / r['numpy_s']:.2f}"
+                if floor is not None
+                else "- | -"
+            )
             lines.append(
                 f"| `{r['loss']}` | {r['size']} {tuple(r['shape'])} | {r['scheduler']} | "
                 f"{r['chunks']} x {r['chunk_mib']:.1f} MiB | {r['numpy_s'] * 1e3:.1f} ms | "
                 f"{r['dask_s'] * 1e3:.1f} ms | {r['ratio']:.2f} | {r['cpu_ratio']:.2f} | "
-                f"{r['build_s'] * 1e3:.1f} ms |"
+                f"{r['build_s'] * 1e3:.1f} ms | {floor_cells} |"
             )
     if results.get("out_of_core"):
         lines += [
@@ -421,10 +452,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(IN_MEMORY_SIZES)}")
     results: dict[str, Any] = {"meta": _meta(argv), "in_memory": [], "out_of_core": []}
-    if ns.in_memory:
-        results["in_memory"] = run_in_memory(sizes, ns.chunk_mib, ns.repeats, print)
+    # out of core first: its peak is the process's anonymous memory, and the in-memory runs
+    # leave hundreds of MiB of freed arrays that the allocator keeps (measured: 497 -> 871 MiB)
     for gib in [float(g) for g in ns.out_of_core.split(",") if g]:
         results["out_of_core"] += out_of_core(gib, ns.chunk_mib, ns.dir, print)
+    if ns.in_memory:
+        results["in_memory"] = run_in_memory(sizes, ns.chunk_mib, ns.repeats, print)
     results["meta"]["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(to_markdown(results))
     if ns.json_path:
