@@ -438,6 +438,25 @@ def check_same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
         raise ValueError(msg)
 
 
+def check_labelled_embeddings(*groups: tuple[str, Any, str, Any]) -> None:
+    """Raise ValueError unless each ``(embeddings_name, embeddings, labels_name, labels)`` group
+    holds 2-d ``(n, dim)`` embeddings with labels of shape ``(n,)``, every group with the first
+    group's ``dim`` (queries and references of a metric-learning loss)."""
+    dim = None
+    for e_name, e, l_name, labels in groups:
+        if e.ndim != 2:
+            msg = f"`{e_name}` must be 2-d (batch, dim), got shape {tuple(e.shape)}."
+            raise ValueError(msg)
+        if dim is None:
+            dim, first = e.shape[1], e_name
+        elif e.shape[1] != dim:
+            msg = f"`{e_name}` must have {dim} features like `{first}`, got shape {tuple(e.shape)}."
+            raise ValueError(msg)
+        if tuple(labels.shape) != (e.shape[0],):
+            msg = f"`{l_name}` must have shape ({e.shape[0]},), got {tuple(labels.shape)}."
+            raise ValueError(msg)
+
+
 def check_floating(xp: Any, name: str, x: Any, hint: str = "") -> None:
     """Raise TypeError unless ``x`` has a real floating dtype."""
     if not xp.isdtype(x.dtype, "real floating"):

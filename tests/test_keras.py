@@ -268,6 +268,20 @@ class TestErrors:
         out = K.mean_squared_error(np.asarray([1.0, 2.0]), np.asarray([[1.0], [0.0]]))
         np.testing.assert_allclose(out, [0.0, 4.0])
 
+    def test_circle_checks_queries_and_references_alike(self) -> None:
+        """keras.circle raises what circle_loss raises, named in keras's arguments."""
+        e, y = np.eye(2), np.asarray([0, 1])
+        with pytest.raises(ValueError, match=r"`y_pred` must be 2-d"):
+            K.circle(y, np.ones(2))
+        with pytest.raises(ValueError, match=r"`y_true` must have shape \(2,\)"):
+            K.circle(np.asarray([0, 1, 1]), e)
+        with pytest.raises(ValueError, match=r"`ref_embeddings` must have 2 features"):
+            K.circle(y, e, ref_labels=y, ref_embeddings=np.ones((2, 3)))
+        with pytest.raises(ValueError, match=r"`ref_labels` must have shape \(3,\)"):
+            K.circle(y, e, ref_labels=y, ref_embeddings=np.ones((3, 2)))
+        with pytest.raises(ValueError, match=r"`ref_embeddings` must be 2-d"):
+            K.circle(y, e, ref_embeddings=np.ones(2))
+
     def test_label_out_of_range(self) -> None:
         with pytest.raises(ValueError, match="y_true"):
             K.sparse_categorical_crossentropy(np.asarray([3]), np.asarray([[0.5, 0.5]]))

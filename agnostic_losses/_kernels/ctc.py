@@ -13,9 +13,9 @@ from typing import Any
 
 from .._dispatch import device_of, index_dtype
 from .._loops import compiled, scan
-from .._numerics import gather_labels, logaddexp
+from .._numerics import gather_labels, log_softmax, logaddexp
 
-__all__ = ["CTC_STATIC", "ctc_forward", "ctc_forward_compiled"]
+__all__ = ["CTC_STATIC", "ctc_forward", "ctc_forward_compiled", "ctc_from_logits"]
 
 CTC_STATIC = ("blank", "log_zero", "nan_for_invalid", "use_lax")
 
@@ -135,3 +135,22 @@ def ctc_forward(
 def ctc_forward_compiled(xp: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
     """:func:`ctc_forward`, compiled once per shape on JAX (see ``_loops.compiled``)."""
     return compiled(xp, ctc_forward, CTC_STATIC)(xp, *args, **kwargs)
+
+
+def ctc_from_logits(
+    xp: Any,
+    logits: Any,
+    logit_pad: Any,
+    labels: Any,
+    label_valid: Any,
+    *,
+    blank: int,
+    log_zero: float,
+) -> tuple[Any, Any, Any]:
+    """:func:`ctc_forward_compiled` of batch-major ``(B, T, K)`` logits and ``(B, T)`` frame
+    padding: the log-softmax over the classes, then time-major for the recursion."""
+    logprobs = xp.permute_dims(log_softmax(xp, logits, axis=-1), (1, 0, 2))
+    frame_pad = xp.permute_dims(logit_pad, (1, 0))
+    return ctc_forward_compiled(
+        xp, logprobs, frame_pad, labels, label_valid, blank=blank, log_zero=log_zero
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._dispatch import device_of
 from .._numerics import (
     gather_labels,
     invalid_to_nan,
@@ -111,14 +112,18 @@ def multilabel_soft_margin(xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
 def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     """Crammer-Singer: ``max_j (s_j + 1 - [j = y]) - s_y``; invalid labels give NaN.
 
-    Shifting by ``s_y`` before the max keeps the value exactly 0 at a large-margin prediction
-    and invariant to adding a constant to every score.
+    Computed as ``max(max_{j != y} s_j - s_y + 1, 0)``: the label's own term is exactly
+    ``(s_y - s_y) + 0 = 0``, and ``s_j - s_y`` rounds monotonically in ``s_j``, so the max of the
+    other rows' terms is the term of their max (the same values; two passes over the scores, a
+    mask and the max, instead of building a float one-hot). Shifting by ``s_y`` keeps the value
+    exactly 0 at a large-margin prediction and invariant to adding a constant to every score.
     """
     num_classes = scores.shape[-1]
     safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
-    delta = 1.0 - one_hot(xp, safe, num_classes, scores.dtype)
-    loss = xp.max(scores - target[..., None] + delta, axis=-1)
+    classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
+    others = xp.where(safe[..., None] == classes, float("-inf"), scores)
+    loss = xp.maximum(xp.max(others, axis=-1) - target + 1.0, 0.0)
     return invalid_to_nan(xp, loss, valid)
 
 

@@ -16,7 +16,6 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
-from .._numerics import log_softmax
 from .._surface import with_companions
 
 __all__ = ["ctc_loss", "ctc_loss_with_forward_probs"]
@@ -80,12 +79,10 @@ def _forward(
             "out-of-range values."
         ),
     )
-    logprobs = xp.permute_dims(log_softmax(xp, cast(xp, logits, work), axis=-1), (1, 0, 2))
-    frame_pad = xp.permute_dims(logit_paddings != 0, (1, 0))
-    loss, phi, emit = _k.ctc_forward_compiled(
+    loss, phi, emit = _k.ctc_from_logits(
         xp,
-        logprobs,
-        frame_pad,
+        cast(xp, logits, work),
+        logit_paddings != 0,
         labels,
         label_valid,
         blank=blank_id,

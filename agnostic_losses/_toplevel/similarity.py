@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import check_axis, check_integer, check_same_shape, normalize_axes
+from .._dispatch import (
+    check_axis,
+    check_integer,
+    check_labelled_embeddings,
+    check_same_shape,
+    normalize_axes,
+)
 from .._docs import fill_doc
 from .._kernels import similarity as _k
 from .._surface import Call
@@ -435,23 +441,8 @@ def circle_loss(
     r = e if ref_embeddings is None else c.floating("ref_embeddings")
     ref_labels = labels if ref_labels is None else c["ref_labels"]
     check_integer(c.xp, "ref_labels", ref_labels)
-    embeddings, ref_embeddings = c["embeddings"], r
-    for name, x in (("embeddings", embeddings), ("ref_embeddings", ref_embeddings)):
-        if x.ndim != 2:
-            msg = f"`{name}` must be 2-d (batch, dim), got shape {tuple(x.shape)}."
-            raise ValueError(msg)
-    if ref_embeddings.shape[1] != embeddings.shape[1]:
-        msg = (
-            f"`ref_embeddings` must have {embeddings.shape[1]} features like `embeddings`, got "
-            f"shape {tuple(ref_embeddings.shape)}."
-        )
-        raise ValueError(msg)
-    for name, lab, emb in (
-        ("labels", labels, embeddings),
-        ("ref_labels", ref_labels, ref_embeddings),
-    ):
-        if tuple(lab.shape) != (emb.shape[0],):
-            msg = f"`{name}` must have shape ({emb.shape[0]},), got {tuple(lab.shape)}."
-            raise ValueError(msg)
+    check_labelled_embeddings(
+        ("embeddings", e, "labels", labels), ("ref_embeddings", r, "ref_labels", ref_labels)
+    )
     loss = _k.circle(c.xp, e, labels, r, ref_labels, remove_diagonal, gamma, margin)
     return c.finish(loss)
