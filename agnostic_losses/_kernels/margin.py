@@ -114,8 +114,8 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
 
     Computed as ``max(max_{j != y} s_j - s_y + 1, 0)``: the label's own term is exactly
     ``(s_y - s_y) + 0 = 0``, and ``s_j - s_y`` rounds monotonically in ``s_j``, so the max of the
-    other rows' terms is the term of their max (the same values; two passes over the scores, a
-    mask and the max, instead of building a float one-hot). Shifting by ``s_y`` keeps the value
+    other classes' terms is the term of their max (the same values; a mask and a max over the
+    scores instead of a float one-hot and three passes). Shifting by ``s_y`` keeps the value
     exactly 0 at a large-margin prediction and invariant to adding a constant to every score.
     """
     num_classes = scores.shape[-1]
