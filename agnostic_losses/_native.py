@@ -86,6 +86,7 @@ __all__ = [
     "native_torch",
     "only_input_grad",
     "same_shape",
+    "same_shape_input_grad",
     "soft_label_cross_entropy",
     "squared_residual",
     "weighted_cross_entropy",
@@ -149,6 +150,11 @@ def all_of(*guards: Callable[..., bool]) -> Callable[..., bool]:
 
     guard.__doc__ = " and ".join(g.__name__ for g in guards)
     return guard
+
+
+# torch broadcasts a target of another shape (with a warning) where we raise, and has no or
+# another derivative for it: the guard of kl_div and the soft-margin / multilabel-margin losses.
+same_shape_input_grad = all_of(same_shape, only_input_grad)
 
 
 def native_torch(
@@ -362,17 +368,29 @@ def huber_residual(
     )
 
 
+def _kl_div_rows(
+    torch: Any, log_predictions: Any, targets: Any, axis: Any, where: Any, log_target: bool
+) -> Callable[[], Any] | None:
+    """``kl_div(reduction='none', log_target=log_target).sum(-1)`` where the call is the last
+    axis without ``where`` and the targets are a tensor like the predictions."""
+    if not _last_axis(log_predictions, axis, where):
+        return None
+    if not _same_tensor(torch, log_predictions, targets):
+        return None
+    return lambda: torch.nn.functional.kl_div(
+        log_predictions, targets, reduction="none", log_target=log_target
+    ).sum(-1)
+
+
 def log_prob_kl(
     torch: Any, log_predictions: Any, targets: Any, axis: Any = -1, where: Any = None
 ) -> Callable[[], Any] | None:
     """``kl_divergence`` as ``kl_div(reduction='none').sum(-1)``: ``xlogy(t, t) - t log q``.
     torch's target derivative at ``t = 0`` is ``-inf`` (``log t``), ours finite, so a call
     whose targets record a gradient stays generic."""
-    if not _last_axis(log_predictions, axis, where):
+    if getattr(targets, "requires_grad", False):
         return None
-    if not _same_tensor(torch, log_predictions, targets) or targets.requires_grad:
-        return None
-    return lambda: torch.nn.functional.kl_div(log_predictions, targets, reduction="none").sum(-1)
+    return _kl_div_rows(torch, log_predictions, targets, axis, where, log_target=False)
 
 
 def log_target_kl(
@@ -381,13 +399,7 @@ def log_target_kl(
     """``kl_divergence_with_log_targets`` as ``kl_div(reduction='none', log_target=True)
     .sum(-1)``: ``exp(l) (l - log q)``, the same pieces and derivatives; a ``-inf`` target
     (torch NaN, ours 0) is caught by the finiteness read."""
-    if not _last_axis(log_predictions, axis, where):
-        return None
-    if not _same_tensor(torch, log_predictions, log_targets):
-        return None
-    return lambda: torch.nn.functional.kl_div(
-        log_predictions, log_targets, reduction="none", log_target=True
-    ).sum(-1)
+    return _kl_div_rows(torch, log_predictions, log_targets, axis, where, log_target=True)
 
 
 def weighted_cross_entropy(

@@ -3,7 +3,7 @@
 Every kernel is unreduced and takes arrays already validated and cast to the compute dtype.
 Kinks (``max(0, .)``) use ``xp.maximum``, which splits the gradient evenly at a tie on every
 backend, so the gradient at the margin itself is finite and backend-independent. The hinge
-and perceptron kernels and the two torch computes natively (``multi_margin``,
+and perceptron kernels and the two that torch computes natively (``multi_margin``,
 ``multilabel_margin``) use ``relu`` instead, whose derivative at the margin is 0 (torch's
 kernels' and ``torch.relu``'s, which it delegates to on eager torch: one pass, not three), so
 that torch's kernels and ours agree on every input.

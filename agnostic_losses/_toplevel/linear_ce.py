@@ -156,7 +156,7 @@ def linear_cross_entropy(
     {reduction}
         ``'mean'`` averages over the tokens that are not ignored.
     chunk_size : int, optional
-        Classes per chunk. Default: about :math:`2^{{22}}` logits per chunk
+        Classes per chunk. Default: about :math:`2^{{20}}` logits per chunk
         (``2**20 // tokens``, at least 128, at most ``V``).
     logit_softcap : float, optional
         ``c > 0``: logits become ``c * tanh(logits / c)`` (Gemma-2's soft-capping).

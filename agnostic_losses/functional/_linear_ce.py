@@ -74,7 +74,7 @@ def linear_cross_entropy(
     z_loss, return_lse
         Keyword extensions over torch, as :func:`cross_entropy`.
     chunk_size : int, optional
-        Classes per chunk (default: about :math:`2^{{22}}` logits per chunk).
+        Classes per chunk (default: about :math:`2^{{20}}` logits per chunk).
     logit_softcap : float, optional
         Extension: logits become ``c * tanh(logits / c)`` (class-index targets).
 

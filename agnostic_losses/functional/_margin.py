@@ -7,7 +7,7 @@ from typing import Any
 from .._dispatch import check_integer, check_same_shape
 from .._docs import fill_doc
 from .._kernels import margin as _k
-from .._native import all_of, native_torch, only_input_grad, same_shape
+from .._native import native_torch, only_input_grad, same_shape_input_grad
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
@@ -20,10 +20,6 @@ __all__ = [
 ]
 
 _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
-
-
-# torch broadcasts a target of another shape (with a warning) where we raise.
-_SAME_INPUT_GRAD = all_of(same_shape, only_input_grad)
 
 
 def _one_or_two(name: str, value: Any) -> None:
@@ -149,7 +145,7 @@ def hinge_embedding_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("soft_margin_loss", _SAME_INPUT_GRAD)
+@native_torch("soft_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
 @fill_doc
 def soft_margin_loss(
@@ -199,7 +195,7 @@ def soft_margin_loss(
     return c.reduce(_k.soft_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("multilabel_soft_margin_loss", _SAME_INPUT_GRAD)
+@native_torch("multilabel_soft_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
 @fill_doc
 def multilabel_soft_margin_loss(
@@ -259,7 +255,7 @@ def multilabel_soft_margin_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("multilabel_margin_loss", _SAME_INPUT_GRAD)
+@native_torch("multilabel_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
 @fill_doc
 def multilabel_margin_loss(
