@@ -30,8 +30,11 @@ torch (eager; the same calls trace under ``torch.compile``):
   take the gain: 0.94-0.97x. Taking the lse from the log-softmax at the argmax: 0.56-0.69x.
 
 JAX (``jax.jit``): nothing. XLA fuses the generic compositions, so the library functions are no
-faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise; masked
-``log_softmax`` 0.3-0.8x), and the one that is (masked ``jnp.logaddexp``, 3x forward+backward)
+faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise: the generic
+``log_softmax`` and ``logsumexp`` guard with arithmetic, not ``where``, and compile to one fused
+kernel each, as ``jax.nn``'s do, where ``jax.nn.log_softmax`` is NaN on an all ``-inf`` row;
+masked ``log_softmax`` 0.3-0.8x), and the one that is (masked ``jnp.logaddexp``, 3x
+forward+backward)
 differentiates as ``exp(a - out)`` with ``out`` rounded: 1 instead of 1/2 per operand at a
 float16 tie at -1e4, 2e-4 off at -1e4 in float32 (``jax.nn.softplus`` is ``logaddexp(x, 0)``:
 its gradient is 1.8% off in bfloat16 where the generic one is 1.0%).
