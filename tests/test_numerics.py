@@ -56,6 +56,24 @@ def test_logsumexp_all_masked_row(xp: Any, make: Any, run: Any) -> None:
     np.testing.assert_array_equal(out, [-np.inf, 0.0, np.inf])
 
 
+def test_softmax_primitives_trace_without_select() -> None:
+    # XLA:CPU fuses a reduction with its elementwise neighbours only without compare/select ops
+    # (one kernel instead of 3-6 under jax.jit); the all -inf guards are arithmetic for that.
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = jnp.zeros((4, 3), dtype=jnp.float32)
+    for name, fn in [
+        ("logsumexp", lambda v: N.logsumexp(jnp, v)),
+        ("log_softmax", lambda v: N.log_softmax(jnp, v)),
+        ("log_softmax_and_lse", lambda v: N.log_softmax_and_lse(jnp, v)),
+    ]:
+        gradient = jax.grad(lambda v, f=fn: jnp.sum(f(v)[0]))
+        for mode, traced in [("value", fn), ("gradient", gradient)]:
+            jaxpr = str(jax.make_jaxpr(traced)(x))
+            assert "select_n" not in jaxpr, (name, mode, jaxpr)
+            assert "clamp" not in jaxpr, (name, mode, jaxpr)
+
+
 def test_logsumexp_gradient_ignores_masked_entries(xp: Any, make: Any, grad: Any) -> None:
     x = np.asarray([[1.0, -np.inf, 2.0], [1e4, -1e4, -np.inf]])
     _, (g,) = grad(lambda v: N.logsumexp(xp, v, axis=-1), (make(x),))
