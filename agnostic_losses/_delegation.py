@@ -23,6 +23,9 @@ torch (eager; the same calls trace under ``torch.compile``):
   (``log_cosh`` forward+backward 1.9x).
 - ``relu``: ``torch.relu`` (one pass, not ``where``'s compare and select; ``hinge_loss``
   forward+backward 2.2x).
+- ``take_last`` (the label gather): ``torch.gather``, one kernel where array-api-compat's
+  ``take_along_axis`` is three (a ``where`` for negative indices, then ``take_along_dim``,
+  which broadcasts): (4096, 1000) float32 gather 50 -> 16 us.
 - ``logsumexp``: generic. ``torch.logsumexp`` is itself a composition: same forward time,
   forward+backward 1.7x slower, NaN gradient on an all ``-inf`` row.
 - ``log_softmax``, ``log_softmax_and_lse``: generic. ``torch.log_softmax`` is 2.3x faster
@@ -73,6 +76,7 @@ __all__ = [
     "logsumexp",
     "relu",
     "softplus",
+    "take_last",
 ]
 
 #: Master switch. Read on every call (``torch.compile`` guards on it, so flipping it recompiles
@@ -145,6 +149,27 @@ def log_sigmoid_pair(x: Any) -> tuple[Any, Any] | None:
 
         logsigmoid = torch.nn.functional.logsigmoid
         return logsigmoid(x), logsigmoid(-x)
+    return None
+
+
+def take_last(x: Any, index: Any) -> Any:
+    """``x[..., index]`` along the last axis by ``torch.gather``, or ``None``.
+
+    ``index`` is valid (sanitised, non-negative, the namespace's indexing dtype) and has
+    ``x``'s leading shape; array-api-compat's ``take_along_axis`` wraps ``torch.take_along_dim``
+    (which broadcasts first) in a ``where`` for negative indices. Any other shape (one that
+    broadcasts) is left to the generic path: ``gather`` would read a sub-block instead.
+    """
+    if (
+        ENABLED
+        and library_name(x) == "torch"
+        and library_name(index) == "torch"
+        and index.ndim == x.ndim
+        and tuple(index.shape[:-1]) == tuple(x.shape[:-1])
+    ):
+        import torch
+
+        return torch.gather(x, -1, index)
     return None
 
 

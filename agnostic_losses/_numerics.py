@@ -15,11 +15,11 @@ Gradient conventions, shared by every loss:
 * An entry that cannot influence the value (a ``-inf`` logit, a fully masked slice) gets a zero
   gradient, never NaN.
 
-Delegation: ``softplus``, ``log_sigmoid``, ``log_sigmoid_pair``, ``log_softmax``,
-``log_softmax_and_lse``, ``logsumexp`` and ``logaddexp`` first ask the dispatch layer
-(:mod:`agnostic_losses._delegation`) for the library's own fused function, which is used only
-where it keeps the contract above (values and gradients) and was measured faster; otherwise, or
-with ``delegate=False``, the generic composition below runs.
+Delegation: ``absolute``, ``relu``, ``softplus``, ``log_sigmoid``, ``log_sigmoid_pair``,
+``log_softmax``, ``log_softmax_and_lse``, ``logsumexp``, ``logaddexp`` and ``take_last`` first
+ask the dispatch layer (:mod:`agnostic_losses._delegation`) for the library's own fused
+function, which is used only where it keeps the contract above (values and gradients) and was
+measured faster; otherwise, or with ``delegate=False``, the generic composition below runs.
 """
 
 from __future__ import annotations
@@ -315,7 +315,9 @@ def sanitize_labels(
     return xp.where(keep, labels, xp.zeros_like(labels)), keep, bad
 
 
-def take_last(xp: Any, x: Any, index: Any, *, use_take: bool | None = None) -> Any:
+def take_last(
+    xp: Any, x: Any, index: Any, *, use_take: bool | None = None, delegate: bool = True
+) -> Any:
     """``out[..., j] = x[..., index[..., j]]`` along the last axis (``index`` valid, integer).
 
     ``index`` has ``x``'s shape except (possibly) in the last axis. Uses ``take_along_axis``
@@ -327,7 +329,11 @@ def take_last(xp: Any, x: Any, index: Any, *, use_take: bool | None = None) -> A
     if use_take:
         # torch's gather wants int64; JAX without x64 has no int64 (asking for it warns): the
         # namespace's own indexing dtype serves both.
-        return xp.take_along_axis(x, cast(xp, index, index_dtype(xp, index)), axis=-1)
+        index = cast(xp, index, index_dtype(xp, index))
+        fused = _delegation.take_last(x, index) if delegate else None
+        if fused is not None:
+            return fused
+        return xp.take_along_axis(x, index, axis=-1)
     classes = xp.arange(x.shape[-1], dtype=index.dtype, device=device_of(index))
     hit = index[..., :, None] == classes
     # where() rather than a product: 0 * (-inf) would be NaN for masked classes.

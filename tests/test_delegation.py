@@ -177,8 +177,12 @@ def test_torch_decision_table(torch_ns: Any) -> None:
         "log_softmax_and_lse": lambda: _delegation.log_softmax_and_lse(x, -1),
         "relu": lambda: _delegation.relu(x),
         "absolute": lambda: _delegation.absolute(x),
+        "take_last": lambda: _delegation.take_last(x, torch.zeros(2, 1, dtype=torch.int64)),
     }
-    assert {k for k, hook in hooks.items() if hook() is not None} == DELEGATED["torch"]
+    # take_last (an index primitive) has its own tests below
+    assert {k for k, hook in hooks.items() if hook() is not None} == DELEGATED["torch"] | {
+        "take_last"
+    }
     with _delegation.enabled(False):
         assert all(hook() is None for hook in hooks.values())
     assert _delegation.ENABLED
@@ -186,6 +190,56 @@ def test_torch_decision_table(torch_ns: Any) -> None:
     assert _delegation.softplus(torch.zeros(3, dtype=torch.int64)) is None
     assert _delegation.logaddexp(x, x.double()) is None
     assert _delegation.logaddexp(x, 0.0) is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("shape", "slots"), [((5, 7), 1), ((2, 3, 6), 4), ((4, 3), 3)])
+def test_torch_take_last_matches_generic(
+    torch_ns: Any, shape: tuple[int, ...], slots: int, dtype: str
+) -> None:
+    # torch.gather against array-api-compat's take_along_axis and the one-hot selection:
+    # values and gradients (duplicate indices accumulate), -inf entries included
+    import torch
+
+    rng = np.random.default_rng(zlib.crc32(repr((shape, slots)).encode()))
+    values = rng.normal(size=shape) * 10
+    values[..., 0] = -INF
+    index = torch.tensor(rng.integers(0, shape[-1], size=(*shape[:-1], slots)))
+    cotangent = rng.uniform(0.5, 1.5, tuple(index.shape))
+    results = []
+    for delegate, use_take in ((True, True), (False, True), (False, False)):
+        x = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+        out = N.take_last(torch_ns, x, index, use_take=use_take, delegate=delegate)
+        (g,) = torch.autograd.grad((out * torch.tensor(cotangent, dtype=out.dtype)).sum(), x)
+        results.append((out.detach().double().numpy(), g.double().numpy()))
+    for out, g in results[1:]:
+        np.testing.assert_array_equal(results[0][0], out)
+        np.testing.assert_array_equal(results[0][1], g)
+
+
+def test_torch_take_last_delegation_only_without_broadcasting(torch_ns: Any) -> None:
+    import torch
+
+    x = torch.arange(12.0).reshape(3, 4)
+    assert _delegation.take_last(x, torch.zeros(3, 2, dtype=torch.int64)) is not None
+    # an index that broadcasts over the rows: gather would read the first row only
+    assert _delegation.take_last(x, torch.zeros(1, 2, dtype=torch.int64)) is None
+    out = N.take_last(torch_ns, x, torch.tensor([[1, 3]]))
+    np.testing.assert_array_equal(out.numpy(), [[1.0, 3.0], [5.0, 7.0], [9.0, 11.0]])
+    meta = N.take_last(
+        torch_ns,
+        torch.empty(3, 4, device="meta"),
+        torch.empty(3, 2, dtype=torch.int64, device="meta"),
+    )
+    assert (meta.device.type, tuple(meta.shape)) == ("meta", (3, 2))
+    torch._dynamo.reset()
+    index = torch.tensor([[2], [0], [3]])
+    compiled = _compiled(lambda v: N.take_last(torch_ns, v, index))(x)
+    np.testing.assert_array_equal(compiled.numpy(), [[2.0], [4.0], [11.0]])
+    from torch.func import vmap
+
+    rows = vmap(lambda v, i: N.gather_labels(torch_ns, v, i))(x[:, None, :], index)
+    np.testing.assert_array_equal(rows.numpy(), [[2.0], [4.0], [11.0]])
 
 
 def test_torch_all_masked_row_of_delegated_logaddexp(torch_ns: Any) -> None:
@@ -412,6 +466,7 @@ def test_jax_decision_table(jax_ns: Any) -> None:
         "logsumexp": _delegation.logsumexp(x, -1, False) is not None,
         "log_softmax": _delegation.log_softmax(x, -1) is not None,
         "log_softmax_and_lse": _delegation.log_softmax_and_lse(x, -1) is not None,
+        "take_last": _delegation.take_last(x, jnp.zeros((2, 1), dtype=jnp.int32)) is not None,
     }
     assert {k for k, v in delegated.items() if v} == DELEGATED["jax"]
 
