@@ -3,6 +3,9 @@
 Times: the median over ``repeats`` of the mean time of a batch of calls, after a warm-up call
 (which also triggers ``jax.jit`` / ``torch.compile`` compilation). The batch size is chosen so a
 batch lasts at least ``min_batch_s``: tiny inputs run hundreds of calls per batch, large ones one.
+A ratio (ours / peer) comes from :func:`paired_median_times`, which alternates the two
+functions' batches: on a shared machine whose speed drifts over seconds, timing one function's
+batches and then the other's moved single ratios by 2-4x between runs.
 
 Peak memory, what it measures:
 
@@ -29,6 +32,7 @@ __all__ = [
     "PeakRss",
     "jax_peak_bytes",
     "median_time",
+    "paired_median_times",
     "rss_anon",
     "rss_peak_bytes",
     "torch_peak_bytes",
@@ -53,6 +57,38 @@ def median_time(
             fn()
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples)
+
+
+def paired_median_times(
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    *,
+    repeats: int = 5,
+    min_batch_s: float = 0.01,
+    warmup: int = 1,
+) -> tuple[float, float]:
+    """Median seconds per call of ``first`` and of ``second``, their batches interleaved.
+
+    Each repeat times one batch of each, in alternating order (``first`` leads on even
+    repeats), so both see the same machine; 2 repeats at least per function.
+    """
+    numbers = []
+    for fn in (first, second):
+        for _ in range(warmup):
+            fn()
+        start = time.perf_counter()
+        fn()
+        numbers.append(max(1, int(min_batch_s / max(time.perf_counter() - start, 1e-7))))
+    samples: tuple[list[float], list[float]] = ([], [])
+    for repeat in range(max(repeats, 2)):
+        order = (0, 1) if repeat % 2 == 0 else (1, 0)
+        for which in order:
+            fn, number = (first, second)[which], numbers[which]
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[which].append((time.perf_counter() - start) / number)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def tracemalloc_peak_bytes(fn: Callable[[], Any]) -> int:

@@ -28,7 +28,13 @@ from agnostic_losses._testing.backends import Backend
 
 from .dask_scaling import realistic_rows
 from .inputs import SIZES, sized_inputs
-from .measure import jax_peak_bytes, median_time, torch_peak_bytes, tracemalloc_peak_bytes
+from .measure import (
+    jax_peak_bytes,
+    median_time,
+    paired_median_times,
+    torch_peak_bytes,
+    tracemalloc_peak_bytes,
+)
 from .torch_twins import twin
 
 __all__ = ["Options", "Row", "main", "run"]
@@ -219,7 +225,7 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
     timed = {"repeats": repeats, "min_batch_s": min_batch}
     if row.backend == "torch":
         ours, peer = _torch_pair(case, inputs, row.dtype, row.mode)
-        row.ours_s, row.peer_s = median_time(ours, **timed), median_time(peer, **timed)
+        row.ours_s, row.peer_s = paired_median_times(ours, peer, **timed)
         if row.size != "tiny":
             row.ours_bytes, row.peer_bytes = torch_peak_bytes(ours), torch_peak_bytes(peer)
     elif row.backend == "jax-jit":
@@ -230,7 +236,7 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
         runs = []
         for func in (case.func, case.peer.load()):
             runs.append(_jax_jitted(func, args, kwargs, row.mode, case.grad_argnums))
-        row.ours_s, row.peer_s = (median_time(r[0], **timed) for r in runs)
+        row.ours_s, row.peer_s = paired_median_times(runs[0][0], runs[1][0], **timed)
         row.ours_bytes, row.peer_bytes = (jax_peak_bytes(r[1], *r[2]) for r in runs)
     elif row.backend == "numpy":
         args, kwargs = _convert(Backend.NUMPY, inputs, row.dtype)
@@ -244,7 +250,7 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
             with np.errstate(all="ignore"):
                 return ref(*args, **kwargs)
 
-        row.ours_s, row.peer_s = median_time(ours, **timed), median_time(plain, **timed)
+        row.ours_s, row.peer_s = paired_median_times(ours, plain, **timed)
         row.ours_bytes, row.peer_bytes = tracemalloc_peak_bytes(ours), tracemalloc_peak_bytes(plain)
     elif row.backend == "dask":
         import dask.array as da
@@ -271,7 +277,7 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
         def on_numpy() -> Any:
             return case.func(*args, **kwargs)
 
-        row.ours_s, row.peer_s = median_time(ours, **timed), median_time(on_numpy, **timed)
+        row.ours_s, row.peer_s = paired_median_times(ours, on_numpy, **timed)
         row.ours_bytes = tracemalloc_peak_bytes(ours)
         row.peer_bytes = tracemalloc_peak_bytes(on_numpy)
 
