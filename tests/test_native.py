@@ -72,6 +72,7 @@ def test_native_set() -> None:
         "huber_loss",
         "kl_divergence",
         "kl_divergence_with_log_targets",
+        "poly_loss_cross_entropy",
         "softmax_cross_entropy",
         "softmax_cross_entropy_with_integer_labels",
         "squared_error",
@@ -236,6 +237,11 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.softmax_cross_entropy, (_t(LOGITS[:1]), _t([[0.5, 0.0, 0.5]])), {}),
         (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([[0.5, 0.5]], torch.float32)), {}),
         (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {}),
+        (al.poly_loss_cross_entropy, (_t(LOGITS), _t([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]])), {}),
+        (al.poly_loss_cross_entropy, (_t(LOGITS[:1]), _t([[0.5, 0.0, 0.5]])), {"epsilon": -1.5}),
+        (al.poly_loss_cross_entropy, (_t([[1e4, -1e4]]), _t([[0.25, 0.75]])), {"epsilon": 0}),
+        (al.poly_loss_cross_entropy, (_t([[1.0, 2.0]]), _t([[0.5, 0.5]])), {"epsilon": math.inf}),
+        (al.poly_loss_cross_entropy, (_t([[1.0, 2.0]]), _t([[0.5, 0.5]])), {"axis": 0}),
         (al.huber_loss, (_t([1.0, 2.0, -3.0, 0.5]), _t([1.5, 2.0, 1.0, 0.5])), {"delta": 0.5}),
         (al.huber_loss, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"delta": 0.0}),
         (al.huber_loss, (_t([1.0, math.inf]), _t([1.5, 2.0])), {}),
@@ -417,6 +423,14 @@ def test_new_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> No
     al.cross_entropy_loss(lp, y.int())
     al.cross_entropy_loss(lp[0, 0], y[0, 0])  # one sample
     assert (kl.calls, ce.calls) == (2, 2)
+    al.poly_loss_cross_entropy(lp, p)
+    al.poly_loss_cross_entropy(lp, p, epsilon=-1)
+    assert ce.calls == 4
+    al.poly_loss_cross_entropy(lp, p, epsilon=torch.tensor(2.0))  # an array epsilon
+    al.poly_loss_cross_entropy(lp, p, where=torch.ones(2, 4, 3, dtype=torch.bool))
+    al.poly_loss_cross_entropy(lp, p, axis=0)
+    al.poly_loss_cross_entropy(lp, p.double())
+    assert ce.calls == 4
 
 
 @pytest.mark.parametrize(
@@ -426,6 +440,7 @@ def test_new_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> No
         (al.kl_divergence_with_log_targets, (_t([[-1.0, -0.5]]), _t([[NEG, 0.0]])), {}),
         (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([1], torch.int64), _t([1.0, 0.5])), {}),
         (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([[0.0, 1.0]]), _t([1.0, 0.5])), {}),
+        (al.poly_loss_cross_entropy, (_t([[1.0, 2.0, -3.0]]), _t([[0.2, 0.5, 0.3]])), {}),
     ],
 )
 def test_route_gradients_beyond_input(fn: Any, args: Any, kwargs: Any) -> None:

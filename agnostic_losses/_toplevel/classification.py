@@ -14,6 +14,7 @@ from .._loops import rowwise
 from .._native import (
     integer_label_cross_entropy,
     native_route,
+    poly_cross_entropy,
     soft_label_cross_entropy,
     weighted_cross_entropy,
 )
@@ -314,6 +315,7 @@ def softmax_cross_entropy_with_integer_labels(
     return (c.finish(loss), c.finish(lse)) if return_lse else c.finish(loss)
 
 
+@native_route(poly_cross_entropy)
 @options(epsilon=number(arrays=True))
 @fill_doc
 def poly_loss_cross_entropy(
