@@ -37,15 +37,16 @@ subgradient at the hinge so that both paths agree there too.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
-The optax-named top level has no torch twin of the same signature; ``@native_route`` gives eight
+The optax-named top level has no torch twin of the same signature; ``@native_route`` gives nine
 of its names a route to the torch kernel that computes exactly the same thing (measured, same
 benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
 ``softmax_cross_entropy`` vs ``cross_entropy`` with probability targets, 1.14x
 ``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``, 9x ``huber_loss``
-vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``), and four more
+vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``), and five more
 (2.0x ``kl_divergence`` and 2.6x ``kl_divergence_with_log_targets`` vs ``kl_div(...).sum(-1)``,
 3.1x brainpy's ``cross_entropy_loss`` with ``weight`` vs ``cross_entropy``, 2.4-2.8x
-``poly_loss_cross_entropy`` vs ``cross_entropy`` plus its softmax term). A route is eligible
+``poly_loss_cross_entropy`` vs ``cross_entropy`` plus its softmax term, 1.6-1.8x
+``multiclass_perceptron_loss`` vs ``amax`` and ``gather``). A route is eligible
 under the conditions above, when the call uses no option torch lacks (``where``, ``z_loss``,
 another class axis) and the labels are tensors torch takes as they are. Out-of-range class
 indices make torch raise, and the generic path then answers (our error, or NaN with the checks
@@ -86,6 +87,7 @@ __all__ = [
     "native_route",
     "native_torch",
     "only_input_grad",
+    "perceptron_margin",
     "poly_cross_entropy",
     "same_shape",
     "same_shape_input_grad",
@@ -340,6 +342,19 @@ def soft_label_cross_entropy(
         return out.reshape(logits.shape[:-1])
 
     return call
+
+
+def perceptron_margin(torch: Any, scores: Any, labels: Any) -> Callable[[], Any] | None:
+    """``multiclass_perceptron_loss`` as ``amax(x) - x.gather(y)``: the same two reductions, one
+    kernel each (out-of-range labels make ``gather`` raise; the generic path answers)."""
+    if type(labels) is not torch.Tensor or labels.is_floating_point() or labels.is_complex():
+        return None
+    if labels.dtype is torch.bool or scores.ndim < 1 or not on_host(labels):
+        return None
+    if tuple(labels.shape) != tuple(scores.shape[:-1]):
+        return None
+    index = (labels if labels.dtype is torch.int64 else labels.long()).unsqueeze(-1)
+    return lambda: scores.amax(-1) - scores.gather(-1, index).squeeze(-1)
 
 
 def poly_cross_entropy(

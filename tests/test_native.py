@@ -72,6 +72,7 @@ def test_native_set() -> None:
         "huber_loss",
         "kl_divergence",
         "kl_divergence_with_log_targets",
+        "multiclass_perceptron_loss",
         "poly_loss_cross_entropy",
         "softmax_cross_entropy",
         "softmax_cross_entropy_with_integer_labels",
@@ -237,6 +238,12 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.softmax_cross_entropy, (_t(LOGITS[:1]), _t([[0.5, 0.0, 0.5]])), {}),
         (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([[0.5, 0.5]], torch.float32)), {}),
         (al.softmax_cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {}),
+        (al.multiclass_perceptron_loss, (_t(LOGITS), _t([0, 1, 2], torch.int64)), {}),
+        (al.multiclass_perceptron_loss, (_t([[1.0, 3.0, 3.0]]), _t([2], torch.int32)), {}),
+        (al.multiclass_perceptron_loss, (_t([[1.0, 2.0]]), _t([2], torch.int64)), {}),
+        (al.multiclass_perceptron_loss, (_t([[1.0, 2.0]]), _t([-1], torch.int64)), {}),
+        (al.multiclass_perceptron_loss, (_t([1.0, 2.0]), _t(0, torch.int64)), {}),
+        (al.multiclass_perceptron_loss, (_t([[1.0, 2.0]]), _t([1.0])), {}),
         (al.poly_loss_cross_entropy, (_t(LOGITS), _t([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]])), {}),
         (al.poly_loss_cross_entropy, (_t(LOGITS[:1]), _t([[0.5, 0.0, 0.5]])), {"epsilon": -1.5}),
         (al.poly_loss_cross_entropy, (_t([[1e4, -1e4]]), _t([[0.25, 0.75]])), {"epsilon": 0}),
@@ -431,6 +438,34 @@ def test_new_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> No
     al.poly_loss_cross_entropy(lp, p, axis=0)
     al.poly_loss_cross_entropy(lp, p.double())
     assert ce.calls == 4
+
+
+def test_perceptron_route_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agnostic_losses._kernels import margin
+
+    generic = {"calls": 0}
+    kernel = margin.multiclass_perceptron
+
+    def counted(*args: Any) -> Any:
+        generic["calls"] += 1
+        return kernel(*args)
+
+    monkeypatch.setattr(margin, "multiclass_perceptron", counted)
+    x, y = torch.randn(2, 4, 3), torch.tensor([[0, 1, 2, 1], [2, 2, 0, 1]])
+    al.multiclass_perceptron_loss(x, y)
+    al.multiclass_perceptron_loss(x, y.int())
+    assert generic["calls"] == 0
+    al.multiclass_perceptron_loss(x.transpose(0, 1).contiguous().transpose(0, 1), y)
+    assert generic["calls"] == 0
+    with pytest.raises(ValueError, match="class indices"):  # torch raises, ours explains
+        al.multiclass_perceptron_loss(x, y + 3)
+    with pytest.raises(TypeError, match="labels"):
+        al.multiclass_perceptron_loss(x, y.float())
+    with pytest.raises(ValueError, match="shape"):
+        al.multiclass_perceptron_loss(x, y[0])
+    with al.checks("never"):
+        assert torch.isnan(al.multiclass_perceptron_loss(x, y - 1)).any()
+    assert generic["calls"] == 1  # torch raised on the out-of-range labels: the NaN is ours
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typing import Any
 from .._dispatch import check_integer
 from .._docs import fill_doc
 from .._kernels import margin as _k
+from .._native import native_route, perceptron_margin
 from .._surface import Call
 
 __all__ = [
@@ -206,6 +207,7 @@ def multiclass_hinge_loss(scores: Any, labels: Any) -> Any:
     return _multiclass(_k.multiclass_hinge, scores, labels, "hinge_loss")
 
 
+@native_route(perceptron_margin)
 @fill_doc
 def multiclass_perceptron_loss(scores: Any, labels: Any) -> Any:
     r"""Multiclass perceptron loss of each sample.
