@@ -25,12 +25,14 @@ torch (eager; the same calls trace under ``torch.compile``):
   forward+backward 2.2x).
 - ``take_last`` (the label gather): ``torch.gather``, one kernel where array-api-compat's
   ``take_along_axis`` is three (a ``where`` for negative indices, then ``take_along_dim``,
-  which broadcasts): (4096, 1000) float32 gather 50 -> 16 us.
+  which broadcasts): (4096, 1000) float32 label gather 50 -> 25 us.
 - ``logsumexp``: generic. ``torch.logsumexp`` is itself a composition: same forward time,
   forward+backward 1.7x slower, NaN gradient on an all ``-inf`` row.
-- ``log_softmax``, ``log_softmax_and_lse``: generic. ``torch.log_softmax`` is 2.3x faster
-  unmasked, but NaN on an all ``-inf`` row; the masks that fix it (a row max and two ``where``)
-  take the gain: 0.94-0.97x. Taking the lse from the log-softmax at the argmax: 0.56-0.69x.
+- ``log_softmax``, ``log_softmax_and_lse``: generic. ``torch.log_softmax`` is faster unmasked,
+  but NaN on an all ``-inf`` row; the masks that fix it (a row max and two ``where``) took the
+  gain (0.94-0.97x the generic version while that had ``where`` guards of its own, 1.2-1.3x
+  slower than it since they became arithmetic). Taking the lse from the log-softmax at the
+  argmax: 0.56-0.69x.
 
 JAX (``jax.jit``): nothing. XLA fuses the generic compositions, so the library functions are no
 faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise: the generic
