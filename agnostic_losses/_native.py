@@ -287,6 +287,15 @@ def _last_axis(logits: Any, axis: Any, where: Any) -> bool:
     return where is None and type(axis) is int and logits.ndim > 0 and axis in (-1, logits.ndim - 1)
 
 
+def _class_indices(torch: Any, scores: Any, labels: Any) -> bool:
+    """``labels`` is a host tensor of integer class indices, one per row of ``scores``."""
+    if type(labels) is not torch.Tensor or labels.is_floating_point() or labels.is_complex():
+        return False
+    if labels.dtype is torch.bool or scores.ndim < 1 or not on_host(labels):
+        return False
+    return tuple(labels.shape) == tuple(scores.shape[:-1])
+
+
 # torch skips targets equal to ``ignore_index``; the optax names ignore nothing. No label may
 # equal this (checked with one read of the minimum); any other out-of-range label makes torch
 # raise, and the generic path then gives its own error (or NaN with the checks switched off).
@@ -306,11 +315,9 @@ def integer_label_cross_entropy(
     """``softmax_cross_entropy_with_integer_labels`` as ``cross_entropy(reduction='none')``."""
     if not _last_axis(logits, axis, where) or z_loss != 0 or return_lse:
         return None
-    if type(labels) is not torch.Tensor or labels.is_floating_point() or labels.is_complex():
+    if not _class_indices(torch, logits, labels):
         return None
-    if labels.dtype is torch.bool or tuple(labels.shape) != tuple(logits.shape[:-1]):
-        return None
-    if not on_host(labels) or (labels.numel() and int(labels.min()) == _NO_IGNORE):
+    if labels.numel() and int(labels.min()) == _NO_IGNORE:
         return None
     num_classes = logits.shape[-1]
     # torch takes int64 (and uint8) class indices; an int32 copy is N elements, not N x C.
@@ -347,11 +354,7 @@ def soft_label_cross_entropy(
 def perceptron_margin(torch: Any, scores: Any, labels: Any) -> Callable[[], Any] | None:
     """``multiclass_perceptron_loss`` as ``amax(x) - x.gather(y)``: the same two reductions, one
     kernel each (out-of-range labels make ``gather`` raise; the generic path answers)."""
-    if type(labels) is not torch.Tensor or labels.is_floating_point() or labels.is_complex():
-        return None
-    if labels.dtype is torch.bool or scores.ndim < 1 or not on_host(labels):
-        return None
-    if tuple(labels.shape) != tuple(scores.shape[:-1]):
+    if not _class_indices(torch, scores, labels):
         return None
     index = (labels if labels.dtype is torch.int64 else labels.long()).unsqueeze(-1)
     return lambda: scores.amax(-1) - scores.gather(-1, index).squeeze(-1)
