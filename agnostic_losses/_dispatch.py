@@ -370,6 +370,13 @@ def stop_gradient(x: Any) -> Any:
     return x
 
 
+def message_value(x: Any) -> float:
+    """A 0-d array's value as a Python float, for an error message. Detached first: ``float``
+    of a tensor that records a gradient warns ("Converting a tensor with requires_grad=True to
+    a scalar") before the error it is formatting."""
+    return float(stop_gradient(x))
+
+
 def device_of(x: Any) -> Any:
     """Device of ``x``; works on JAX tracers too. A torch tensor's own ``device`` is read
     directly: compat's helper goes through ``lru_cache``-d type probes that dynamo warns about."""
@@ -548,7 +555,7 @@ def check_probabilities(xp: Any, name: str, x: Any) -> None:
     """ValueError unless every value of ``x`` lies in [0, 1] (through :func:`check_values`)."""
 
     def message() -> str:
-        lo, hi = float(xp.min(x)), float(xp.max(x))
+        lo, hi = message_value(xp.min(x)), message_value(xp.max(x))
         return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
 
     check_values(xp, x, lambda: (x < 0) | (x > 1), message)

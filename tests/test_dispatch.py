@@ -174,3 +174,30 @@ def test_keras_reduce(xp: Any, make: Any, run: Any, close: Any) -> None:
     nothing = make(np.asarray([False] * 4), "bool")
     got = run(keras_reduce, xp, values, "sum_over_batch_size", mask=nothing)
     close(got, np.asarray(0.0), check_dtype=False)
+
+
+def test_value_errors_on_tensors_recording_a_gradient_do_not_warn() -> None:
+    """An error message that quotes values reads them detached: ``float`` of a tensor that
+    records a gradient warns ("Converting a tensor with requires_grad=True to a scalar")
+    before the error, and under ``-W error`` replaces it."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    import agnostic_losses as al
+    from agnostic_losses import functional as F
+
+    def leaf(values: Any) -> Any:
+        return torch.tensor(values, requires_grad=True)
+
+    x = leaf([[0.5, 0.5], [0.2, 0.3]])
+    calls = [
+        (lambda: al.sigmoid_binary_cross_entropy(x, leaf([[0.5, 2.0], [0.0, 1.0]])), "labels"),
+        (lambda: F.gaussian_nll_loss(x, x.detach(), leaf([[-1.0, 1.0], [1.0, 1.0]])), "var"),
+        (lambda: al.mean_squared_log_error(leaf([[-2.0, 1.0]]), leaf([[0.0, 0.0]])), "predicts"),
+        (lambda: al.dice_loss(x, leaf([[1.0, 0.0], [0.0, 1.0]]), apply_softmax=False), "rows"),
+    ]
+    for call, match in calls:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=match):
+                call()

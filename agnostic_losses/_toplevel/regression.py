@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._dispatch import message_value
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import huber_residual, native_route, squared_residual
@@ -347,7 +348,8 @@ def _check_log1p_domain(c: Call, name: str, x: Any) -> None:
         name,
         lambda: x <= -1,
         lambda: (
-            f"`{name}` must be greater than -1 (the domain of log1p); got {float(c.xp.min(x))!r}."
+            f"`{name}` must be greater than -1 (the domain of log1p); "
+            f"got {message_value(c.xp.min(x))!r}."
         ),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import check_floating, check_same_shape, normalize_axes
+from .._dispatch import check_floating, check_same_shape, message_value, normalize_axes
 from .._docs import fill_doc
 from .._kernels import segmentation as _k
 from .._numerics import log_sigmoid, log_softmax
@@ -65,7 +65,7 @@ def _dice_per_class(
                 lambda: (
                     "`predictions` must be probability distributions along the last axis when "
                     "`apply_softmax=False` (rows summing to 1); got rows summing to "
-                    f"[{float(xp.min(sums)):.6f}, {float(xp.max(sums)):.6f}]."
+                    f"[{message_value(xp.min(sums)):.6f}, {message_value(xp.max(sums)):.6f}]."
                 ),
             )
     # optax's default: every axis but the batch (first) and the classes (last)

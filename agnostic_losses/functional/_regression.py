@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._dispatch import message_value
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import native_torch, only_input_grad, same_shape
@@ -434,6 +435,6 @@ def gaussian_nll_loss(
         c.check(
             "var",
             lambda: v < 0,
-            lambda: f"`var` must be non-negative; got a minimum of {float(c.xp.min(v))!r}.",
+            lambda: f"`var` must be non-negative; got a minimum of {message_value(c.xp.min(v))!r}.",
         )
     return c.reduce(_k.gaussian_nll(c.xp, x, y, v, bool(full), eps), reduction)
