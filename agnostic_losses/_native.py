@@ -52,10 +52,13 @@ another class axis) and the labels are tensors torch takes as they are. Out-of-r
 indices make torch raise, and the generic path then answers (our error, or NaN with the checks
 switched off).
 
-``sigmoid_binary_cross_entropy`` has no route although it is 3.9x torch's
-``binary_cross_entropy_with_logits``: torch's kernel writes the loss as ``(1 - y) x + max(-x, 0)
-+ log(...)``, which cancels to 0 where the loss is below ``eps |x|`` (``x = -100, y = 0``: torch
-0, optax and ours ``log1p(e^-100) = 3.7e-44``). The optax name keeps optax's log-sigmoid accuracy.
+``sigmoid_binary_cross_entropy`` is not routed to torch's ``binary_cross_entropy_with_logits``
+although the generic composition takes 5-8x its time: that kernel writes the loss as
+``(1 - y) x - log sigmoid(x)``, which cancels to 0 where the loss is below ``eps |x|`` (``x = -100, y = 0``:
+torch 0, optax and ours ``log1p(e^-100) = 3.7e-44``). Its route (and ``sigmoid_focal_loss``'s)
+is ``y softplus(-x) + (1 - y) softplus(x)`` on torch's fused softplus, two nonnegative terms that
+keep optax's accuracy: 2.1-2.3x torch's kernel (it makes one transcendental pass where this makes
+two), the focal loss 1.2-1.3x torchvision's formula (generic: 3.3-3.8x).
 
 Eligibility is static -- the input's type, dtype, device and laziness, the call's arguments --
 because keeping torch's result needs one host read of it (``isfinite`` of a scalar). On the CPU
@@ -74,7 +77,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import is_lazy, on_host
+from . import _delegation
+from ._dispatch import is_lazy, on_host, values_readable
 
 __all__ = [
     "all_of",
@@ -91,6 +95,8 @@ __all__ = [
     "poly_cross_entropy",
     "same_shape",
     "same_shape_input_grad",
+    "sigmoid_cross_entropy",
+    "sigmoid_focal",
     "soft_label_cross_entropy",
     "squared_residual",
     "weighted_cross_entropy",
@@ -372,6 +378,65 @@ def poly_cross_entropy(
     if cross_entropy is None:
         return None
     return lambda: cross_entropy() + epsilon * (labels * (1.0 - logits.softmax(-1))).sum(-1)
+
+
+def sigmoid_cross_entropy(torch: Any, logits: Any, labels: Any) -> Callable[[], Any] | None:
+    """``sigmoid_binary_cross_entropy`` as ``y softplus(-x) + (1 - y) softplus(x)`` on torch's
+    fused ``softplus`` (the delegated primitive). Both terms are nonnegative, so nothing cancels
+    (torch's BCE kernel does, see the module docstring) and the value is the generic one to
+    rounding, with the same derivatives in ``x`` and ``y``. At an infinite logit a ``0 * inf``
+    makes it NaN and the finiteness read hands the call to the generic path. Where the check
+    policy lets the labels be read, one ``aminmax`` does it: outside [0, 1] (or NaN) the
+    generic path answers with its error."""
+    if not _delegation.ENABLED or not _same_tensor(torch, logits, labels):
+        return None
+    if labels.numel() and values_readable(labels):
+        low, high = torch.aminmax(labels)
+        if not (low.item() >= 0 and high.item() <= 1):
+            return None
+    softplus = _delegation.softplus
+
+    def call() -> Any:
+        positive, negative = softplus(-logits), softplus(logits)
+        if labels.requires_grad:
+            return labels * positive + (1.0 - labels) * negative
+        # In place on the two fresh softplus outputs (softplus saves its input, not its
+        # output): each new (4096, 1000) buffer costs more in page faults than the pass that
+        # fills it (forward 18.8 -> 9.9 ms).
+        return positive.mul_(labels).add_(negative.mul_(1.0 - labels))
+
+    return call
+
+
+def sigmoid_focal(
+    torch: Any, logits: Any, labels: Any, *, alpha: Any = None, gamma: Any = 2.0
+) -> Callable[[], Any] | None:
+    """``sigmoid_focal_loss`` as :func:`sigmoid_cross_entropy` times ``(1 - p_t) ** gamma``,
+    ``1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x)`` (two nonnegative terms again), for Python
+    numbers ``alpha`` and ``gamma``. Only ``gamma = 0`` (no factor) or ``gamma >= 1``: below 1
+    the derivative of ``q ** gamma`` is infinite where ``q`` underflows to 0 (``|x| > 104`` in
+    float32), which the generic path's log-space factor avoids and a finiteness read of the
+    value would not see."""
+    numbers = (int, float)
+    if type(gamma) not in numbers or not (gamma == 0 or 1 <= gamma < math.inf):
+        return None
+    if alpha is not None and (type(alpha) not in numbers or not 0 <= alpha <= 1):
+        return None
+    cross_entropy = sigmoid_cross_entropy(torch, logits, labels)
+    if cross_entropy is None:
+        return None
+
+    def call() -> Any:
+        loss = cross_entropy()
+        negatives = 1.0 - labels
+        if gamma != 0:
+            q = labels * torch.sigmoid(-logits) + negatives * torch.sigmoid(logits)
+            loss = loss * (q if gamma == 1 else q.pow(gamma))
+        if alpha is not None:
+            loss = (alpha * labels + (1.0 - alpha) * negatives) * loss
+        return loss
+
+    return call
 
 
 def squared_residual(

@@ -74,6 +74,8 @@ def test_native_set() -> None:
         "kl_divergence_with_log_targets",
         "multiclass_perceptron_loss",
         "poly_loss_cross_entropy",
+        "sigmoid_binary_cross_entropy",
+        "sigmoid_focal_loss",
         "softmax_cross_entropy",
         "softmax_cross_entropy_with_integer_labels",
         "squared_error",
@@ -172,6 +174,8 @@ def _t(values: Any, dtype: Any = torch.float64) -> Any:
 
 NEG = -math.inf
 SCE = al.softmax_cross_entropy_with_integer_labels
+SBCE = al.sigmoid_binary_cross_entropy
+SFL = al.sigmoid_focal_loss
 LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
 
 
@@ -259,6 +263,29 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.huber_loss, (_t([math.inf, 1.0]), _t([math.inf, -math.inf])), {"delta": 2.0}),
         (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
         (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
+        # the sigmoid routes: infinite logits (0 * inf), labels outside [0, 1] or NaN, zeros,
+        # saturated and tiny losses, soft labels, integer labels, gamma below 1, array alpha
+        (SBCE, (_t([NEG, math.inf, 1.0, -1.0]), _t([0.0, 1.0, 1.0, 0.0])), {}),
+        (SBCE, (_t([NEG, math.inf]), _t([0.5, 0.5])), {}),
+        (SBCE, (_t([1e4, -1e4, 0.0, -100.0, 40.0]), _t([0.0, 1.0, 0.5, 0.0, 1.0])), {}),
+        (SBCE, (_t([0.0, 0.0, 3.0]), _t([0.0, 1.0, 0.25])), {}),
+        (SBCE, (_t([1.0, 2.0]), _t([1.5, 0.0])), {}),
+        (SBCE, (_t([1.0, 2.0]), _t([-0.5, 0.0])), {}),
+        (SBCE, (_t([1.0, 2.0]), _t([math.nan, 0.0])), {}),
+        (SBCE, (_t([math.nan, 2.0]), _t([1.0, 0.0])), {}),
+        (SBCE, (_t([1.0, 2.0]), _t([1, 0], torch.int64)), {}),
+        (SBCE, (_t([1.0, 2.0]), _t([[1.0, 0.0]])), {}),
+        (SBCE, (_t([[]]), _t([[]])), {}),
+        (SFL, (_t([NEG, math.inf, 1.0, -1.0]), _t([0.0, 1.0, 1.0, 0.0])), {}),
+        (SFL, (_t([NEG, math.inf]), _t([1.0, 0.0])), {"alpha": 0.25}),
+        (SFL, (_t([1e4, -1e4, 0.0, -120.0]), _t([1.0, 0.0, 0.5, 0.0])), {"gamma": 0}),
+        (SFL, (_t([1e4, -1e4, 0.0, -120.0]), _t([1.0, 0.0, 0.5, 0.0])), {"gamma": 1}),
+        (SFL, (_t([1e4, -1e4, 0.0, 750.0]), _t([1.0, 0.0, 0.5, 1.0])), {"gamma": 0.5}),
+        (SFL, (_t([0.5, -2.0, 3.0]), _t([1.0, 0.0, 0.3])), {"alpha": 0.75, "gamma": 3.0}),
+        (SFL, (_t([0.5, -2.0]), _t([1.0, 0.0])), {"alpha": 1.5}),
+        (SFL, (_t([0.5, -2.0]), _t([1.0, 0.0])), {"gamma": -1.0}),
+        (SFL, (_t([0.5, -2.0]), _t([1.0, 0.0])), {"alpha": _t(0.25), "gamma": _t(2.0)}),
+        (SFL, (_t([0.5, -2.0]), _t([1.0, 2.0])), {}),
         # the routes of kl_divergence (probability and log targets) and cross_entropy_loss
         (al.kl_divergence, (_t([[NEG, 0.0]]), _t([[0.0, 1.0]])), {}),
         (al.kl_divergence, (_t([[-1.0, -0.5]]), _t([[-0.5, 1.5]])), {}),
@@ -396,7 +423,7 @@ def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     al.softmax_cross_entropy_with_integer_labels(x, y.int())
     al.softmax_cross_entropy(x, p)
     al.safe_softmax_cross_entropy(x, p)
-    al.sigmoid_binary_cross_entropy(x, p)  # no route: torch's kernel cancels tiny losses to 0
+    al.sigmoid_binary_cross_entropy(x, p)  # routed to softplus: torch's kernel cancels
     assert (ce.calls, bce.calls) == (4, 0)
     al.softmax_cross_entropy_with_integer_labels(x, y, where=torch.ones(2, 4, 3, dtype=bool))
     al.softmax_cross_entropy_with_integer_labels(x, y, z_loss=1e-4)
@@ -476,6 +503,9 @@ def test_perceptron_route_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) 
         (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([1], torch.int64), _t([1.0, 0.5])), {}),
         (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([[0.0, 1.0]]), _t([1.0, 0.5])), {}),
         (al.poly_loss_cross_entropy, (_t([[1.0, 2.0, -3.0]]), _t([[0.2, 0.5, 0.3]])), {}),
+        (SBCE, (_t([0.0, 2.0, -30.0, 1e4]), _t([0.5, 1.0, 0.0, 0.25])), {}),
+        (SFL, (_t([0.0, 2.0, -30.0, 1e4]), _t([0.5, 1.0, 0.0, 0.25])), {"alpha": 0.25}),
+        (SFL, (_t([0.0, 2.0, -30.0, 150.0]), _t([0.5, 1.0, 0.0, 1.0])), {"gamma": 1}),
     ],
 )
 def test_route_gradients_beyond_input(fn: Any, args: Any, kwargs: Any) -> None:
@@ -484,14 +514,50 @@ def test_route_gradients_beyond_input(fn: Any, args: Any, kwargs: Any) -> None:
     _assert_same(fast, slow, 1e-12, fn.__name__)
 
 
-def test_sigmoid_cross_entropy_keeps_tiny_losses() -> None:
-    """Why the optax name has no route: torch's fused kernel cancels a loss below eps |x| to 0,
-    optax (and ours) keep ``log1p(exp(-|x|))``."""
+def test_sigmoid_cross_entropy_keeps_tiny_losses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the optax name's route is softplus, not torch's BCE kernel: that kernel cancels a
+    loss below eps |x| to 0, optax (and ours, on both paths) keep ``log1p(exp(-|x|))``."""
     x, y = _t([-100.0, 100.0, -40.0]), _t([0.0, 1.0, 0.0])
     expected = np.log1p(np.exp(-np.abs([100.0, 100.0, 40.0])))
+    softplus = _Spy(monkeypatch, "softplus")
     np.testing.assert_allclose(al.sigmoid_binary_cross_entropy(x, y).numpy(), expected, rtol=1e-12)
+    assert softplus.calls == 2  # the route answered
     torch_value = torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none")
-    assert torch_value[0].item() == 0.0  # the kernel we would have routed to
+    assert torch_value[0].item() == 0.0  # the kernel we did not route to
+
+
+def test_sigmoid_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agnostic_losses._kernels import classification
+
+    generic = {"calls": 0}
+    kernel = classification.sigmoid_binary_cross_entropy
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        generic["calls"] += 1
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(classification, "sigmoid_binary_cross_entropy", counted)
+    x, y = torch.randn(4, 3), (torch.rand(4, 3) > 0.5).float()
+    al.sigmoid_binary_cross_entropy(x, y)
+    al.sigmoid_binary_cross_entropy(x, y.requires_grad_(True)).sum().backward()
+    al.sigmoid_focal_loss(x, y, alpha=0.25)
+    al.sigmoid_focal_loss(x, y, gamma=0)
+    al.sigmoid_focal_loss(x, y, gamma=3)
+    assert generic["calls"] == 0
+    al.sigmoid_binary_cross_entropy(x, y.bool())  # optax casts; the route takes like tensors
+    al.sigmoid_focal_loss(x, y, gamma=0.5)  # (1 - p_t) ** 0.5: infinite slope at 0
+    al.sigmoid_focal_loss(x, y, gamma=torch.tensor(2.0))
+    al.sigmoid_binary_cross_entropy(x, y.double())
+    out = al.sigmoid_binary_cross_entropy(_t([NEG]), _t([1.0]))  # route NaN, generic +inf
+    assert generic["calls"] == 5
+    assert out.item() == math.inf
+    with pytest.raises(ValueError, match="labels"):
+        al.sigmoid_binary_cross_entropy(x, y + 1)
+    with al.checks("never"):  # nothing read: the route answers out-of-range labels as written
+        out = al.sigmoid_binary_cross_entropy(x, y + 1)
+    assert generic["calls"] == 5
+    with _native.disabled(), al.checks("never"):
+        torch.testing.assert_close(out, al.sigmoid_binary_cross_entropy(x, y + 1))
 
 
 def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,8 @@ from .._native import (
     integer_label_cross_entropy,
     native_route,
     poly_cross_entropy,
+    sigmoid_cross_entropy,
+    sigmoid_focal,
     soft_label_cross_entropy,
     weighted_cross_entropy,
 )
@@ -42,6 +44,7 @@ _FLOAT_HINT = "For probability (one-hot or soft) labels use `{name}` instead."
 # --- sigmoid ----------------------------------------------------------------------------------
 
 
+@native_route(sigmoid_cross_entropy)
 @fill_doc
 def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     r"""Sigmoid cross-entropy of each element, from logits.
@@ -86,6 +89,7 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     return c.finish(_k.sigmoid_binary_cross_entropy(c.xp, x, y))
 
 
+@native_route(sigmoid_focal)
 @options(alpha=number(low=0, high=1, none=True, arrays=True), gamma=number(low=0, arrays=True))
 @fill_doc
 def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: Any = 2.0) -> Any:
