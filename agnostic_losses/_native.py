@@ -26,7 +26,9 @@ all-ignored or all-zero-weight mean, ``0 * log 0`` with soft targets) or where t
 (out-of-range labels on CPU, shape errors); both fall through to the generic path. The one
 place where a finite torch value hides a non-finite torch gradient (a cross-entropy row that
 does not count) is excluded by ``cross_entropy``'s guard.
-The same holds, with the guards named in their decorators, for ``kl_div``, ``soft_margin_loss``,
+The same holds, with the guards named in their decorators, for ``binary_cross_entropy`` (1.26x
+forward, 1.67x forward+backward -> 1.02x; its guard reads the target's range, which torch does
+not check), ``kl_div``, ``soft_margin_loss``,
 ``multilabel_soft_margin_loss``, ``multi_margin_loss``, ``multilabel_margin_loss``,
 ``poisson_nll_loss`` and ``gaussian_nll_loss`` (measured, (4096, 1000) float32 forward, generic /
 torch: 1.4x, 1.35x, 1.7x, 1.1-1.4x, 2.0x (``KLDivLoss``), 1.2x, 1.4x; ``multilabel_margin_loss``
@@ -37,9 +39,10 @@ subgradient at the hinge so that both paths agree there too.
 ``tests/test_native.py`` checks values and gradients of both paths on every registry case of these
 losses and on the adversarial inputs.
 
-The optax-named top level has no torch twin of the same signature; ``@native_route`` gives nine
-of its names a route to the torch kernel that computes exactly the same thing (measured, same
-benchmark, (4096, 1000) float32, generic composition / torch kernel: 3.3x
+The optax-named top level has no torch twin of the same signature; ``@native_route`` gives
+eleven of its names (the two sigmoid ones below) a route to the torch kernels that compute
+exactly the same thing (measured, same benchmark, (4096, 1000) float32, generic composition /
+torch kernel: 3.3x
 ``softmax_cross_entropy`` vs ``cross_entropy`` with probability targets, 1.14x
 ``softmax_cross_entropy_with_integer_labels`` fwd+bwd vs ``cross_entropy``, 9x ``huber_loss``
 vs ``huber_loss(reduction='none')``, 1.5x ``squared_error`` vs ``mse_loss``), and five more
@@ -54,11 +57,12 @@ switched off).
 
 ``sigmoid_binary_cross_entropy`` is not routed to torch's ``binary_cross_entropy_with_logits``
 although the generic composition takes 5-8x its time: that kernel writes the loss as
-``(1 - y) x - log sigmoid(x)``, which cancels to 0 where the loss is below ``eps |x|`` (``x = -100, y = 0``:
-torch 0, optax and ours ``log1p(e^-100) = 3.7e-44``). Its route (and ``sigmoid_focal_loss``'s)
-is ``y softplus(-x) + (1 - y) softplus(x)`` on torch's fused softplus, two nonnegative terms that
-keep optax's accuracy: 2.1-2.3x torch's kernel (it makes one transcendental pass where this makes
-two), the focal loss 1.2-1.3x torchvision's formula (generic: 3.3-3.8x).
+``(1 - y) x - log sigmoid(x)``, which cancels to 0 where the loss is below ``eps |x|``
+(``x = -100, y = 0``: torch 0, optax and ours ``log1p(e^-100) = 3.7e-44``). Its route (and
+``sigmoid_focal_loss``'s) is ``y softplus(-x) + (1 - y) softplus(x)`` on torch's fused softplus,
+two nonnegative terms that keep optax's accuracy: 2.1-2.3x torch's kernel (it makes one
+transcendental pass where this makes two), the focal loss 1.2-1.3x torchvision's formula
+(generic: 3.3-3.8x).
 
 Eligibility is static -- the input's type, dtype, device and laziness, the call's arguments --
 because keeping torch's result needs one host read of it (``isfinite`` of a scalar). On the CPU
@@ -93,6 +97,7 @@ __all__ = [
     "only_input_grad",
     "perceptron_margin",
     "poly_cross_entropy",
+    "probability_target",
     "same_shape",
     "same_shape_input_grad",
     "sigmoid_cross_entropy",
@@ -142,6 +147,23 @@ def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:
     # (N, C, d1..dk) -> (N, d1..dk, C): the mask of target's shape picks whole rows
     rows = input.movedim(1, -1) if input.ndim > 1 else input[None]
     return bool(torch.isfinite(rows[dead if input.ndim > 1 else dead[None]]).all())
+
+
+def probability_target(input: Any, target: Any, *args: Any, **kwargs: Any) -> bool:
+    """Guard of ``binary_cross_entropy``: a target of the input's shape and dtype in [0, 1]
+    (torch checks its input's range, not the target's: one ``aminmax`` read, where the check
+    policy allows it), and only ``input`` records a gradient (torch's target derivative is
+    unclamped where ours follows the clamped logs)."""
+    import torch
+
+    if type(target) is not torch.Tensor or target.dtype != input.dtype:
+        return False
+    if target.shape != input.shape or not only_input_grad(input, target, *args, **kwargs):
+        return False
+    if target.numel() and values_readable(target):
+        low, high = torch.aminmax(target)
+        return bool(low.item() >= 0 and high.item() <= 1)
+    return True
 
 
 def only_input_grad(*arrays: Any, **kwargs: Any) -> bool:

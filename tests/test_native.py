@@ -25,6 +25,7 @@ torch = pytest.importorskip("torch", reason="the native fast path is torch's")
 
 NATIVE = {name for name in F.__all__ if getattr(getattr(F, name), "native_name", None) is not None}
 CLASSES = {
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "NLLLoss",
@@ -52,6 +53,7 @@ NATIVE_CASES = [
 
 def test_native_set() -> None:
     assert {
+        "binary_cross_entropy",
         "binary_cross_entropy_with_logits",
         "cross_entropy",
         "gaussian_nll_loss",
@@ -263,6 +265,19 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.huber_loss, (_t([math.inf, 1.0]), _t([math.inf, -math.inf])), {"delta": 2.0}),
         (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
         (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
+        # binary_cross_entropy: probabilities 0 and 1 (clamped logs, torch's 1e12 slope), the
+        # target outside [0, 1] (torch does not check it), the input outside (torch raises), NaN,
+        # a broadcast weight, another target dtype or shape
+        (F.binary_cross_entropy, (_t([0.0, 1.0, 0.3, 1.0, 0.0]), _t([1.0, 0.0, 1, 1, 0])), {}),
+        (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([0.5, 0.25])), {"reduction": "none"}),
+        (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([1.5, 0.0])), {}),
+        (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([math.nan, 0.0])), {}),
+        (F.binary_cross_entropy, (_t([1.2, 0.7]), _t([1.0, 0.0])), {}),
+        (F.binary_cross_entropy, (_t([math.nan, 0.7]), _t([1.0, 0.0])), {}),
+        (F.binary_cross_entropy, (_t([[0.2, 0.7]]), _t([[1.0, 0.0]])), {"weight": _t([2.0, 0])}),
+        (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([1.0, 0.0], torch.float32)), {}),
+        (F.binary_cross_entropy, (_t([[0.2], [0.7]]), _t([1.0, 0.0])), {}),
+        (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([1.0, 0.0])), {"reduction": "avg"}),
         # the sigmoid routes: infinite logits (0 * inf), labels outside [0, 1] or NaN, zeros,
         # saturated and tiny losses, soft labels, integer labels, gamma below 1, array alpha
         (SBCE, (_t([NEG, math.inf, 1.0, -1.0]), _t([0.0, 1.0, 1.0, 0.0])), {}),
@@ -357,6 +372,7 @@ def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> N
         (F.soft_margin_loss, (_t([0.5, -2.0]), _t([1.0, -1.0])), {}),
         (F.multilabel_soft_margin_loss, (_t([[0.5, -2.0]]), _t([[1.0, 0.0]])), {}),
         (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([0.0, 1.0])), {}),
+        (F.binary_cross_entropy, (_t([0.0, 0.5, 1.0]), _t([0.5, 1.0, 0.0]), _t([1.0, 2, 3])), {}),
     ],
 )
 def test_gradients_beyond_input_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:

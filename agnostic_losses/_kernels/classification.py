@@ -37,6 +37,10 @@ __all__ = [
 
 _NEG_INF = float("-inf")
 
+# torch's backward floor for p (1 - p), 1e-12 as the float32 it stores (9.99999996e-13): float64
+# gradients at p = 0 or 1 then match torch's to the last bit (-1.000000004e12, not -1e12).
+_BCE_EPSILON = float.fromhex("0x1.197998p-40")
+
 
 def _masked_logits(xp: Any, logits: Any, where: Any) -> Any:
     # Excluded classes become -inf: they leave the normaliser and get a zero gradient.
@@ -256,7 +260,7 @@ def binary_cross_entropy_probs(xp: Any, probs: Any, target: Any) -> Any:
 
     fixed = stop_gradient(probs)
     loss = -(target * clamped_log(fixed) + (1.0 - target) * clamped_log(1.0 - fixed))
-    slope = stop_gradient((fixed - target) / xp.maximum(fixed * (1.0 - fixed), 1e-12))
+    slope = stop_gradient((fixed - target) / xp.maximum(fixed * (1.0 - fixed), _BCE_EPSILON))
     return loss + (probs - fixed) * slope
 
 

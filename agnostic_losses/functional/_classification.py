@@ -8,7 +8,7 @@ from typing import Any
 from .._docs import fill_doc
 from .._kernels import classification as _k
 from .._loops import rowwise
-from .._native import cross_entropy_guard, native_torch, same_shape
+from .._native import cross_entropy_guard, native_torch, probability_target, same_shape
 from .._reductions import legacy_reduction
 from .._surface import REDUCTION, Call, flag, number, options
 
@@ -309,6 +309,7 @@ def nll_loss(
     )
 
 
+@native_torch("binary_cross_entropy", probability_target)
 @options(**_LEGACY)
 @fill_doc
 def binary_cross_entropy(
@@ -327,9 +328,11 @@ def binary_cross_entropy(
                  + (1 - y_i) \max(\log(1 - p_i), -100)\right]
 
     Each log is clamped at -100 as in torch, so ``p`` exactly 0 or 1 gives a finite value (at
-    most 100) and a finite gradient (0 from a clamped log; torch's hand-written backward gives
-    about 1e12 there instead). Prefer :func:`binary_cross_entropy_with_logits` when logits are
-    available. ``input`` or ``target`` outside [0, 1] raise a ValueError on eager arrays.
+    most 100). The derivative in ``p`` is torch's, :math:`(p - y) / \max(p (1 - p), 10^{-12})`
+    (the clamp's 0 would leave no signal at the worst prediction): about :math:`\mp 10^{12}` at
+    ``p`` exactly 0 or 1 when the target disagrees. Prefer
+    :func:`binary_cross_entropy_with_logits` when logits are available. ``input`` or ``target``
+    outside [0, 1] raise a ValueError on eager arrays.
 
     {backends}
 
