@@ -32,6 +32,7 @@ from ._dispatch import cast, device_of, index_dtype, stop_gradient
 
 __all__ = [
     "absolute",
+    "clamp_min_zero",
     "gather_labels",
     "invalid_to_nan",
     "log_sigmoid",
@@ -78,6 +79,13 @@ def relu(xp: Any, z: Any, *, delegate: bool = True) -> Any:
         if fused is not None:
             return fused
     return xp.where(z <= 0, 0.0, z)
+
+
+def clamp_min_zero(xp: Any, z: Any) -> Any:
+    """``max(z, 0)`` with derivative 1 at ``z = 0``: ``torch.clamp_min``'s subgradient, which
+    torch's margin-ranking, hinge-embedding, cosine-embedding and triplet losses take at their
+    margin (:func:`relu` takes 0 there, ``xp.maximum`` splits 1/2); a NaN stays NaN."""
+    return xp.where(z < 0, 0.0, z)
 
 
 def softplus(xp: Any, x: Any, *, delegate: bool = True) -> Any:

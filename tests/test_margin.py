@@ -113,6 +113,20 @@ class TestPitfalls:
         )
         assert np.all(np.isfinite(g))
 
+    def test_torch_margin_losses_pass_the_whole_slope_at_the_margin(
+        self, make: Any, grad: Any
+    ) -> None:
+        # torch writes margin_ranking_loss and hinge_embedding_loss with clamp_min, whose
+        # derivative at 0 is 1 (xp.maximum would split it, relu would drop it)
+        args = (make([2.0, 0.0]), make([1.0, 0.0]), make([1.0, -1.0]))
+        value, grads = grad(margin_ranking_loss, args, {"margin": 1.0}, argnums=(0, 1))
+        np.testing.assert_allclose(value, 0.5)
+        np.testing.assert_allclose(np.asarray(grads), [[-0.5, 0.5], [0.5, -0.5]])
+        x, y = make([1.0, 0.5, 3.0]), make([-1.0, -1.0, 1.0])
+        value, (g,) = grad(hinge_embedding_loss, (x, y), {"margin": 1.0, "reduction": "sum"})
+        np.testing.assert_allclose(value, 3.5)
+        np.testing.assert_allclose(g, [-1.0, -1.0, 1.0])
+
     def test_saturated_soft_margin(self, make: Any, grad: Any) -> None:
         x = make([1e4, -1e4, np.inf, -1e4])
         y = make([1.0, -1.0, 1.0, 1.0])

@@ -214,6 +214,28 @@ def _to_numpy(x: Any) -> Any:
     return to_numpy(x)
 
 
+def test_triplet_subgradient_at_the_margin_is_each_peers(make: Any, grad: Any) -> None:
+    """At ``d_pos - d_neg + margin = 0`` torch's losses (``clamp_min``) pass the whole slope,
+    optax's (``jnp.maximum``) half of it; each surface takes its peer's, on every backend.
+    Here ``d_pos = 1`` (along x), ``d_neg = 2`` (along y), ``margin = 1``."""
+    a, p, n = make([[0.0, 0.0]]), make([[1.0, 0.0]]), make([[0.0, 2.0]])
+    whole = [[[-1.0, 1.0]], [[1.0, 0.0]], [[0.0, -1.0]]]
+
+    def euclidean(u: Any, v: Any) -> Any:
+        xp = array_api_compat.array_namespace(u, v)
+        return xp.sqrt(xp.sum((u - v) ** 2, axis=-1))
+
+    for fn, kwargs in (
+        (F.triplet_margin_loss, {"margin": 1.0, "eps": 0.0}),
+        (F.triplet_margin_with_distance_loss, {"margin": 1.0, "distance_function": euclidean}),
+    ):
+        value, grads = grad(fn, (a, p, n), kwargs, argnums=(0, 1, 2))
+        np.testing.assert_allclose(value, 0.0)
+        np.testing.assert_allclose(np.asarray(grads), whole, atol=1e-6, err_msg=fn.__name__)
+    value, grads = grad(triplet_margin_loss, (a, p, n), {"margin": 1.0, "eps": 0.0})
+    np.testing.assert_allclose(grads[0], [[-0.5, 0.5]], atol=1e-6)
+
+
 class TestContrastive:
     def test_ntxent_literal(self, make: Any, run: Any, close: Any) -> None:
         e = make([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])

@@ -1,12 +1,12 @@
 """Margin kernels: binary and multiclass hinge / perceptron losses and torch's margin losses.
 
 Every kernel is unreduced and takes arrays already validated and cast to the compute dtype.
-Kinks (``max(0, .)``) use ``xp.maximum``, which splits the gradient evenly at a tie on every
-backend, so the gradient at the margin itself is finite and backend-independent. The hinge
-and perceptron kernels and the two that torch computes natively (``multi_margin``,
-``multilabel_margin``) use ``relu`` instead, whose derivative at the margin is 0 (torch's
-kernels' and ``torch.relu``'s, which it delegates to on eager torch: one pass, not three), so
-that torch's kernels and ours agree on every input.
+Each kink (``max(0, .)``) takes its peer's subgradient at the margin, the same on every
+backend: the hinge and perceptron kernels and the two that torch computes natively
+(``multi_margin``, ``multilabel_margin``) use ``relu`` (derivative 0 there: torch's kernels'
+and ``torch.relu``'s, which it delegates to on eager torch, one pass, not three);
+``margin_ranking`` and ``hinge_embedding`` use ``clamp_min_zero`` (derivative 1: torch writes
+them with ``clamp_min``); optax's ``multiclass_hinge`` takes ``jnp.maximum``'s even split.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from .._dispatch import device_of
 from .._numerics import (
+    clamp_min_zero,
     gather_labels,
     invalid_to_nan,
     log_sigmoid_pair,
@@ -81,7 +82,7 @@ def soft_margin(xp: Any, x: Any, y: Any) -> Any:
 
 def margin_ranking(xp: Any, x1: Any, x2: Any, y: Any, margin: float) -> Any:
     """``max(0, -y (x1 - x2) + margin)``."""
-    return xp.maximum(margin - y * (x1 - x2), 0.0)
+    return clamp_min_zero(xp, margin - y * (x1 - x2))
 
 
 def hinge_embedding(xp: Any, x: Any, y: Any, margin: float) -> Any:
@@ -90,7 +91,7 @@ def hinge_embedding(xp: Any, x: Any, y: Any, margin: float) -> Any:
     As in torch, a target that is neither 1 nor -1 receives both terms.
     """
     zero = xp.zeros_like(x)
-    clamp = xp.where(y != 1, xp.maximum(margin - x, 0.0), zero)
+    clamp = xp.where(y != 1, clamp_min_zero(xp, margin - x), zero)
     return clamp + xp.where(y != -1, x, zero)
 
 

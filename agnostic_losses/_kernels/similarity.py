@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .._dispatch import device_of
-from .._numerics import absolute, logaddexp, logsumexp, safe_divide, softplus
+from .._numerics import absolute, clamp_min_zero, logaddexp, logsumexp, safe_divide, softplus
 
 __all__ = [
     "circle",
@@ -79,9 +79,13 @@ def optax_triplet_distance(xp: Any, a: Any, b: Any, p: float, eps: float, axis: 
     return (xp.sum(powered, axis=axis) + eps) ** (1.0 / p)
 
 
-def triplet_hinge(xp: Any, d_pos: Any, d_neg: Any, margin: Any) -> Any:
-    """``max(d_pos - d_neg + margin, 0)``."""
-    return xp.maximum(d_pos - d_neg + margin, 0.0)
+def triplet_hinge(
+    xp: Any, d_pos: Any, d_neg: Any, margin: Any, *, full_at_margin: bool = False
+) -> Any:
+    """``max(d_pos - d_neg + margin, 0)``; at the margin itself the derivative is split evenly
+    (optax's ``jnp.maximum``), or whole with ``full_at_margin`` (torch's ``clamp_min``)."""
+    h = d_pos - d_neg + margin
+    return clamp_min_zero(xp, h) if full_at_margin else xp.maximum(h, 0.0)
 
 
 # torch's cosine_embedding_loss adds this to each squared norm.
@@ -92,7 +96,8 @@ def cosine_embedding(xp: Any, x1: Any, x2: Any, target: Any, margin: float) -> A
     """torch's elementwise cosine-embedding loss; the class axis is the last one.
 
     ``cos = <x1, x2> / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))`` is finite for zero vectors;
-    ``1 - cos`` where ``target == 1``, ``max(cos - margin, 0)`` where ``target == -1``, else 0.
+    ``1 - cos`` where ``target == 1``, ``max(cos - margin, 0)`` where ``target == -1``, else 0;
+    torch's ``clamp_min`` subgradient (1) at ``cos = margin``.
     """
     denominator = xp.sqrt(
         (xp.sum(x1 * x1, axis=-1) + _TORCH_COSINE_EPS)
@@ -100,7 +105,7 @@ def cosine_embedding(xp: Any, x1: Any, x2: Any, target: Any, margin: float) -> A
     )
     cos = xp.sum(x1 * x2, axis=-1) / denominator
     positive = xp.where(target == 1, 1.0 - cos, 0.0)
-    negative = xp.where(target == -1, xp.maximum(cos - margin, 0.0), 0.0)
+    negative = xp.where(target == -1, clamp_min_zero(xp, cos - margin), 0.0)
     return positive + negative
 
 

@@ -54,7 +54,8 @@ def _triplet(
     d_neg = distance(a, neg)
     if swap:
         d_neg = c.xp.minimum(d_neg, distance(pos, neg))
-    return c.reduce(_k.triplet_hinge(c.xp, d_pos, d_neg, margin), reduction)
+    loss = _k.triplet_hinge(c.xp, d_pos, d_neg, margin, full_at_margin=True)
+    return c.reduce(loss, reduction)
 
 
 @options(**_LEGACY, margin=number())
