@@ -66,6 +66,29 @@ class TestMulticlassSparsemaxLoss:
         np.testing.assert_allclose(value, [0.0625])
         np.testing.assert_allclose(g, [[-0.25, 0.0, 0.25]])
 
+    def test_gradient_at_a_tie_with_the_threshold(self, make: Any, grad: Any) -> None:
+        # [1, 1.5, 1.5]: tau = 1 from the top two AND the top three, and s_0 = tau; [0, -inf,
+        # 1]: tau = 0 from k = 1 and k = 2. The loss is C1 there: its gradient is still
+        # sparsemax(s) - e_y (autodiff through the max over k mixed the two supports: the first
+        # row read [-0.25, -0.125, 0.375] + ... and the second [0.25, 0, -0.25])
+        scores = make([[1.0, 1.5, 1.5], [0.0, -np.inf, 1.0], [2.0, 2.0, 2.0]])
+        labels = make([1, 2, 0], dtype="int64")
+        value, (g,) = grad(multiclass_sparsemax_loss, (scores, labels))
+        np.testing.assert_allclose(value, [0.25, 0.0, 1.0 / 3.0], rtol=1e-6)
+        expected = [[0.0, -0.5, 0.5], [0.0, 0.0, 0.0], [-2.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]]
+        np.testing.assert_allclose(g, expected, atol=1e-6)
+
+    def test_masked_label(self, make: Any, grad: Any) -> None:
+        # the label's own score is -inf (or the whole row is): +inf with a zero gradient
+        scores = make([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf], [1.0, 0.5, 0.0]])
+        labels = make([1, 0, 0], dtype="int64")
+        cotangent = np.asarray([0.0, 0.0, 1.0])
+        value, (g,) = grad(multiclass_sparsemax_loss, (scores, labels), cotangent=cotangent)
+        assert np.all(np.isposinf(value[:2]))
+        assert np.isfinite(value[2])
+        np.testing.assert_allclose(g[:2], 0.0)
+        np.testing.assert_allclose(g[2], [-0.25, 0.25, 0.0], atol=1e-6)
+
     def test_simplex_projection(self, xp: Any, make: Any, run: Any) -> None:
         scores = make([[3.0, 1.0, 0.0], [0.2, 0.1, -0.4], [-np.inf, 2.0, 2.0]])
         p = to_numpy(run(lambda s: sparsemax(namespace(s=s), s), scores))

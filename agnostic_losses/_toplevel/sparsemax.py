@@ -86,9 +86,11 @@ def multiclass_sparsemax_loss(scores: Any, labels: Any) -> Any:
         \qquad p = \operatorname{sparsemax}(s) = \arg\min_{q \in \Delta} \lVert q - s \rVert^2
 
     The projection onto the simplex uses sorting and a cumulative sum (no data-dependent
-    shapes). The gradient is ``sparsemax(s) - onehot(y)``; the loss is 0 when ``s_y`` beats
-    every other score by at least 1, and invariant to adding a constant to all scores.
-    ``-inf`` scores (masked classes) get probability 0 and a zero gradient.
+    shapes). The gradient is ``sparsemax(s) - onehot(y)``, also where a score ties with the
+    threshold (optax's agrees there; autodiff through the sort-based threshold would not); the
+    loss is 0 when ``s_y`` beats every other score by at least 1, and invariant to adding a
+    constant to all scores. ``-inf`` scores (masked classes) get probability 0 and a zero
+    gradient; a row of only ``-inf`` scores gives ``+inf`` with a zero gradient (optax: NaN).
 
     {backends}
 
