@@ -40,6 +40,8 @@ CLASSES = {
     "MultiMarginLoss",
     "PoissonNLLLoss",
     "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 }
 ROUTED = {name for name in al.__all__ if getattr(getattr(al, name), "native_route", None)}
 NATIVE_CASES = [
@@ -68,6 +70,8 @@ def test_native_set() -> None:
         "poisson_nll_loss",
         "smooth_l1_loss",
         "soft_margin_loss",
+        "triplet_margin_loss",
+        "triplet_margin_with_distance_loss",
     } == NATIVE
     assert {
         "cross_entropy_loss",
@@ -178,6 +182,7 @@ NEG = -math.inf
 SCE = al.softmax_cross_entropy_with_integer_labels
 SBCE = al.sigmoid_binary_cross_entropy
 SFL = al.sigmoid_focal_loss
+TZ = {"margin": 1.0, "eps": 0.0}  # distances exactly 0 (or at the margin): the kinks
 LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
 
 
@@ -278,6 +283,34 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([1.0, 0.0], torch.float32)), {}),
         (F.binary_cross_entropy, (_t([[0.2], [0.7]]), _t([1.0, 0.0])), {}),
         (F.binary_cross_entropy, (_t([0.2, 0.7]), _t([1.0, 0.0])), {"reduction": "avg"}),
+        # triplets: a zero distance (eps 0), the margin itself, swap, other norms, non-finite
+        # entries, a broadcast negative (ours raises), another dtype, a custom distance
+        (F.triplet_margin_loss, (_t([[0.0, 0.0]]), _t([[0.0, 0.0]]), _t([[0.0, 2.0]])), TZ),
+        (F.triplet_margin_loss, (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])), TZ),
+        (
+            F.triplet_margin_loss,
+            (_t([[0.0, 1.0], [2.0, -1.0]]), _t([[1.0, 0.5], [0.0, 0.0]]), _t([[3.0, 2.0], [2, 0]])),
+            {"swap": True, "p": 1, "reduction": "none"},
+        ),
+        (F.triplet_margin_loss, (_t([0.5, 1.0]), _t([1.0, 0.5]), _t([3.0, 2.0])), {"p": math.inf}),
+        (F.triplet_margin_loss, (_t([[NEG, 1.0]]), _t([[1.0, 0.5]]), _t([[3.0, 2.0]])), {}),
+        (F.triplet_margin_loss, (_t([[0.5, 1.0]]), _t([[1.0, 0.5]]), _t([3.0, 2.0])), {}),
+        (
+            F.triplet_margin_loss,
+            (_t([[0.5, 1.0]]), _t([[1.0, 0.5]], torch.float32), _t([[3.0, 2.0]])),
+            {},
+        ),
+        (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1.0, 0.5]]), _t([[3.0, 2]])), {"margin": 0}),
+        (
+            F.triplet_margin_with_distance_loss,
+            (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])),
+            {"margin": 1.0 + 1e-6 * math.sqrt(2.0), "swap": True},
+        ),
+        (
+            F.triplet_margin_with_distance_loss,
+            (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])),
+            {"distance_function": lambda u, v: ((u - v) ** 2).sum(-1)},
+        ),
         # the sigmoid routes: infinite logits (0 * inf), labels outside [0, 1] or NaN, zeros,
         # saturated and tiny losses, soft labels, integer labels, gamma below 1, array alpha
         (SBCE, (_t([NEG, math.inf, 1.0, -1.0]), _t([0.0, 1.0, 1.0, 0.0])), {}),
@@ -373,6 +406,13 @@ def test_adversarial_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> N
         (F.multilabel_soft_margin_loss, (_t([[0.5, -2.0]]), _t([[1.0, 0.0]])), {}),
         (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([0.0, 1.0])), {}),
         (F.binary_cross_entropy, (_t([0.0, 0.5, 1.0]), _t([0.5, 1.0, 0.0]), _t([1.0, 2, 3])), {}),
+        (F.triplet_margin_loss, (_t([[0.0, 0.0]]), _t([[0.0, 0.0]]), _t([[0.0, 2.0]])), TZ),
+        (F.triplet_margin_loss, (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])), TZ),
+        (
+            F.triplet_margin_with_distance_loss,
+            (_t([[0.0, 1.0], [2.0, -1.0]]), _t([[1.0, 0.5], [0.0, 0.0]]), _t([[3.0, 2.0], [2, 0]])),
+            {"swap": True, "reduction": "sum"},
+        ),
     ],
 )
 def test_gradients_beyond_input_native_equals_generic(fn: Any, args: Any, kwargs: Any) -> None:

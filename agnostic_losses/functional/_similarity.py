@@ -8,6 +8,7 @@ from typing import Any
 from .._dispatch import check_same_shape, namespace
 from .._docs import fill_doc
 from .._kernels import similarity as _k
+from .._native import native_torch, triplet
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
@@ -124,6 +125,7 @@ def cosine_embedding_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
+@native_torch("triplet_margin_loss", triplet, arity=3)
 @options(
     **_LEGACY,
     margin=number(low=0, low_open=True),
@@ -191,6 +193,7 @@ def triplet_margin_loss(
     return _triplet(anchor, positive, negative, _pairwise_distance(p, eps), margin, swap, reduction)
 
 
+@native_torch("triplet_margin_with_distance_loss", triplet, arity=3)
 @options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
 def triplet_margin_with_distance_loss(
     anchor: Any,
