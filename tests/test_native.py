@@ -309,7 +309,12 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (
             F.triplet_margin_with_distance_loss,
             (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])),
-            {"distance_function": lambda u, v: ((u - v) ** 2).sum(-1)},
+            {"distance_function": lambda u, v: ((u - v) ** 2).sum(-1), "swap": True},
+        ),
+        (
+            F.triplet_margin_with_distance_loss,
+            (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])),
+            {"distance_function": lambda u, v: ((u - v) ** 2).sum(-1), "margin": 3.0},
         ),
         # the sigmoid routes: infinite logits (0 * inf), labels outside [0, 1] or NaN, zeros,
         # saturated and tiny losses, soft labels, integer labels, gamma below 1, array alpha
