@@ -180,6 +180,10 @@ def triplet(anchor: Any, positive: Any, negative: Any, *args: Any, **kwargs: Any
             return False
         if other.dtype != anchor.dtype:
             return False
+    # torch takes p = 0 (a count of nonzeros) and any truthy swap, where ours raises
+    p, swap = kwargs.get("p", 2), kwargs.get("swap", False)
+    if type(p) not in (int, float) or not p > 0 or type(swap) is not bool:
+        return False
     if kwargs.get("distance_function") is None:
         return True
     return anchor.dtype in (torch.float32, torch.float64)
