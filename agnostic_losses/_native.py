@@ -180,9 +180,12 @@ def triplet(anchor: Any, positive: Any, negative: Any, *args: Any, **kwargs: Any
             return False
         if other.dtype != anchor.dtype:
             return False
-    # torch takes p = 0 (a count of nonzeros) and any truthy swap, where ours raises
+    # torch takes p = 0 (a count of nonzeros), truthy swaps and boolean margins, where ours
+    # raises: only the values our validators accept go to torch
     p, swap = kwargs.get("p", 2), kwargs.get("swap", False)
     if type(p) not in (int, float) or not p > 0 or type(swap) is not bool:
+        return False
+    if any(type(kwargs.get(k, 1.0)) not in (int, float) for k in ("margin", "eps")):
         return False
     if kwargs.get("distance_function") is None:
         return True

@@ -303,6 +303,8 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1.0, 0.5]]), _t([[3.0, 2]])), {"margin": 0}),
         (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1.0, 0.5]]), _t([[3.0, 2]])), {"p": 0}),
         (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1.0, 0.5]]), _t([[3.0, 2]])), {"swap": 1}),
+        (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1, 0.5]]), _t([[3, 2]])), {"margin": True}),
+        (F.triplet_margin_loss, (_t([[0.5, 1]]), _t([[1, 0.5]]), _t([[3, 2]])), {"eps": True}),
         (
             F.triplet_margin_with_distance_loss,
             (_t([[0.0, 0.0]]), _t([[1.0, 0.0]]), _t([[0.0, 2.0]])),
