@@ -270,6 +270,19 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
         (al.huber_loss, (_t([math.inf, 1.0]), _t([math.inf, -math.inf])), {"delta": 2.0}),
         (al.squared_error, (_t([1.0, 2.0]), _t([[1.5, 2.0]])), {}),
         (al.squared_error, (_t([1.0, 2.0]), _t([1.5, 2.0])), {"reduction": "sum", "axis": 0}),
+        # options torch takes where our validators raise: validated before torch's kernel
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {"label_smoothing": -1.0}),
+        (F.cross_entropy, (_t([[1.0, 2.0]]), _t([1], torch.int64)), {"label_smoothing": True}),
+        (F.smooth_l1_loss, (_t([1.0, 2.0]), _t([1.0, 3.0])), {"beta": True}),
+        (F.multi_margin_loss, (_t([[0.0, 1.0]]), _t([1], torch.int64)), {"margin": math.nan}),
+        (F.poisson_nll_loss, (_t([0.5, 2.0]), _t([1.0, 3.0])), {"eps": math.nan}),
+        (F.gaussian_nll_loss, (_t([1.0, 2.0]), _t([1.5, 2.0]), _t([1.0, 1.0])), {"full": 0.0}),
+        (
+            F.triplet_margin_with_distance_loss,
+            (_t([[0.5, 1]]), _t([[1, 0.5]]), _t([[3, 2]])),
+            {"swap": 0.0},
+        ),
+        (SFL, (_t([0.5, -2.0]), _t([1.0, 0.0])), {"gamma": math.nan}),
         # binary_cross_entropy: probabilities 0 and 1 (clamped logs, torch's 1e12 slope), the
         # target outside [0, 1] (torch does not check it), the input outside (torch raises), NaN,
         # a broadcast weight, another target dtype or shape

@@ -89,8 +89,8 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     return c.finish(_k.sigmoid_binary_cross_entropy(c.xp, x, y))
 
 
-@native_route(sigmoid_focal)
 @options(alpha=number(low=0, high=1, none=True, arrays=True), gamma=number(low=0, arrays=True))
+@native_route(sigmoid_focal)
 @fill_doc
 def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: Any = 2.0) -> Any:
     r"""Sigmoid focal loss of each element (Lin et al., 2017), from logits.
@@ -255,8 +255,8 @@ def safe_softmax_cross_entropy(logits: Any, labels: Any) -> Any:
     return softmax_cross_entropy(logits, labels)
 
 
-@native_route(integer_label_cross_entropy)
 @options(z_loss=number(low=0))
+@native_route(integer_label_cross_entropy)
 @fill_doc
 def softmax_cross_entropy_with_integer_labels(
     logits: Any,
@@ -319,8 +319,8 @@ def softmax_cross_entropy_with_integer_labels(
     return (c.finish(loss), c.finish(lse)) if return_lse else c.finish(loss)
 
 
-@native_route(poly_cross_entropy)
 @options(epsilon=number(arrays=True))
+@native_route(poly_cross_entropy)
 @fill_doc
 def poly_loss_cross_entropy(
     logits: Any, labels: Any, *, epsilon: Any = 2.0, axis: Any = -1, where: Any = None
@@ -484,8 +484,8 @@ def nll_loss(log_probs: Any, target: Any) -> Any:
     return c.finish(_k.nll_from_log_probs(c.xp, x, y))
 
 
-@native_route(weighted_cross_entropy)
 @options(reduction=REDUCTION)
+@native_route(weighted_cross_entropy)
 @fill_doc
 def cross_entropy_loss(
     predicts: Any, targets: Any, weight: Any = None, reduction: str = "mean"

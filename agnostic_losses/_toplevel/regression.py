@@ -54,8 +54,8 @@ def _residual(c: Call, name: str) -> Any:
     return p if t is None else p - t
 
 
-@native_route(squared_residual, everywhere=True)
 @options(reduction=REDUCTION)
+@native_route(squared_residual, everywhere=True)
 @_axis_doc
 def squared_error(
     predictions: Any, targets: Any = None, axis: Any = None, reduction: str = "none"
@@ -239,8 +239,8 @@ def l1_loss(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     return c.reduce(per_sample, reduction)
 
 
-@native_route(huber_residual, everywhere=True)
 @options(reduction=REDUCTION, delta=_positive)
+@native_route(huber_residual, everywhere=True)
 @_axis_doc
 def huber_loss(
     predictions: Any,

@@ -18,8 +18,8 @@ _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 _TARGET_HINT = "Cast 0/1 labels to the input's dtype, as torch requires."
 
 
-@native_torch("binary_cross_entropy_with_logits", same_shape)
 @options(**_LEGACY)
+@native_torch("binary_cross_entropy_with_logits", same_shape)
 @fill_doc
 def binary_cross_entropy_with_logits(
     input: Any,
@@ -113,13 +113,13 @@ def _mean_over_kept(c: Call, loss: Any, w_y: Any, reduction: str) -> Any:
     return c.reduce(loss, reduction, divisor="weight_sum", weights=w_y, fill=float("nan"))
 
 
-@native_torch("cross_entropy", cross_entropy_guard)
 @options(
     **_LEGACY,
     ignore_index=number(integer=True),
     label_smoothing=number(low=0, high=1),
     z_loss=number(low=0),
 )
+@native_torch("cross_entropy", cross_entropy_guard)
 @fill_doc
 def cross_entropy(
     input: Any,
@@ -241,8 +241,8 @@ def _soft_target(c: Call) -> bool:
     raise TypeError(msg)
 
 
-@native_torch("nll_loss")
 @options(**_LEGACY, ignore_index=number(integer=True))
+@native_torch("nll_loss")
 @fill_doc
 def nll_loss(
     input: Any,
@@ -309,8 +309,8 @@ def nll_loss(
     )
 
 
-@native_torch("binary_cross_entropy", probability_target)
 @options(**_LEGACY)
+@native_torch("binary_cross_entropy", probability_target)
 @fill_doc
 def binary_cross_entropy(
     input: Any,

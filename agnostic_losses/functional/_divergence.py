@@ -15,8 +15,8 @@ __all__ = ["kl_div"]
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
-@native_torch("kl_div", same_shape_input_grad)
 @options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
+@native_torch("kl_div", same_shape_input_grad)
 @fill_doc
 def kl_div(
     input: Any,

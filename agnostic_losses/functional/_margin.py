@@ -145,8 +145,8 @@ def hinge_embedding_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("soft_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
+@native_torch("soft_margin_loss", same_shape_input_grad)
 @fill_doc
 def soft_margin_loss(
     input: Any,
@@ -195,8 +195,8 @@ def soft_margin_loss(
     return c.reduce(_k.soft_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("multilabel_soft_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
+@native_torch("multilabel_soft_margin_loss", same_shape_input_grad)
 @fill_doc
 def multilabel_soft_margin_loss(
     input: Any,
@@ -255,8 +255,8 @@ def multilabel_soft_margin_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("multilabel_margin_loss", same_shape_input_grad)
 @options(**_LEGACY)
+@native_torch("multilabel_margin_loss", same_shape_input_grad)
 @fill_doc
 def multilabel_margin_loss(
     input: Any,
@@ -319,8 +319,8 @@ def multilabel_margin_loss(
     )
 
 
-@native_torch("multi_margin_loss", only_input_grad)
 @options(**_LEGACY, p=_one_or_two, margin=number())
+@native_torch("multi_margin_loss", only_input_grad)
 @fill_doc
 def multi_margin_loss(
     input: Any,

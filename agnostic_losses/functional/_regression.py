@@ -57,8 +57,8 @@ def _weighted(c: Call, loss: Any, reduction: str, divisor: str) -> Any:
     return c.reduce(loss * w, reduction, divisor=divisor, weights=w, fill=math.nan)
 
 
-@native_torch("mse_loss", same_shape)
 @options(**_LEGACY)
+@native_torch("mse_loss", same_shape)
 @fill_doc
 def mse_loss(
     input: Any,
@@ -109,8 +109,8 @@ def mse_loss(
     )
 
 
-@native_torch("l1_loss", same_shape)
 @options(**_LEGACY)
+@native_torch("l1_loss", same_shape)
 @fill_doc
 def l1_loss(
     input: Any,
@@ -161,8 +161,8 @@ def l1_loss(
     )
 
 
-@native_torch("smooth_l1_loss", same_shape)
 @options(**_LEGACY, beta=number(low=0))
+@native_torch("smooth_l1_loss", same_shape)
 @fill_doc
 def smooth_l1_loss(
     input: Any,
@@ -213,8 +213,8 @@ def smooth_l1_loss(
     )
 
 
-@native_torch("huber_loss", same_shape)
 @options(reduction=REDUCTION, delta=number(low=0, low_open=True))
+@native_torch("huber_loss", same_shape)
 @fill_doc
 def huber_loss(
     input: Any,
@@ -271,8 +271,8 @@ def _poisson_guard(input: Any, target: Any, **kwargs: Any) -> bool:
     return same_shape(input, target) and (not full or only_input_grad(input, target, **kwargs))
 
 
-@native_torch("poisson_nll_loss", _poisson_guard)
 @options(**_LEGACY, log_input=flag, full=flag, eps=number())
+@native_torch("poisson_nll_loss", _poisson_guard)
 @fill_doc
 def poisson_nll_loss(
     input: Any,
@@ -367,8 +367,8 @@ def _gaussian_shapes(input: Any, target: Any, var: Any, **_: Any) -> bool:
     return True
 
 
-@native_torch("gaussian_nll_loss", _gaussian_shapes, arity=3)
 @options(full=flag, eps=number(), reduction=REDUCTION)
+@native_torch("gaussian_nll_loss", _gaussian_shapes, arity=3)
 @fill_doc
 def gaussian_nll_loss(
     input: Any,

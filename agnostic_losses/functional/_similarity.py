@@ -125,7 +125,6 @@ def cosine_embedding_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@native_torch("triplet_margin_loss", triplet, arity=3)
 @options(
     **_LEGACY,
     margin=number(low=0, low_open=True),
@@ -133,6 +132,7 @@ def cosine_embedding_loss(
     eps=number(),
     swap=flag,
 )
+@native_torch("triplet_margin_loss", triplet, arity=3)
 @fill_doc
 def triplet_margin_loss(
     anchor: Any,
@@ -193,8 +193,8 @@ def triplet_margin_loss(
     return _triplet(anchor, positive, negative, _pairwise_distance(p, eps), margin, swap, reduction)
 
 
-@native_torch("triplet_margin_with_distance_loss", triplet, arity=3)
 @options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
+@native_torch("triplet_margin_with_distance_loss", triplet, arity=3)
 def triplet_margin_with_distance_loss(
     anchor: Any,
     positive: Any,
