@@ -216,19 +216,22 @@ same_shape_input_grad = all_of(same_shape, only_input_grad)
 
 
 def native_torch(
-    name: str, guard: Callable[..., bool] | None = None, *, arity: int = 2
+    name: str,
+    guard: Callable[..., bool] | None = None,
+    *,
+    arity: int = 2,
+    extensions: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate the public ``functional`` loss ``name`` with torch's native kernel of that name;
-    ``arity``: how many arrays torch's function takes by position (``gaussian_nll_loss``: 3)."""
+    ``arity``: how many arrays torch's function takes by position (``gaussian_nll_loss``: 3);
+    ``extensions``: our keyword arguments that torch's function lacks (``z_loss``)."""
 
     def decorate(generic: Callable[..., Any]) -> Callable[..., Any]:
-        # Our keyword-only extensions (z_loss, return_lse): torch has no such arguments, so a
-        # call that sets one is not eligible, and their defaults are not passed on.
-        extras = {
-            p.name: p.default
-            for p in inspect.signature(generic).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+        # A call that sets an extension is not eligible, and their defaults are not passed on.
+        # (Named, not inferred from keyword-only parameters: all of torch's own
+        # triplet_margin_with_distance_loss options are keyword-only.)
+        parameters = inspect.signature(generic).parameters
+        extras = {k: parameters[k].default for k in extensions}
 
         @functools.wraps(generic)
         def loss(*args: Any, **kwargs: Any) -> Any:

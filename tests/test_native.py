@@ -457,6 +457,25 @@ def test_fast_path_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None
     assert spy.calls == 2
 
 
+def test_options_reach_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's own keyword-only options go to its kernel; only our extensions (z_loss,
+    return_lse) make a call generic. (Inferring the extensions from keyword-only parameters
+    kept every non-default TripletMarginWithDistanceLoss on the generic path.)"""
+    spy = _Spy(monkeypatch, "triplet_margin_with_distance_loss")
+    ce = _Spy(monkeypatch, "cross_entropy")
+    a, p, n = torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 3)
+    F.triplet_margin_with_distance_loss(a, p, n, margin=3.0, swap=True, reduction="sum")
+    al.TripletMarginWithDistanceLoss(distance_function=lambda u, v: (u - v).abs().sum(-1))(a, p, n)
+    assert spy.calls == 2
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 1])
+    F.cross_entropy(x, y, label_smoothing=0.1, reduction="none")
+    F.cross_entropy(x, y, z_loss=0.0, return_lse=False)  # extensions at their defaults
+    assert ce.calls == 2
+    F.cross_entropy(x, y, z_loss=1e-4)
+    F.cross_entropy(x, y, return_lse=True)
+    assert ce.calls == 2
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_runs_the_native_kernel(dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = _Spy(monkeypatch, "cross_entropy")

@@ -119,7 +119,7 @@ def _mean_over_kept(c: Call, loss: Any, w_y: Any, reduction: str) -> Any:
     label_smoothing=number(low=0, high=1),
     z_loss=number(low=0),
 )
-@native_torch("cross_entropy", cross_entropy_guard)
+@native_torch("cross_entropy", cross_entropy_guard, extensions=("z_loss", "return_lse"))
 @fill_doc
 def cross_entropy(
     input: Any,
