@@ -253,10 +253,14 @@ def native_torch(
 
 
 def _eligible(torch: Any, input: Any) -> bool:
-    """A floating CPU tensor outside every trace and transform (see the module docstring)."""
+    """A non-empty floating CPU tensor outside every trace and transform (see the module
+    docstring). Empty: torch's ``multi_margin_loss`` and ``multilabel_margin_loss`` return
+    uninitialised memory (a finite denormal, so the finiteness read keeps it) for an empty
+    batch's mean, where the generic path gives NaN as torch's other losses do."""
     return (
         type(input) is torch.Tensor
         and input.is_floating_point()
+        and input.numel() > 0
         and on_host(input)
         and not is_lazy(input)
     )

@@ -657,6 +657,26 @@ def test_sigmoid_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -
         torch.testing.assert_close(out, al.sigmoid_binary_cross_entropy(x, y + 1))
 
 
+@pytest.mark.parametrize(
+    ("fn", "target", "shape"),
+    [
+        (F.multi_margin_loss, torch.zeros(0, dtype=torch.int64), (0,)),
+        (F.multilabel_margin_loss, torch.zeros(0, 3, dtype=torch.int64), (0,)),
+        (F.cross_entropy, torch.zeros(0, dtype=torch.int64), (0,)),
+        (F.mse_loss, torch.zeros(0, 3, dtype=torch.float64), (0, 3)),
+    ],
+)
+def test_an_empty_batch_is_nan_for_the_mean_and_0_for_the_sum(
+    fn: Any, target: Any, shape: tuple[int, ...]
+) -> None:
+    """torch's multi_margin_loss and multilabel_margin_loss return uninitialised memory for an
+    empty mean (a finite denormal the finiteness read would keep): empty inputs stay generic."""
+    x = torch.zeros(0, 3, dtype=torch.float64)
+    assert math.isnan(fn(x, target).item())
+    assert fn(x, target, reduction="sum").item() == 0.0
+    assert tuple(fn(x, target, reduction="none").shape) == shape
+
+
 def test_fast_path_falls_back_when_torch_is_not_finite(monkeypatch: pytest.MonkeyPatch) -> None:
     spy = _Spy(monkeypatch, "cross_entropy")
     x = _t([[NEG, NEG]])
