@@ -35,6 +35,7 @@ __all__ = [
     "clamp_min_zero",
     "gather_labels",
     "invalid_to_nan",
+    "log_or_neg_inf",
     "log_sigmoid",
     "log_sigmoid_pair",
     "log_softmax",
@@ -255,6 +256,14 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
     """
     both_zero = (x == 0) & (y == 0)
     return x * xp.log(xp.where(both_zero, 1.0, y))
+
+
+def log_or_neg_inf(xp: Any, p: Any) -> Any:
+    """``log p`` of probabilities: ``-inf`` with a zero gradient at ``p = 0`` (the log sees 1
+    there: double ``where``, so no ``0 * inf`` reaches the backward pass); a NaN stays NaN
+    (tested as ``~(p <= 0)``, which a NaN passes, not ``p > 0``, which would turn it into 0)."""
+    pos = ~(p <= 0)
+    return xp.where(pos, xp.log(xp.where(pos, p, 1.0)), _NEG_INF)
 
 
 def safe_log(xp: Any, x: Any, floor: float | None = None) -> Any:

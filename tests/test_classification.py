@@ -20,6 +20,7 @@ from agnostic_losses import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     NLLLoss,
+    checks,
     cross_entropy_loss,
     generalized_cross_entropy,
     nll_loss,
@@ -511,6 +512,16 @@ class TestFocal:
         logits = make([[0.0, 50.0], [3.0, -INF]])
         value, (g,) = grad(generalized_cross_entropy, (logits, y), {"from_logits": True})
         _finite(value, g)
+
+    def test_generalized_cross_entropy_keeps_nan(self, make: Any, run: Any) -> None:
+        # a NaN probability at the label was read as p = 0 (loss 1/q) by a `p > 0` guard
+        from agnostic_losses.keras import categorical_generalized_cross_entropy as keras_gce
+
+        p = make([[np.nan, 0.5, 0.5], [0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
+        y = make([0, 0, 2], dtype="int64")
+        with checks("never"):
+            for out in (run(generalized_cross_entropy, p, y), run(keras_gce, y, p, q=0.5)):
+                np.testing.assert_allclose(_to_numpy(out), [np.nan, 2.0, 2.0 - 2.0 * 0.5**0.5])
 
 
 # --- errors ---------------------------------------------------------------------------------

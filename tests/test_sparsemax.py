@@ -89,6 +89,17 @@ class TestMulticlassSparsemaxLoss:
         np.testing.assert_allclose(g[:2], 0.0)
         np.testing.assert_allclose(g[2], [-0.25, 0.25, 0.0], atol=1e-6)
 
+    def test_nan_and_inf_scores_give_nan(self, make: Any, grad: Any) -> None:
+        # NaN > tau is False: a NaN score fell out of the support and the row read 0.5
+        scores = make([[np.nan, 1.0, 0.0], [np.inf, 0.0, 1.0], [1.0, 2.0, 0.0]])
+        cotangent = np.asarray([0.0, 0.0, 1.0])
+        value, (g,) = grad(
+            multiclass_sparsemax_loss, (scores, make([1, 1, 0], dtype="int64")), cotangent=cotangent
+        )
+        assert np.all(np.isnan(value[:2]))
+        np.testing.assert_allclose(value[2], 1.0)
+        np.testing.assert_allclose(g, [[0.0] * 3, [0.0] * 3, [-1.0, 1.0, 0.0]], atol=1e-6)
+
     def test_simplex_projection(self, xp: Any, make: Any, run: Any) -> None:
         scores = make([[3.0, 1.0, 0.0], [0.2, 0.1, -0.4], [-np.inf, 2.0, 2.0]])
         p = to_numpy(run(lambda s: sparsemax(namespace(s=s), s), scores))

@@ -71,4 +71,8 @@ def multiclass_sparsemax(xp: Any, scores: Any, labels: Any) -> Any:
     support = p > 0
     linear = xp.sum(p * xp.where(support, shifted, 0.0), axis=-1)
     loss = linear + 0.5 * (1.0 - xp.sum(p * p, axis=-1))
+    # A NaN or +inf score has no place in the support test (NaN > tau is False): the row is
+    # NaN, as optax's is, not the loss of the other scores.
+    undefined = xp.any(xp.isnan(scores) | (scores == float("inf")), axis=-1)
+    valid = valid & ~undefined
     return invalid_to_nan(xp, xp.where(dead, float("inf"), loss), valid)

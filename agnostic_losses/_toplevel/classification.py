@@ -20,7 +20,7 @@ from .._native import (
     soft_label_cross_entropy,
     weighted_cross_entropy,
 )
-from .._numerics import log_softmax, squared_lse, xmul
+from .._numerics import log_or_neg_inf, log_softmax, squared_lse, xmul
 from .._surface import REDUCTION, Call, number, options
 
 __all__ = [
@@ -664,8 +664,7 @@ def generalized_cross_entropy(
     else:
         x = c.input("predictions", probabilities=True)
         _, num_classes, _ = c.classes("predictions", -1)
-        pos = x > 0
-        log_p = c.xp.where(pos, c.xp.log(c.xp.where(pos, x, 1.0)), float("-inf"))
+        log_p = log_or_neg_inf(c.xp, x)
     if tuple(c["labels"].shape) != tuple(x.shape[:-1]):
         msg = (
             f"`labels` must have the shape of `predictions` without its last axis, "

@@ -30,6 +30,7 @@ from .._numerics import (
     absolute,
     gather_labels,
     invalid_to_nan,
+    log_or_neg_inf,
     sanitize_labels,
 )
 from .._reductions import rank_aligned
@@ -913,8 +914,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     """
     c, y, p, _ = _class_labels(y_true, y_pred, -1, "Pass class indices.")
     p_y = gather_labels(c.xp, p, y)
-    pos = p_y > 0
-    log_p_y = c.xp.where(pos, c.xp.log(c.xp.where(pos, p_y, 1.0)), float("-inf"))
+    log_p_y = log_or_neg_inf(c.xp, p_y)
     return c.finish(_kc.generalized_cross_entropy(c.xp, log_p_y, float(q)))
 
 
