@@ -15,6 +15,7 @@ from .._numerics import (
     log_softmax,
     log_softmax_and_lse,
     logsumexp,
+    safe_log,
     sanitize_labels,
     squared_lse,
     xmul,
@@ -253,13 +254,9 @@ def binary_cross_entropy_probs(xp: Any, probs: Any, target: Any) -> Any:
     ``(p - y) / max(p (1 - p), 1e-12)``: exact inside (0, 1), large and of the right sign at
     the ends.
     """
-
-    def clamped_log(x: Any) -> Any:
-        pos = x > 0
-        return xp.where(pos, xp.maximum(xp.log(xp.where(pos, x, 1.0)), -100.0), -100.0)
-
     fixed = stop_gradient(probs)
-    loss = -(target * clamped_log(fixed) + (1.0 - target) * clamped_log(1.0 - fixed))
+    log_p, log_not_p = safe_log(xp, fixed, -100.0), safe_log(xp, 1.0 - fixed, -100.0)
+    loss = -(target * log_p + (1.0 - target) * log_not_p)
     slope = stop_gradient((fixed - target) / xp.maximum(fixed * (1.0 - fixed), _BCE_EPSILON))
     return loss + (probs - fixed) * slope
 
