@@ -274,7 +274,7 @@ def safe_log(xp: Any, x: Any, floor: float | None = None) -> Any:
     """
     if floor is None:
         return xp.log(x)
-    positive = x > 0
+    positive = ~(x <= 0)  # a NaN passes, and its log stays NaN (x > 0 would floor it)
     out = xp.log(xp.where(positive, x, 1.0))
     return xp.where(positive, xp.maximum(out, floor), floor)
 

@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import special
 
 from agnostic_losses import _numerics as N
+from agnostic_losses._testing.backends import to_numpy
 
 EXTREMES = [-np.inf, -1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4, np.inf]
 
@@ -150,6 +151,15 @@ def test_safe_log_floor_has_zero_gradient(xp: Any, make: Any, grad: Any) -> None
     value, (g,) = grad(lambda v: N.safe_log(xp, v, floor=-100.0), (make([0.0, 0.5]),))
     np.testing.assert_allclose(value, [-100.0, np.log(0.5)])
     np.testing.assert_allclose(g, [0.0, 2.0])
+
+
+def test_logs_of_probabilities_keep_nan(xp: Any, make: Any, run: Any) -> None:
+    # `p > 0` guards read a NaN as 0 (the floor, or -inf); `~(p <= 0)` lets it through
+    p = make([np.nan, 0.0, 0.5])
+    out = to_numpy(run(lambda v: N.safe_log(xp, v, floor=-100.0), p))
+    np.testing.assert_allclose(out, [np.nan, -100.0, np.log(0.5)])
+    out = to_numpy(run(lambda v: N.log_or_neg_inf(xp, v), p))
+    np.testing.assert_allclose(out, [np.nan, -np.inf, np.log(0.5)])
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
