@@ -158,34 +158,21 @@ def probability_target(input: Any, target: Any, *args: Any, **kwargs: Any) -> bo
     gradient (torch's target derivative is unclamped where ours follows the clamped logs)."""
     import torch
 
-    if type(target) is not torch.Tensor or target.dtype != input.dtype:
+    if not _same_tensor(torch, input, target):
         return False
-    if target.shape != input.shape or not only_input_grad(input, target, *args, **kwargs):
-        return False
-    if target.numel() and values_readable(target):
-        low, high = torch.aminmax(target)
-        return bool(low.item() >= 0 and high.item() <= 1)
-    return True
+    return only_input_grad(input, target, *args, **kwargs) and _in_unit_interval(torch, target)
 
 
 def triplet(anchor: Any, positive: Any, negative: Any, *args: Any, **kwargs: Any) -> bool:
     """Guard of the triplet losses: ``positive`` and ``negative`` tensors of the anchor's shape
     and dtype (torch broadcasts them, we raise). A ``distance_function`` of the caller's is
     called by torch as by us (the same three pairs, the same tensors) except in half
-    precision, where ours receives float32 copies: those calls stay generic."""
+    precision, where ours receives float32 copies: those calls stay generic. (Options torch
+    takes and ours rejects, ``p = 0`` or a truthy ``swap``, never get here: ``@options``
+    validates before the native path.)"""
     import torch
 
-    for other in (positive, negative):
-        if type(other) is not torch.Tensor or other.shape != anchor.shape:
-            return False
-        if other.dtype != anchor.dtype:
-            return False
-    # torch takes p = 0 (a count of nonzeros), truthy swaps and boolean margins, where ours
-    # raises: only the values our validators accept go to torch
-    p, swap = kwargs.get("p", 2), kwargs.get("swap", False)
-    if type(p) not in (int, float) or not p > 0 or type(swap) is not bool:
-        return False
-    if any(type(kwargs.get(k, 1.0)) not in (int, float) for k in ("margin", "eps")):
+    if not (_same_tensor(torch, anchor, positive) and _same_tensor(torch, anchor, negative)):
         return False
     if kwargs.get("distance_function") is None:
         return True
@@ -344,6 +331,15 @@ def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
     return type(other) is torch.Tensor and other.dtype == like.dtype and other.shape == like.shape
 
 
+def _in_unit_interval(torch: Any, t: Any) -> bool:
+    """False where the check policy lets ``t`` be read and one ``aminmax`` finds a value outside
+    [0, 1] (or a NaN): the generic path then raises its error (or, checks off, answers)."""
+    if not t.numel() or not values_readable(t):
+        return True
+    low, high = torch.aminmax(t)
+    return bool(low.item() >= 0 and high.item() <= 1)
+
+
 def _last_axis(logits: Any, axis: Any, where: Any) -> bool:
     return where is None and type(axis) is int and logits.ndim > 0 and axis in (-1, logits.ndim - 1)
 
@@ -445,10 +441,8 @@ def sigmoid_cross_entropy(torch: Any, logits: Any, labels: Any) -> Callable[[], 
     generic path answers with its error."""
     if not _delegation.ENABLED or not _same_tensor(torch, logits, labels):
         return None
-    if labels.numel() and values_readable(labels):
-        low, high = torch.aminmax(labels)
-        if not (low.item() >= 0 and high.item() <= 1):
-            return None
+    if not _in_unit_interval(torch, labels):
+        return None
     softplus = _delegation.softplus
 
     def call() -> Any:
@@ -471,11 +465,11 @@ def sigmoid_focal(
     numbers ``alpha`` and ``gamma``. Only ``gamma = 0`` (no factor) or ``gamma >= 1``: below 1
     the derivative of ``q ** gamma`` is infinite where ``q`` underflows to 0 (``|x| > 104`` in
     float32), which the generic path's log-space factor avoids and a finiteness read of the
-    value would not see."""
+    value would not see. (Their ranges are validated before the route, by ``@options``.)"""
     numbers = (int, float)
-    if type(gamma) not in numbers or not (gamma == 0 or 1 <= gamma < math.inf):
+    if type(gamma) not in numbers or 0 < gamma < 1 or gamma == math.inf:
         return None
-    if alpha is not None and (type(alpha) not in numbers or not 0 <= alpha <= 1):
+    if alpha is not None and type(alpha) not in numbers:
         return None
     cross_entropy = sigmoid_cross_entropy(torch, logits, labels)
     if cross_entropy is None:
