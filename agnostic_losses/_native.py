@@ -551,41 +551,48 @@ def log_target_kl(
 
 
 def weighted_cross_entropy(
-    torch: Any, predicts: Any, targets: Any, weight: Any = None, reduction: str = "mean"
+    torch: Any,
+    predicts: Any,
+    targets: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
 ) -> Callable[[], Any] | None:
-    """brainpy's ``cross_entropy_loss`` (classes last, class indices or probabilities, torch's
-    weighted mean) as torch's ``cross_entropy`` on the rows. torch has no derivative for
-    ``weight``, so a weight that records one stays generic; rows that do not count (a class of
-    weight 0) pass ``cross_entropy_guard``."""
+    """brainpy's ``cross_entropy_loss`` (classes last) on class indices as torch's
+    ``cross_entropy`` on the rows: the same loss and weighted mean, except where brainpy's
+    weight also scales the smoothing term (weight and smoothing together stay generic) and for
+    a mean of no counted label (torch NaN, brainpy 0: the finiteness read sends it back).
+    Probability targets stay generic (brainpy's ``lse - <t, x>`` is not torch's
+    ``-<t, log p>`` for rows that do not sum to 1, nor in its target derivative). torch has no
+    derivative for ``weight``, so a weight that records one stays generic; rows that do not
+    count pass ``cross_entropy_guard``."""
     if reduction not in ("mean", "sum", "none") or predicts.ndim < 2:
         return None
     if weight is not None and (
-        type(weight) is not torch.Tensor
+        label_smoothing
+        or type(weight) is not torch.Tensor
         or weight.dtype != predicts.dtype
         or tuple(weight.shape) != (predicts.shape[-1],)
         or weight.requires_grad
     ):
         return None
-    num_classes = predicts.shape[-1]
-    flat = predicts.reshape(-1, num_classes)
-    if type(targets) is not torch.Tensor or not on_host(targets):
+    if (
+        type(targets) is not torch.Tensor
+        or not on_host(targets)
+        or targets.dtype is not torch.int64
+        or tuple(targets.shape) != tuple(predicts.shape[:-1])
+    ):
         return None
-    if targets.is_floating_point():
-        if not _same_tensor(torch, predicts, targets):
-            return None
-        target = targets.reshape(-1, num_classes)
-    else:
-        if targets.dtype is not torch.int64 or tuple(targets.shape) != tuple(predicts.shape[:-1]):
-            return None
-        if targets.numel() and int(targets.min()) == _NO_IGNORE:
-            return None
-        target = targets.reshape(-1)
-        if not cross_entropy_guard(flat, target, weight=weight, ignore_index=_NO_IGNORE):
-            return None
+    flat = predicts.reshape(-1, predicts.shape[-1])
+    target = targets.reshape(-1)
+    options = {"weight": weight, "ignore_index": ignore_index}
+    if not cross_entropy_guard(flat, target, **options):
+        return None
 
     def call() -> Any:
         out = torch.nn.functional.cross_entropy(
-            flat, target, weight=weight, reduction=reduction, ignore_index=_NO_IGNORE
+            flat, target, reduction=reduction, label_smoothing=label_smoothing, **options
         )
         return out.reshape(predicts.shape[:-1]) if reduction == "none" else out
 

@@ -83,9 +83,9 @@ EXTRAS = {
     "cupy": "CuPy backend (CUDA 12 wheel; needs an NVIDIA GPU and driver)",
     "strict": "array-api-strict (already a dependency; kept so `.[strict]` still resolves)",
     "plot": "matplotlib, for `agnostic-losses check --plot`",
-    "peers": "optax and keras 3, the oracles of the top-level and keras losses in the tests "
-    "and `check --peers` (pulls jax; keras runs on its JAX backend); torch's oracles come with "
-    "the `torch` extra",
+    "peers": "optax, braintools, brainpy and keras 3, the oracles of the top-level and keras "
+    "losses in the tests and `check --peers` (pulls jax; keras runs on its JAX backend); torch's "
+    "oracles come with the `torch` extra",
     "test": "pytest, pytest-xdist, hypothesis, scipy, matplotlib: the test suite",
     "docs": "Sphinx, numpydoc, myst-parser, furo: the documentation (`nox -s docs`)",
 }
@@ -208,8 +208,8 @@ def check_totals() -> str:
         f"With every backend of the test extras installed ({names}), `agnostic-losses check` "
         f"runs {plain} checks: {len(CASES)} registry cases of {len(losses())} losses, on each "
         f"backend in {' and '.join(dtypes)}. `--peers` adds {with_peers - plain} comparisons "
-        f"with optax, keras and torch ({with_peers} in all). Half precision is opt-in: "
-        f"`--dtype float16 bfloat16` ({_half_precision_help()})."
+        f"with optax, braintools, brainpy, keras and torch ({with_peers} in all). Half precision "
+        f"is opt-in: `--dtype float16 bfloat16` ({_half_precision_help()})."
     )
 
 

@@ -741,6 +741,38 @@ _YS = np.asarray([[10.0, 1.0, -2.0], [1.0, 4.0, 0.2]])
 _TS = np.asarray([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
 
 
+class TestBrainpyCrossEntropy:
+    """brainpy 2.8's ``cross_entropy_loss``: ``s_n (lse(x) - <t, x>)``, hand-computed literals."""
+
+    # lse(2, 1, 0.1) = log(7.389056 + 2.718282 + 1.105171) = 2.417030
+    X = ((2.0, 1.0, 0.1), (0.5, 2.5, 0.0))
+
+    def test_unnormalised_targets_and_their_gradient(self, make: Any, grad: Any) -> None:
+        # targets summing to 2: lse - (2 + 1) = -0.582970 (-<t, log p> would be 1.834060)
+        t = make([[1.0, 1.0, 0.0]])
+        value, (gt,) = grad(cross_entropy_loss, (make(self.X[:1]), t), argnums=(1,))
+        np.testing.assert_allclose(value, -0.582970, atol=2e-6)
+        np.testing.assert_allclose(gt, [[-2.0, -1.0, -0.1]], rtol=1e-6)  # -x, as brainpy's
+
+    def test_weight_scales_the_smoothed_row(self, make: Any, close: Any) -> None:
+        # t = 0.7 e_0 + 0.1 = (0.8, 0.1, 0.1): 2.417030 - 1.71 = 0.707030, times w_0 = 2;
+        # the mean divides by w_0 again
+        x, y, w = make(self.X[:1]), make([0], dtype="int64"), make([2.0, 1.0, 1.0])
+        kw = {"weight": w, "label_smoothing": 0.3}
+        close(cross_entropy_loss(x, y, reduction="none", **kw), np.asarray([1.414060]), 5e3)
+        close(cross_entropy_loss(x, y, **kw), np.asarray(0.707030), 5e3)
+
+    def test_ignored_labels(self, make: Any, close: Any) -> None:
+        x = make(self.X)
+        close(cross_entropy_loss(x, make([0, -100], dtype="int64")), np.asarray(0.417030), 5e3)
+        out = cross_entropy_loss(x, make([2, 0], dtype="int64"), ignore_index=0)
+        close(out, np.asarray(2.317030), 5e3)
+        # every label ignored: 0 (the divisor is at least 1; torch gives NaN), NaN with a weight
+        none = make([-100, -100], dtype="int64")
+        close(cross_entropy_loss(x, none), np.asarray(0.0))
+        assert np.isnan(np.asarray(cross_entropy_loss(x, none, weight=make([1.0, 1.0, 1.0]))))
+
+
 class TestTargetGradients:
     """d/d(target) is exact where it is finite, also at targets exactly 0 and 1 (issue 8.1)."""
 

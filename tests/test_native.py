@@ -178,6 +178,7 @@ def _t(values: Any, dtype: Any = torch.float64) -> Any:
     return torch.tensor(values, dtype=dtype)
 
 
+_IGNORE_1_SMOOTH = {"ignore_index": 1, "label_smoothing": 0.2}
 NEG = -math.inf
 SCE = al.softmax_cross_entropy_with_integer_labels
 SBCE = al.sigmoid_binary_cross_entropy
@@ -387,6 +388,13 @@ LOGITS = [[2.0, NEG, 0.5], [NEG, NEG, NEG], [1e4, -1e4, 0.0]]
             {"weight": _t([1, 2, 3.0])},
         ),
         (al.cross_entropy_loss, (_t([1.0, 2.0]), _t(1, torch.int64)), {}),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([0, 1, 2], torch.int64)), _IGNORE_1_SMOOTH),
+        (
+            al.cross_entropy_loss,
+            (_t([[1.0, NEG], [NEG, NEG]]), _t([0, 1], torch.int64)),
+            _IGNORE_1_SMOOTH,
+        ),
+        (al.cross_entropy_loss, (_t(LOGITS), _t([-100] * 3, torch.int64)), {}),  # torch NaN
         (al.cross_entropy_loss, (_t([[1.0, 2.0]]), _t([1], torch.int32)), {"reduction": "avg"}),
         # kl_div: 0 * log q with q = 0 (torch NaN, ours 0); negative targets
         (F.kl_div, (_t([[NEG, 0.0]]), _t([[0.0, 1.0]])), {"reduction": "batchmean"}),
@@ -545,8 +553,12 @@ def test_new_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> No
     al.kl_divergence(lp, p)
     al.kl_divergence_with_log_targets(lp, p.log())
     al.cross_entropy_loss(lp, y, weight=torch.tensor([1.0, 2.0, 0.5]))
-    al.cross_entropy_loss(lp, p, reduction="none")
+    al.cross_entropy_loss(lp, y, ignore_index=1, label_smoothing=0.1)
     assert (kl.calls, ce.calls) == (2, 2)
+    # brainpy's lse - <t, x> is not torch's -<t, log p> (rows not summing to 1, the target
+    # derivative), and its class weight scales the smoothing term too
+    al.cross_entropy_loss(lp, p, reduction="none")
+    al.cross_entropy_loss(lp, y, weight=torch.ones(3), label_smoothing=0.1)
     al.kl_divergence(lp, p.requires_grad_(True))  # torch's target derivative is -inf at 0
     al.kl_divergence(lp, p, axis=1)
     al.kl_divergence(lp, p, where=torch.ones(2, 4, 3, dtype=torch.bool))

@@ -24,6 +24,7 @@ from .._numerics import (
 __all__ = [
     "binary_cross_entropy_probs",
     "class_weighted_nll",
+    "cross_entropy_sample_weighted",
     "generalized_cross_entropy",
     "index_cross_entropy_rows",
     "nll_from_log_probs",
@@ -127,6 +128,47 @@ def class_weighted_nll(
         nll = (1.0 - label_smoothing) * nll + (label_smoothing / num_classes) * smooth
     nll = xp.where(bad, float("nan"), nll)
     return nll, w_y
+
+
+def cross_entropy_sample_weighted(
+    xp: Any,
+    logits: Any,
+    targets: Any,
+    weight: Any,
+    ignore_index: int,
+    label_smoothing: float,
+) -> tuple[Any, Any]:
+    """``lse(x) - <t, x>`` per row, times a per-row weight; ``t`` is the (smoothed) one-hot of
+    integer ``targets`` or the (smoothed) floating ``targets`` themselves, classes last.
+
+    Returns ``(loss, w)``: ``w`` is ``weight[y]`` (0 where ``y == ignore_index``) for class
+    indices and ``<weight, t>`` for probabilities, and the loss is already multiplied by it;
+    without ``weight``, ``w`` is the 0/1 mask of the rows that count (class indices) or None.
+    Unlike ``-sum(w t log p)`` the weight scales the whole row, smoothing included, and a
+    target that does not sum to 1 adds ``lse (1 - sum t)``.
+    """
+    num_classes = logits.shape[-1]
+    if xp.isdtype(targets.dtype, "integral"):
+        # one-hot rows sum to 1, so lse - <t, x> = -<t, log p>: torch's smoothed NLL unweighted
+        log_p = log_softmax(xp, logits)
+        loss, kept = class_weighted_nll(xp, log_p, targets, None, ignore_index, label_smoothing)
+        if weight is None:
+            return loss, kept
+        safe, keep, _ = sanitize_labels(xp, targets, num_classes, ignore_index)
+        w = xp.where(keep, xp.reshape(xp.take(weight, xp.reshape(safe, (-1,))), safe.shape), 0.0)
+        return loss * w, w
+    t = targets
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / num_classes
+    log_p, lse = log_softmax_and_lse(xp, logits)
+    # lse - <t, x> = -<t, log p> + lse (1 - sum t): exact for normalised rows (no lse - <t, x>
+    # cancellation), and the target gradient is -x as the direct formula's.
+    mass = xp.sum(t, axis=-1)
+    loss = -xp.sum(xmul(xp, t, log_p), axis=-1) + xmul(xp, 1.0 - mass, lse[..., 0])
+    if weight is None:
+        return loss, None
+    w = xp.sum(t * weight, axis=-1)
+    return loss * w, w
 
 
 def index_cross_entropy_rows(

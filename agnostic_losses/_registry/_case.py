@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -98,7 +99,15 @@ def construct_and_call(loss_class: type) -> Callable[..., Any]:
 
 def _import_dotted(dotted: str) -> Callable[..., Any]:
     module_name, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
+    jax = sys.modules.get("jax")
+    x64 = None if jax is None else jax.config.jax_enable_x64
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    finally:
+        # brainstate (under braintools and brainpy) sets jax_enable_x64 to its own default
+        # (False) when imported: the caller's mode is put back.
+        if x64 is not None and jax.config.jax_enable_x64 != x64:
+            jax.config.update("jax_enable_x64", x64)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -101,19 +101,29 @@ def ref_nll_top(log_probs, target):
     return -np.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
 
 
-def ref_brainpy_ce(predicts, targets, weight=None, reduction="mean"):
-    logp = _log_softmax(predicts)
+def ref_brainpy_ce(
+    predicts, targets, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0
+):
+    c = predicts.shape[-1]
+    lse = np.log(np.sum(np.exp(predicts - predicts.max(-1, keepdims=True)), -1))
+    lse = lse + predicts.max(-1)
     if np.issubdtype(targets.dtype, np.integer):
-        onehot = np.eye(predicts.shape[-1])[targets]
-        w = np.ones(predicts.shape[-1]) if weight is None else weight
-        w_y = w[targets]
-        loss = -np.sum(onehot * logp, axis=-1) * w_y
-        if reduction == "mean":
-            return loss.sum() / w_y.sum() if weight is not None else loss.mean()
+        keep = targets != ignore_index
+        safe = np.where(keep, targets, 0)
+        t = np.eye(c)[safe]
+        s = np.where(keep, 1.0 if weight is None else np.asarray(weight)[safe], 0.0)
     else:
-        w = 1.0 if weight is None else weight
-        loss = -np.sum(w * targets * logp, axis=-1)
-    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+        t, keep = targets, None
+        s = None
+    t = t * (1.0 - label_smoothing) + label_smoothing / c
+    if s is None:
+        s = np.ones(predicts.shape[:-1]) if weight is None else np.sum(t * weight, axis=-1)
+    loss = (lse - np.sum(t * predicts, axis=-1)) * s
+    if reduction != "mean":
+        return {"none": loss, "sum": loss.sum()}[reduction]
+    if weight is not None:
+        return loss.sum() / s.sum()
+    return loss.sum() / max(keep.sum(), 1) if keep is not None else loss.mean()
 
 
 def ref_softmax_focal(logits, labels, alpha=0.25, gamma=2.0):
@@ -302,6 +312,20 @@ def _brainpy_soft(rng: np.random.Generator) -> Inputs:
     return Inputs((x, y), {"reduction": "none"})
 
 
+def _brainpy_ignored_smoothed(rng: np.random.Generator) -> Inputs:
+    x, y = _int_inputs(rng).args
+    y = np.where(np.arange(y.shape[0]) % 3 == 1, -1, y)  # some labels ignored
+    kw = {"weight": rng.uniform(0.5, 2.0, size=(4,)), "ignore_index": -1}
+    return Inputs((x, y), {**kw, "label_smoothing": 0.2})
+
+
+def _brainpy_unnormalised(rng: np.random.Generator) -> Inputs:
+    # targets that do not sum to 1 (label weights): brainpy's lse - <t, x>, not -<t, log p>
+    x = rng.normal(size=(5, 4))
+    kw = {"weight": rng.uniform(0.5, 2.0, size=(4,)), "label_smoothing": 0.1}
+    return Inputs((x, rng.uniform(0.0, 1.5, size=(5, 4))), kw)
+
+
 def _keras_focal(rng: np.random.Generator) -> Inputs:
     x = 2.0 * rng.normal(size=(4, 5))
     return Inputs((x, np.eye(5)[rng.integers(0, 5, size=(4,))]), {"gamma": 1.5})
@@ -430,6 +454,7 @@ def _case(name, surface, func, make, ref, peer, variant="default", **kw) -> Loss
 
 
 _OPTAX = "optax.losses."
+_BRAINPY_CE = Peer.path("jax", "brainpy.losses.cross_entropy_loss")
 
 CASES = [
     LossCase(
@@ -668,7 +693,7 @@ CASES = [
         T.nll_loss,
         _nll_1d,
         ref_nll_top,
-        Peer.label_only("braintools.metric.nll_loss"),
+        Peer.path("jax", "braintools.metric.nll_loss"),
     ),
     _case(
         "nll_loss",
@@ -676,7 +701,7 @@ CASES = [
         T.nll_loss,
         _nll_kdim,
         ref_nll_top,
-        Peer.label_only("braintools.metric.nll_loss"),
+        Peer.path("jax", "braintools.metric.nll_loss"),
         variant="kdim",
     ),
     _case(
@@ -685,7 +710,7 @@ CASES = [
         T.cross_entropy_loss,
         _brainpy_index,
         ref_brainpy_ce,
-        Peer.label_only("brainpy.losses.cross_entropy_loss"),
+        _BRAINPY_CE,
         variant="index-weight-mean",
     ),
     _case(
@@ -694,9 +719,27 @@ CASES = [
         T.cross_entropy_loss,
         _brainpy_soft,
         ref_brainpy_ce,
-        Peer.label_only("brainpy.losses.cross_entropy_loss"),
+        _BRAINPY_CE,
         variant="probabilities-none",
         properties=_NONNEG,
+    ),
+    _case(
+        "cross_entropy_loss",
+        "top",
+        T.cross_entropy_loss,
+        _brainpy_ignored_smoothed,
+        ref_brainpy_ce,
+        _BRAINPY_CE,
+        variant="ignore_index-smoothing-weight",
+    ),
+    _case(
+        "cross_entropy_loss",
+        "top",
+        T.cross_entropy_loss,
+        _brainpy_unnormalised,
+        ref_brainpy_ce,
+        _BRAINPY_CE,
+        variant="unnormalised-weight-smoothing",
     ),
     _case(
         "softmax_focal_loss",

@@ -12,8 +12,10 @@ __all__ = ["CASES"]
 FAMILY = "ranking"
 
 
-def ref_ranking_softmax(logits, labels, where=None, weights=None, reduce_fn="mean"):
+def ref_ranking_softmax(logits, labels, where=None, weights=None, reduce_fn="mean", reduction=None):
     """Loop over lists: softmax over the valid items only, labels times weights."""
+    if reduction is not None:  # braintools: the string wins over reduce_fn
+        reduce_fn = {"mean": "mean", "sum": np.sum, "none": None}[reduction]
     batch = logits.shape[:-1]
     out = np.zeros(batch)
     has_valid = np.ones(batch, dtype=bool)
@@ -48,6 +50,11 @@ def _masked(rng: np.random.Generator) -> Inputs:
 def _masked_unreduced(rng: np.random.Generator) -> Inputs:
     inputs = _masked(rng)
     return Inputs(inputs.args, {"where": inputs.kwargs["where"], "reduce_fn": None})
+
+
+def _masked_sum(rng: np.random.Generator) -> Inputs:
+    inputs = _masked(rng)
+    return Inputs(inputs.args, {**inputs.kwargs, "reduction": "sum", "reduce_fn": None})
 
 
 def _single_list(rng: np.random.Generator) -> Inputs:
@@ -97,5 +104,16 @@ CASES = [
         ref_ranking_softmax,
         Peer.path("jax", "optax.losses.ranking_softmax_loss"),
         variant="1d",
+    ),
+    LossCase(
+        "ranking_softmax_loss",
+        "top",
+        FAMILY,
+        T.ranking_softmax_loss,
+        _masked_sum,
+        ref_ranking_softmax,
+        Peer.path("jax", "braintools.metric.ranking_softmax_loss"),
+        variant="braintools-reduction",
+        peer_wrt=(0,),  # braintools' label and weight gradients are NaN where masked, as optax's
     ),
 ]

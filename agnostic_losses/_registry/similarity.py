@@ -233,7 +233,7 @@ CASES = [
         T.pairwise_cosine_similarity,
         _rows,
         ref_pairwise_cosine_similarity,
-        Peer.label_only("braintools.metric.pairwise_cosine_similarity"),
+        Peer.path("jax", "braintools.metric.pairwise_cosine_similarity"),
         grad_argnums=(0, 1),
     ),
     LossCase(
@@ -243,7 +243,7 @@ CASES = [
         T.pairwise_cosine_distance,
         _rows,
         ref_pairwise_cosine_distance,
-        Peer.label_only("braintools.metric.pairwise_cosine_distance"),
+        Peer.path("jax", "braintools.metric.pairwise_cosine_distance"),
         grad_argnums=(0, 1),
         properties=frozenset({"nonnegative"}),
     ),

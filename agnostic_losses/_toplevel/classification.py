@@ -20,7 +20,7 @@ from .._native import (
     soft_label_cross_entropy,
     weighted_cross_entropy,
 )
-from .._numerics import log_or_neg_inf, log_softmax, squared_lse, xmul
+from .._numerics import log_or_neg_inf, log_softmax, squared_lse
 from .._surface import REDUCTION, Call, number, options
 
 __all__ = [
@@ -484,22 +484,40 @@ def nll_loss(log_probs: Any, target: Any) -> Any:
     return c.finish(_k.nll_from_log_probs(c.xp, x, y))
 
 
-@options(reduction=REDUCTION)
+@options(
+    reduction=REDUCTION,
+    ignore_index=number(integer=True),
+    label_smoothing=number(low=0, high=1),
+)
 @native_route(weighted_cross_entropy)
 @fill_doc
 def cross_entropy_loss(
-    predicts: Any, targets: Any, weight: Any = None, reduction: str = "mean"
+    predicts: Any,
+    targets: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
 ) -> Any:
     r"""Softmax cross-entropy with class-index or probability targets, classes last (brainpy).
 
     .. math::
 
-        \ell_n = -\sum_c w_c \, t_{n,c} \log \mathrm{softmax}(x_n)_c
+        \ell_n = s_n \Big( \log \sum_c e^{x_{n,c}} - \sum_c t_{n,c} x_{n,c} \Big),
+        \qquad t_n = (1 - \varepsilon) \, y_n + \varepsilon / C
 
-    Integer ``targets`` with one dimension fewer than ``predicts`` are class indices (``t`` is
-    one-hot); floating ``targets`` of ``predicts``' shape are probabilities. ``'mean'`` is the
-    plain mean; with ``weight`` and class indices it is ``sum(w_y l) / sum(w_y)`` (torch's
-    weighted mean; brainpy itself has no ``weight``).
+    Integer ``targets`` with one dimension fewer than ``predicts`` are class indices (``y`` is
+    one-hot, the sample weight ``s_n = w_{y_n}``, and a label equal to ``ignore_index`` gives 0);
+    floating ``targets`` of ``predicts``' shape are the probabilities ``y`` (``s_n = <w, t_n>``).
+    Without ``weight``, ``s_n = 1``. For targets that sum to 1 the bracket is
+    ``-sum_c t_c log softmax(x)_c``; for others it is brainpy's formula, not that sum, and the
+    derivative with respect to the targets is ``-x`` as brainpy's. The class weight scales a
+    whole sample, smoothing term included (torch's ``cross_entropy`` weighs each class's term
+    instead: the two agree without smoothing on class indices).
+
+    ``'mean'`` divides the sum by ``sum(s_n)`` with ``weight`` (NaN when that is 0, e.g. every
+    label ignored), otherwise by the number of samples that count (at least 1: every label
+    ignored gives 0, where torch gives NaN).
 
     {backends}
 
@@ -510,8 +528,12 @@ def cross_entropy_loss(
     targets : array, shape (...) of int, or (..., C) floating
         Class indices or probabilities.
     weight : array, shape (C,), optional
-        Class weights (an extension over brainpy, which raises for it).
+        Class weights.
     {reduction}
+    ignore_index : int, default -100
+        Class-index targets equal to it contribute 0 and leave the mean's divisor.
+    label_smoothing : float in [0, 1], default 0.0
+        ``\varepsilon``: the targets are mixed with the uniform distribution.
 
     Returns
     -------
@@ -520,7 +542,7 @@ def cross_entropy_loss(
 
     References
     ----------
-    brainpy.losses.cross_entropy_loss.
+    brainpy.losses.cross_entropy_loss (brainpy 2.8).
 
     Examples
     --------
@@ -529,12 +551,13 @@ def cross_entropy_loss(
     >>> x = np.asarray([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]])
     >>> round(float(cross_entropy_loss(x, np.asarray([0, 1]))), 6)
     0.306882
+    >>> round(float(cross_entropy_loss(x, np.asarray([0, -100]))), 6)
+    0.417030
     """
     c = Call("top", predicts=predicts, targets=targets, weight=weight)
     x = c.input("predicts")
     _, num_classes, _ = c.classes("predicts", -1)
     w = c.floating("weight", shape=(num_classes,))
-    log_p = log_softmax(c.xp, x)
     t = c["targets"]
     if c.xp.isdtype(t.dtype, "integral"):
         if tuple(t.shape) != tuple(x.shape[:-1]):
@@ -543,14 +566,14 @@ def cross_entropy_loss(
                 f"its class axis); got {tuple(t.shape)}."
             )
             raise ValueError(msg)
-        y = c.labels("targets", num_classes)
-        loss, w_y = _k.class_weighted_nll(c.xp, log_p, y, w, ignore_index=None)
-        if weight is None:
-            return c.reduce(loss, reduction)
-        return c.reduce(loss, reduction, divisor="weight_sum", weights=w_y)
-    t = c.target("targets", "predicts", hint="Pass class indices as an integer array.")
-    loss = -c.xp.sum(xmul(c.xp, t if w is None else t * w, log_p), axis=-1)
-    return c.reduce(loss, reduction)
+        t = c.labels("targets", num_classes, ignore=ignore_index, ignore_name="ignore_index")
+    else:
+        t = c.target("targets", "predicts", hint="Pass class indices as an integer array.")
+    loss, s = _k.cross_entropy_sample_weighted(c.xp, x, t, w, ignore_index, label_smoothing)
+    if s is None:
+        return c.reduce(loss, reduction)
+    fill = 0.0 if w is None else float("nan")
+    return c.reduce(loss, reduction, divisor="weight_sum", weights=s, fill=fill)
 
 
 # --- keras-only losses, optax-style names ---------------------------------------------------
