@@ -155,7 +155,8 @@ def cross_entropy_sample_weighted(
         if weight is None:
             return loss, kept
         safe, keep, _ = sanitize_labels(xp, targets, num_classes, ignore_index)
-        w = xp.where(keep, xp.reshape(xp.take(weight, xp.reshape(safe, (-1,))), safe.shape), 0.0)
+        full = xp.broadcast_to(weight, logits.shape)  # a gather along the class axis shards
+        w = xp.where(keep, gather_labels(xp, full, safe), 0.0)
         return loss * w, w
     t = targets
     if label_smoothing:

@@ -70,7 +70,7 @@ class Peer:
 
     @classmethod
     def label_only(cls, label: str) -> Peer:
-        """A peer we mirror but do not run as an oracle (keras, braintools, brainpy)."""
+        """A peer we mirror but do not run as an oracle (its inputs or gradients differ)."""
         return cls("", label, None)
 
     @property

@@ -8,6 +8,7 @@ from .. import functional as F
 from .._classes import classification as C
 from .._toplevel import classification as T
 from ._case import Inputs, LossCase, Peer, construct_and_call
+from ._keras_peer import keras_top
 
 __all__ = ["CASES"]
 
@@ -456,6 +457,25 @@ def _case(name, surface, func, make, ref, peer, variant="default", **kw) -> Loss
 _OPTAX = "optax.losses."
 _BRAINPY_CE = Peer.path("jax", "brainpy.losses.cross_entropy_loss")
 
+# keras-only losses under optax-style names: keras takes (y_true, y_pred)
+_KERAS_FOCAL = keras_top(
+    "categorical_focal_crossentropy",
+    lambda fn, x, y, alpha=0.25, gamma=2.0, axis=-1: fn(
+        y, x, alpha=alpha, gamma=gamma, from_logits=True, axis=axis
+    ),
+)
+
+
+def _keras_gce(fn, x, y, q=0.5, from_logits=False):
+    import jax
+
+    # keras's has no from_logits: it is given softmax(x)
+    return fn(y, jax.nn.softmax(x, axis=-1) if from_logits else x, q)
+
+
+_KERAS_GCE = keras_top("categorical_generalized_cross_entropy", _keras_gce)
+
+
 CASES = [
     LossCase(
         "sigmoid_binary_cross_entropy",
@@ -747,7 +767,7 @@ CASES = [
         T.softmax_focal_loss,
         _keras_focal,
         ref_softmax_focal,
-        Peer.label_only("keras.losses.categorical_focal_crossentropy(from_logits=True)"),
+        _KERAS_FOCAL,
         properties=_NONNEG,
     ),
     _case(
@@ -756,7 +776,7 @@ CASES = [
         T.generalized_cross_entropy,
         _gce,
         ref_gce,
-        Peer.label_only("keras.losses.categorical_generalized_cross_entropy"),
+        _KERAS_GCE,
         properties=_NONNEG,
     ),
     _case(
@@ -765,7 +785,7 @@ CASES = [
         T.generalized_cross_entropy,
         _gce_logits,
         ref_gce,
-        Peer.label_only("keras.losses.categorical_generalized_cross_entropy"),
+        _KERAS_GCE,
         variant="from_logits",
     ),
     _case(

@@ -7,7 +7,6 @@ Oracles: NumPy float64 references written from keras's formulas (below), and ker
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from .. import keras as K
 from ._case import Inputs, LossCase, Peer
+from ._keras_peer import in_dtype_of, keras_module
 from .ctc import ref_optax_ctc
 
 __all__ = ["CASES"]
@@ -25,39 +25,11 @@ EPS = 1e-7
 # --- keras itself, as a peer ----------------------------------------------------------------
 
 
-def _keras() -> Any:
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
-
-    if keras.backend.backend() != "jax":
-        msg = f"keras runs on {keras.backend.backend()!r}; the registry's keras peer needs 'jax'"
-        raise ImportError(msg)
-    return keras
-
-
-def _in_dtype_of(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` run with keras's float type set to ``y_pred``'s dtype (keras converts inputs
-    that are not yet arrays to its ``floatx``, float32 by default). Its reductions still
-    accumulate float64 in float32 (keras 3.15's ``result_type(float64, 'float32')`` is
-    float32), hence the peer's float32 ``precision``."""
-
-    def call(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
-        keras = _keras()
-        before = keras.config.floatx()
-        keras.config.set_floatx(str(y_pred.dtype))
-        try:
-            return fn(y_true, y_pred, *args, **kwargs)
-        finally:
-            keras.config.set_floatx(before)
-
-    return call
-
-
 def _keras_function(name: str) -> Peer:
     return Peer(
         "jax",
         f"keras.losses.{name}",
-        lambda: _in_dtype_of(getattr(_keras().losses, name)),
+        lambda: in_dtype_of(getattr(keras_module().losses, name)),
         precision="float32",
     )
 
@@ -67,12 +39,12 @@ def _keras_class(name: str) -> Peer:
     computes in float32 whatever the inputs are)."""
 
     def load() -> Callable[..., Any]:
-        cls = getattr(_keras().losses, name)
+        cls = getattr(keras_module().losses, name)
 
         def call(y_true: Any, y_pred: Any, sample_weight: Any = None, **options: Any) -> Any:
             return cls(dtype=str(y_pred.dtype), **options)(y_true, y_pred, sample_weight)
 
-        return _in_dtype_of(call)
+        return in_dtype_of(call)
 
     return Peer("jax", f"keras.losses.{name}", load, precision="float32")
 

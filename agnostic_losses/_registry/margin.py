@@ -13,6 +13,7 @@ from .. import functional as F
 from .._classes import margin as C
 from .._toplevel import margin as T
 from ._case import Inputs, LossCase, Peer, construct_and_call
+from ._keras_peer import keras_top
 
 __all__ = ["CASES"]
 
@@ -246,6 +247,9 @@ def _multi_margin_none(rng: np.random.Generator) -> Inputs:
 NONNEG = frozenset({"nonnegative"})
 NONNEG_ZERO = frozenset({"nonnegative", "zero_at_target"})
 
+_KERAS_SQUARED_HINGE = keras_top("squared_hinge", lambda fn, x, y: fn(y, x))
+
+
 CASES = [
     LossCase(
         "hinge_loss",
@@ -276,7 +280,7 @@ CASES = [
         T.squared_hinge_loss,
         _binary,
         ref_squared_hinge,
-        Peer.label_only("keras.losses.squared_hinge"),
+        _KERAS_SQUARED_HINGE,
         properties=NONNEG_ZERO,
         perfect=_perfect_binary,
     ),
@@ -287,7 +291,7 @@ CASES = [
         T.squared_hinge_loss,
         _binary_01,
         ref_squared_hinge,
-        Peer.label_only("keras.losses.squared_hinge"),
+        _KERAS_SQUARED_HINGE,
         variant="01-targets",
         properties=NONNEG_ZERO,
         perfect=_perfect_binary,

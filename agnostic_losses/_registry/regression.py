@@ -10,6 +10,7 @@ from .. import functional as F
 from .._classes import regression as C
 from .._toplevel import regression as T
 from ._case import Inputs, LossCase, Peer, construct_and_call
+from ._keras_peer import keras_top
 
 __all__ = ["CASES"]
 
@@ -250,6 +251,9 @@ def _torch(name: str) -> Peer:
 
 _NOT_NEG = frozenset()
 
+_KERAS_MAPE = keras_top("mean_absolute_percentage_error", lambda fn, x, y: fn(y, x))
+
+
 CASES = [
     # --- top level (optax / braintools / brainpy / keras) ---
     _top("squared_error", T.squared_error, _pair, ref_squared_error, _optax("squared_error")),
@@ -331,7 +335,7 @@ CASES = [
         T.mean_absolute_percentage_error,
         _percent,
         ref_mape,
-        Peer.label_only("keras.losses.mean_absolute_percentage_error (y_true, y_pred swapped)"),
+        _KERAS_MAPE,
     ),
     # --- functional (torch.nn.functional) ---
     _fn("mse_loss", F.mse_loss, _pair, ref_mse_loss, _torch("mse_loss")),

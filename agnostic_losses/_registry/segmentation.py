@@ -6,6 +6,7 @@ import numpy as np
 
 from .._toplevel import segmentation as T
 from ._case import Inputs, LossCase, Peer
+from ._keras_peer import keras_top
 
 __all__ = ["CASES"]
 
@@ -125,6 +126,9 @@ def _perfect_binary(inputs: Inputs) -> Inputs:
     return Inputs((targets, targets), {**inputs.kwargs, "apply_sigmoid": False})
 
 
+_KERAS_TVERSKY = keras_top("tversky", lambda fn, *args, **kwargs: fn(*args, **kwargs))
+
+
 CASES = [
     LossCase(
         "dice_loss",
@@ -184,7 +188,7 @@ CASES = [
         T.tversky_loss,
         _tversky,
         ref_tversky,
-        Peer.label_only("keras.losses.tversky"),
+        _KERAS_TVERSKY,
         grad_argnums=(1,),
         properties=frozenset({"nonnegative"}),
     ),
@@ -195,7 +199,7 @@ CASES = [
         T.tversky_loss,
         _tversky_axis,
         ref_tversky,
-        Peer.label_only("keras.losses.tversky"),
+        _KERAS_TVERSKY,
         variant="axis",
         grad_argnums=(1,),
     ),

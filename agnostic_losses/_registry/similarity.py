@@ -12,6 +12,7 @@ from .. import functional as F
 from .._classes import similarity as C
 from .._toplevel import similarity as T
 from ._case import Inputs, LossCase, Peer, construct_and_call
+from ._keras_peer import keras_top
 
 __all__ = ["CASES"]
 
@@ -193,6 +194,14 @@ def _embedding_pairs(reduction: str) -> Callable[[np.random.Generator], Inputs]:
 _OPTAX = "optax.losses."
 _TORCH = "torch.nn.functional."
 
+_KERAS_CIRCLE = keras_top(
+    "circle",
+    lambda fn, emb, labels, ref_emb=None, ref_labels=None, **kw: fn(
+        labels, emb, ref_labels=ref_labels, ref_embeddings=ref_emb, **kw
+    ),
+)
+
+
 CASES = [
     LossCase(
         "cosine_similarity",
@@ -275,7 +284,7 @@ CASES = [
         T.circle_loss,
         _circle,
         ref_circle,
-        Peer.label_only("keras.losses.circle"),
+        _KERAS_CIRCLE,
         properties=frozenset({"nonnegative"}),
     ),
     LossCase(
@@ -285,7 +294,7 @@ CASES = [
         T.circle_loss,
         _circle_ref,
         ref_circle,
-        Peer.label_only("keras.losses.circle"),
+        _KERAS_CIRCLE,
         variant="reference-set",
         grad_argnums=(0, 2),
     ),
