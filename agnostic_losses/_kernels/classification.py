@@ -149,12 +149,20 @@ def cross_entropy_sample_weighted(
     """
     num_classes = logits.shape[-1]
     if xp.isdtype(targets.dtype, "integral"):
-        # one-hot rows sum to 1, so lse - <t, x> = -<t, log p>: torch's smoothed NLL unweighted
-        log_p = log_softmax(xp, logits)
-        loss, kept = class_weighted_nll(xp, log_p, targets, None, ignore_index, label_smoothing)
+        safe, keep, _ = sanitize_labels(xp, targets, num_classes, ignore_index)
+        if label_smoothing:
+            # one-hot rows sum to 1, so lse - <t, x> = -<t, log p>: torch's unweighted smoothed NLL
+            log_p = log_softmax(xp, logits)
+            loss, kept = class_weighted_nll(xp, log_p, targets, None, ignore_index, label_smoothing)
+        else:
+            # lse - x_y from the logits: no (N, C) log-softmax for the backward to keep
+            ignored = targets == ignore_index
+            labels = xp.where(ignored, xp.zeros_like(targets), targets)
+            loss, _ = softmax_cross_entropy_with_integer_labels(xp, logits, labels)
+            loss = xp.where(ignored, 0.0, loss)
+            kept = xp.astype(keep, loss.dtype)
         if weight is None:
             return loss, kept
-        safe, keep, _ = sanitize_labels(xp, targets, num_classes, ignore_index)
         full = xp.broadcast_to(weight, logits.shape)  # a gather along the class axis shards
         w = xp.where(keep, gather_labels(xp, full, safe), 0.0)
         return loss * w, w
