@@ -21,6 +21,9 @@ torch (eager; the same calls trace under ``torch.compile``):
 - ``logaddexp``: ``torch.logaddexp``, masked (1.7x, 3.3x).
 - ``absolute``: ``torch.abs``, whose derivative at 0 is 0 as the generic ``maximum(x, -x)``'s
   (``log_cosh`` forward+backward 1.9x).
+
+NumPy, CuPy, Dask, array-api-strict (no autodiff): ``absolute`` is the library's ``abs``, one
+pass where ``maximum(x, -x)`` is two (NumPy ``absolute_error`` at (4096, 1000) float32: 1.6x).
 - ``relu``: ``torch.relu`` (one pass, not ``where``'s compare and select; ``hinge_loss``
   forward+backward 2.2x).
 - ``take_last`` (the label gather): ``torch.gather``, one kernel where array-api-compat's
@@ -107,12 +110,18 @@ def _torch_floating(x: Any) -> bool:
     return ENABLED and library_name(x) == "torch" and x.is_floating_point()
 
 
+# libraries without automatic differentiation: no derivative at 0 to keep
+_NO_AUTODIFF = frozenset({"numpy", "cupy", "dask", "array_api_strict"})
+
+
 def absolute(x: Any) -> Any:
     """``|x|`` with derivative ``sign(x)`` (0 at 0) fused, or ``None``."""
     if _torch_floating(x):
         import torch
 
         return torch.abs(x)
+    if ENABLED and library_name(x) in _NO_AUTODIFF:
+        return abs(x)
     return None
 
 

@@ -97,15 +97,15 @@ def reduce(
     if reduction == "none":
         return loss
     axes = None if axis is None else normalize_axes("axis", axis, loss.ndim)
+    if reduction == "mean" and divisor == "count":
+        return xp.mean(loss, axis=axes)
+    check_choice("divisor", divisor, DIVISORS)
     total = xp.sum(loss, axis=axes)
     if reduction == "sum":
         return total
-    if divisor == "count":
-        return xp.mean(loss, axis=axes)
     if divisor == "weight_sum":
         den = xp.sum(xp.broadcast_to(weights, loss.shape), axis=axes)
         return safe_divide(xp, total, den, fill=fill)
-    check_choice("divisor", divisor, DIVISORS)
     return total / (loss.shape[0] if loss.ndim else 1)
 
 

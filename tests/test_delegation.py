@@ -485,3 +485,22 @@ def test_jax_logaddexp_gradient_at_large_ties(jax_ns: Any, dtype: str) -> None:
     )
     np.testing.assert_array_equal(np.asarray(ga), [0.5, 0.5, 0.5])
     np.testing.assert_array_equal(np.asarray(gb), [0.5, 0.5, 0.5])
+
+
+def test_absolute_without_autodiff_is_the_library_abs(backend: Any, make: Any) -> None:
+    """NumPy, Dask, array-api-strict (and CuPy) have no derivative to keep: ``absolute`` is
+    their one-pass ``abs``, equal to ``maximum(x, -x)`` (NaN and infinities included); JAX
+    keeps the generic form (its ``abs`` has derivative 1 at 0), torch its ``torch.abs``."""
+    from agnostic_losses._testing.backends import to_numpy
+
+    x = make([-INF, -1e4, -1.5, -0.0, 0.0, 2.0, INF, math.nan])
+    fused = _delegation.absolute(x)
+    if backend.differentiable:
+        assert (fused is None) == (backend.value.startswith("jax"))
+        return
+    assert fused is not None
+    want = np.abs([-INF, -1e4, -1.5, -0.0, 0.0, 2.0, INF, math.nan])
+    np.testing.assert_array_equal(np.asarray(to_numpy(fused), dtype=np.float64), want)
+    np.testing.assert_array_equal(np.signbit(to_numpy(fused)), np.signbit(want))
+    with _delegation.enabled(False):
+        assert _delegation.absolute(x) is None
