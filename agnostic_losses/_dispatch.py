@@ -494,9 +494,16 @@ def check_axis(name: str, axis: int, ndim: int) -> int:
 
 
 def normalize_axes(
-    name: str, axis: Any, ndim: int, *, tuples: bool = True, none: bool = True
+    name: str,
+    axis: Any,
+    ndim: int,
+    *,
+    tuples: bool = True,
+    none: bool = True,
+    ordered: bool = False,
 ) -> tuple[int, ...]:
-    """``axis`` (an int, a tuple of ints, or None for every axis) as sorted non-negative axes.
+    """``axis`` (an int, a tuple of ints, or None for every axis) as sorted non-negative axes
+    (in the given order with ``ordered``: a tuple of class axes flattens in that order).
 
     The one axis normaliser: TypeError for a non-int, :class:`AxisError` for an axis outside
     ``[-ndim, ndim)``, ValueError for a repeated axis; ``tuples``/``none`` say whether the
@@ -509,7 +516,7 @@ def normalize_axes(
         if len(set(out)) != len(out):
             msg = f"`{name}` must not repeat an axis, got {axis!r}."
             raise ValueError(msg)
-        return tuple(sorted(out))
+        return out if ordered else tuple(sorted(out))
     if not isinstance(axis, int) or isinstance(axis, bool):
         kinds = " or ".join(["an int", *(["a tuple of ints"] if tuples else [])])
         msg = f"`{name}` must be {kinds}{' or None' if none else ''}, got {axis!r}."

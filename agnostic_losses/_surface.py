@@ -232,14 +232,16 @@ class Call:
         """The class axis of argument ``name``, moved last in each of ``arrays``.
 
         ``axis`` is an int or (with ``tuples``, optax's convention) a tuple of axes whose
-        product is the number of classes: they are moved last, in order, and flattened into
-        one. Arrays must have ``name``'s shape (None passes). Returns ``(axes, C, arrays)``.
+        product is the number of classes: they are moved last in the order given and flattened
+        into one (so class index ``c`` of ``axis=(3, 2)`` is ``(c // n2, c % n2)`` there, as in
+        optax). Arrays must have ``name``'s shape (None passes). Returns ``(axes, C, arrays)``,
+        ``axes`` in that order.
         """
         x = self.args[name]
         if x.ndim == 0:
             msg = f"`{name}` must have at least one dimension (the classes), got a 0-d array."
             raise ValueError(msg)
-        axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=False)
+        axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=False, ordered=True)
         shape = tuple(x.shape)
         num_classes = math.prod([shape[a] for a in axes])
         if len(axes) == 1:
@@ -264,7 +266,7 @@ class Call:
         if tuple(w.shape) == full:
             return w
         if tuple(w.shape) == rows:
-            for axis in axes:  # ascending: each insertion leaves the later positions right
+            for axis in sorted(axes):  # ascending: each insertion leaves later positions right
                 w = self.xp.expand_dims(w, axis=axis)
             return self.xp.broadcast_to(w, full)
         msg = (

@@ -718,6 +718,19 @@ def test_integer_labels_equal_one_hot(seed: int) -> None:
     np.testing.assert_allclose(cross_entropy_loss(x, hot), expected.mean(), **tol)
 
 
+def test_tuple_axis_flattens_in_the_order_given(make: Any, close: Any) -> None:
+    # optax: axis=(2, 1) moves axis 2 then axis 1 last, so class c is (c // 2, c % 2) there
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 2, 3))
+    labels = rng.integers(0, 6, size=(4,))
+    flat = np.transpose(x, (0, 2, 1)).reshape(4, 6)
+    want = softmax_cross_entropy_with_integer_labels(flat, labels)
+    got = softmax_cross_entropy_with_integer_labels(make(x), make(labels, dtype="int64"), (2, 1))
+    close(got, want, check_dtype=False)
+    sorted_order = softmax_cross_entropy_with_integer_labels(x.reshape(4, 6), labels)
+    assert not np.allclose(want, sorted_order)  # the order is observable on these inputs
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=_SEEDS, smoothing=st.sampled_from([0.0, 0.1]))
 def test_kdim_equals_flattened(seed: int, smoothing: float) -> None:
@@ -881,6 +894,21 @@ class TestFocalSaturation:
             )
             np.testing.assert_array_equal(value, 0.0)
             _finite(gx, gy)
+
+    @pytest.mark.parametrize("gamma", [0.5, 2.0])
+    def test_hessian_finite_at_saturation(self, gamma: float) -> None:
+        # log(1 - p_t) once kept a mixture of e^-50 whose square underflowed: NaN Hessian at
+        # x = +-50 with hard labels (optax's own test_extreme_logits_finite_gradients)
+        jax = pytest.importorskip("jax")
+        import jax.numpy as jnp
+
+        x = jnp.asarray([100.0, -100.0, 75.0, -75.0, 50.0, -50.0, 20.0], dtype=jnp.float32)
+        y = jnp.asarray([0.9, 0.1, 0.8, 0.2, 1.0, 0.0, 1.0], dtype=jnp.float32)
+
+        def total(logits: Any) -> Any:
+            return jnp.sum(sigmoid_focal_loss(logits, y, gamma=gamma))
+
+        assert bool(jnp.all(jnp.isfinite(jax.hessian(total)(x))))
 
 
 class TestPeerInputs:

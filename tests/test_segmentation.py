@@ -146,7 +146,7 @@ class TestErrors:
     def test_probabilities_must_sum_to_one(self, backend: Backend, make: Any) -> None:
         if backend.lazy:
             pytest.skip("value checks need concrete arrays (jit tracers and Dask graphs have none)")
-        with pytest.raises(ValueError, match=r"`predictions` must be probability distributions"):
+        with pytest.raises(ValueError, match=r"`predictions` must be valid probability"):
             dice_loss(make(np.full((1, 2, 2), 0.7)), make(np.zeros((1, 2, 2))), apply_softmax=False)
         # one channel is a probability map, not a distribution: no check (optax raises)
         dice_loss(make(np.full((1, 2, 1), 0.7)), make(np.zeros((1, 2, 1))), apply_softmax=False)

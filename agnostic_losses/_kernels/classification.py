@@ -6,6 +6,7 @@ already validated and cast to the compute dtype, and returns the unreduced loss.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._dispatch import stop_gradient
@@ -232,17 +233,27 @@ def _log_one_minus_pt(xp: Any, logits: Any, labels: Any) -> Any:
     """``log(1 - p_t)``, ``1 - p_t = y sigma(-x) + (1 - y) sigma(x)``, in log space.
 
     ``1 - p_t`` is linear in ``y``, so it is written as ``m + log(y e^(a-m) + (1-y) e^(b-m))``
-    with ``a, b = log sigma(-x), log sigma(x)`` and ``m = max(a, b) >= -log 2`` (finite for
-    every ``x``, infinities included): the derivative in ``y`` is exact, also at hard labels,
-    and no exponential overflows. ``m`` cancels in value and derivative (no gradient through
-    it). Where the mixture is exactly 0 (a hard label the logit agrees with at saturation) the
-    log is ``-inf`` with the ``log`` guarded, so no ``0 * inf`` reaches the gradient.
+    with ``a, b = log sigma(-x), log sigma(x)`` and ``m`` the log of the larger of the two
+    weighted terms (no gradient through it): the mixture lies in [1, 2], so neither it nor its
+    square (in second derivatives) underflows at saturated logits, and the derivative in ``y``
+    is exact, also at hard labels. A zero-weight term whose exponent would overflow is 0 with
+    no derivative (the true one is infinite). Where ``1 - p_t`` is exactly 0 (an infinite
+    logit its hard label agrees with) the log is ``-inf`` with the ``log`` guarded.
     """
     b, a = log_sigmoid_pair(xp, logits)
-    m = stop_gradient(xp.maximum(a, b))
-    mix = labels * xp.exp(a - m) + (1.0 - labels) * xp.exp(b - m)
-    zero = mix == 0
-    return xp.where(zero, _NEG_INF, xp.log(xp.where(zero, 1.0, mix)) + m)
+    one, zero = labels == 1.0, labels == 0.0
+    # log y, log(1 - y) of a hard label: -inf, without log(0) (m has no gradient anyway)
+    log_y = xp.where(zero, _NEG_INF, xp.log(xp.where(zero, 1.0, labels)))
+    log_not_y = xp.where(one, _NEG_INF, xp.log(xp.where(one, 1.0, 1.0 - labels)))
+    m = stop_gradient(xp.maximum(a + log_y, b + log_not_y))
+    dead = m == _NEG_INF
+    m = xp.where(dead, 0.0, m)
+    cap = math.log(float(xp.finfo(logits.dtype).max))
+    ea, eb = a - m, b - m
+    ea = xp.where(zero & (ea > cap), _NEG_INF, ea)
+    eb = xp.where(one & (eb > cap), _NEG_INF, eb)
+    mix = labels * xp.exp(ea) + (1.0 - labels) * xp.exp(eb)
+    return xp.where(dead, _NEG_INF, xp.log(xp.where(dead, 1.0, mix)) + m)
 
 
 def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any) -> Any:

@@ -212,7 +212,7 @@ def generalized_kl_divergence(
 
 
 _CONVEX_DEPRECATED = (
-    "`convex_kl_divergence` is deprecated (as in optax); use `generalized_kl_divergence`."
+    "`convex_kl_divergence` is deprecated (as in optax); use generalized_kl_divergence."
 )
 
 

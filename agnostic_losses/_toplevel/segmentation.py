@@ -63,8 +63,8 @@ def _dice_per_class(
                 "predictions",
                 lambda: xp.abs(sums - 1.0) > 1e-8 + 1e-5,
                 lambda: (
-                    "`predictions` must be probability distributions along the last axis when "
-                    "`apply_softmax=False` (rows summing to 1); got rows summing to "
+                    "`predictions` must be valid probability distributions along the last axis "
+                    "when `apply_softmax=False` (rows summing to 1); got rows summing to "
                     f"[{message_value(xp.min(sums)):.6f}, {message_value(xp.max(sums)):.6f}]."
                 ),
             )
