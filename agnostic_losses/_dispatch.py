@@ -149,6 +149,11 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     xp = primary = primary_name = None
     foreign: dict[str, Any] = {}
     for name, value in values.items():
+        if lists and isinstance(value, np.generic):
+            # np.float64 is also a Python float: on the optax-style surface a NumPy scalar is
+            # a 0-d array, as jnp.asarray makes it there (optax: huber_loss(ys[0], ts[0]))
+            foreign[name] = np.asarray(value)
+            continue
         if value is None or isinstance(value, _SCALARS):
             continue
         if isinstance(value, (list, tuple, np.generic)):

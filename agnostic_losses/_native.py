@@ -481,7 +481,7 @@ def sigmoid_focal(
         if gamma != 0:
             q = labels * torch.sigmoid(-logits) + negatives * torch.sigmoid(logits)
             loss = loss * (q if gamma == 1 else q.pow(gamma))
-        if alpha is not None:
+        if alpha is not None and alpha >= 0:  # a negative alpha: no weighting
             loss = (alpha * labels + (1.0 - alpha) * negatives) * loss
         return loss
 

@@ -89,7 +89,16 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
     return c.finish(_k.sigmoid_binary_cross_entropy(c.xp, x, y))
 
 
-@options(alpha=number(low=0, high=1, none=True, arrays=True), gamma=number(low=0, arrays=True))
+_ALPHA = number(low=0, high=1, none=True, arrays=True)
+
+
+def _focal_alpha(name: str, value: Any) -> None:
+    # torchvision's and braintools' convention: a negative number disables the weighting
+    if not (type(value) in (int, float) and value < 0):
+        _ALPHA(name, value)
+
+
+@options(alpha=_focal_alpha, gamma=number(low=0, arrays=True))
 @native_route(sigmoid_focal)
 @fill_doc
 def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: Any = 2.0) -> Any:
@@ -113,7 +122,8 @@ def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: An
     labels : array, shape (...)
         Targets in [0, 1] (hard or soft), same shape; cast to the logits' dtype.
     alpha : float or array, optional
-        Weight of the positive term (negatives get ``1 - alpha``). ``None``: no weighting.
+        Weight of the positive term (negatives get ``1 - alpha``), in [0, 1]. ``None`` or a
+        negative number (torchvision's and braintools' convention): no weighting.
     gamma : float or array, default 2.0
         Focusing exponent, ``>= 0``; ``0`` gives the plain sigmoid cross-entropy.
 
@@ -137,7 +147,8 @@ def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: An
     c = Call("top", logits=logits, labels=labels, alpha=alpha, gamma=gamma)
     x = c.input("logits")
     y = c.probabilities("labels", like="logits", integers=True)
-    return c.finish(_k.sigmoid_focal_loss(c.xp, x, y, c.param("alpha"), c.param("gamma")))
+    alpha = None if type(alpha) in (int, float) and alpha < 0 else c.param("alpha")
+    return c.finish(_k.sigmoid_focal_loss(c.xp, x, y, alpha, c.param("gamma")))
 
 
 # --- softmax ----------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Conformance with optax and braintools on their own loss tests.
+
+optax's and braintools' wheels ship their test modules (``optax/losses/_classification_test.py``,
+``braintools/metric/_regression_test.py`` ...). Each test here runs one of their test cases with
+every loss of the peer that we mirror at top level replaced by ours, on JAX arrays in JAX's
+default 32-bit mode, as their own CI runs them: literals, ``jit``/``vmap``/``grad``, Hessians,
+error messages.
+
+The replacement is a ``monkeypatch`` of every attribute of the peer's package and loss modules
+that holds the peer's function (``optax.losses._classification.softmax_cross_entropy``,
+``braintools.metric.squared_error`` ...), so the test's calls and the peer's calls between its
+own functions reach ours; it is undone after each test (the registry's peers in the same process
+stay the peer's). Parameterised tests that received the peer's function itself as a parameter at
+import time (``loss_fn=ranking_softmax_loss``) get ours in its place, for that test only.
+
+A test that fails with ours is allowed only through ``DIFFERENCES`` (test id -> a distinctive
+substring of the README line it relies on, ``xfail(strict=True)``). A peer that is not installed,
+or whose wheel has no test modules, is skipped.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import io
+import unittest
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+import agnostic_losses as al
+from agnostic_losses._testing.backends import Backend
+
+
+class Suite(NamedTuple):
+    package: str  # where the peer's losses are exported
+    families: tuple[str, ...]  # its loss modules, each with a ``<family>_test`` module
+    minimum: int  # test cases we expect to find (a renamed module must not go unnoticed)
+    not_ours: frozenset[str] = frozenset()  # same name, another thing
+
+
+SUITES = {
+    "optax": Suite(
+        "optax.losses",
+        (
+            "_classification",
+            "_fenchel_young",
+            "_ranking",
+            "_regression",
+            "_segmentation",
+            "_self_supervised",
+            "_smoothing",
+        ),
+        150,
+    ),
+    "braintools": Suite(
+        "braintools.metric",
+        ("_classification", "_fenchel_young", "_pairwise", "_ranking", "_regression", "_smoothing"),
+        150,
+        # braintools' L1Loss is a metric object (update/compute); ours is torch's module
+        frozenset({"L1Loss"}),
+    ),
+}
+
+_SHAPES = "Shapes are checked, not broadcast"
+# test id -> a distinctive substring of the README line that allows the difference
+DIFFERENCES: dict[str, str] = {
+    # braintools asserts (AssertionError) on a (4,) / (4, 1) pair; we raise a ValueError
+    "braintools:SquaredErrorTest.test_shape_mismatch": _SHAPES,
+    "braintools:L2LossTest.test_shape_mismatch": _SHAPES,
+    "braintools:AbsoluteErrorTest.test_shape_mismatch": _SHAPES,
+    "braintools:CosineDistanceTest.test_default_epsilon_is_nonzero": "(braintools: 1e-8)",
+    "braintools:HuberReductionTest.test_quantity_delta": "brainunit `Quantity`",
+    "braintools:SigmoidFocalLossTest.test_large_logit_fl_less_than_ce": "whose 1e-5 rounding",
+}
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _short(test: unittest.TestCase) -> str:
+    """``Class.method``: absl's parameterised ids also print their parameters, some of them
+    function reprs with addresses, which differ between pytest-xdist workers."""
+    return f"{type(test).__name__}.{test._testMethodName}"
+
+
+def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
+    out: list[unittest.TestCase] = []
+    for item in suite:
+        out += _flatten(item) if isinstance(item, unittest.TestSuite) else [item]
+    return out
+
+
+def _collect() -> list[tuple[str, str, str]]:
+    """(peer, family, test id) of every loss test the installed peers ship."""
+    if Backend.JAX.unavailable_reason():
+        return []
+    found = []
+    for peer, suite in SUITES.items():
+        if _import(suite.package) is None:
+            continue
+        from absl import flags
+
+        if not flags.FLAGS.is_parsed():
+            flags.FLAGS.mark_as_parsed()
+        for family in suite.families:
+            module = _import(f"{suite.package}.{family}_test")
+            if module is None:
+                continue
+            tests = _flatten(unittest.defaultTestLoader.loadTestsFromModule(module))
+            # (doctests that a test module adds run the peer's own docstrings, not our losses)
+            found += [
+                (peer, family, _short(t)) for t in tests if not isinstance(t, doctest.DocTestCase)
+            ]
+    return found
+
+
+def _patches(peer: str) -> list[tuple[Any, str, Any, Any]]:
+    """(module, name, theirs, ours): every attribute of the peer's package and loss modules
+    holding one of its losses that we mirror at top level."""
+    suite = SUITES[peer]
+    modules = [importlib.import_module(suite.package)]
+    modules += [importlib.import_module(f"{suite.package}.{f}") for f in suite.families]
+    theirs: dict[str, Any] = {}
+    for module in modules[1:]:
+        for name, obj in vars(module).items():
+            if (
+                not name.startswith("_")
+                and name not in suite.not_ours
+                and callable(obj)
+                and getattr(obj, "__module__", "").startswith(suite.package.split(".")[0])
+                and hasattr(al, name)
+            ):
+                theirs.setdefault(name, obj)
+    return [
+        (module, name, obj, getattr(al, name))
+        for module in modules
+        for name, obj in theirs.items()
+        if getattr(module, name, None) is obj
+    ]
+
+
+def _swap_parameters(test: unittest.TestCase, swaps: list[tuple[Any, Any]]) -> list[Any]:
+    """Replace the peer's functions bound as parameters of ``test`` (in the closure of absl's
+    generated method) by ours; returns what to put back."""
+
+    def swap(x: Any) -> Any:
+        return next((ours for theirs, ours in swaps if x is theirs), x)
+
+    method = getattr(type(test), test._testMethodName)
+    undo = []
+    for cell in getattr(method, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, dict):
+            new: Any = {k: swap(v) for k, v in value.items()}
+            changed = any(new[k] is not v for k, v in value.items())
+        elif isinstance(value, tuple):
+            new = tuple(swap(v) for v in value)
+            changed = any(a is not b for a, b in zip(new, value))
+        else:  # a single bare parameter
+            new = swap(value)
+            changed = new is not value
+        if changed:
+            undo.append((cell, value))
+            cell.cell_contents = new
+    return undo
+
+
+TESTS = _collect()
+
+
+def _params() -> list[Any]:
+    out = []
+    for peer, family, test_id in TESTS:
+        key = f"{peer}:{test_id}"
+        marks = []
+        if key in DIFFERENCES:
+            marks.append(pytest.mark.xfail(strict=True, reason=f"README: {DIFFERENCES[key]}"))
+        out.append(pytest.param(peer, family, test_id, id=f"{peer}-{test_id}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("peer", sorted(SUITES))
+def test_peer_tests_were_found(peer: str) -> None:
+    suite = SUITES[peer]
+    if Backend.JAX.unavailable_reason() or _import(suite.package) is None:
+        pytest.skip(f"{peer} is not installed")
+    found = [(family, test_id) for p, family, test_id in TESTS if p == peer]
+    if not found:
+        pytest.skip(f"{peer}'s wheel ships no test modules")
+    assert {family for family, _ in found} == set(suite.families)
+    assert len(found) >= suite.minimum, len(found)
+    # every loss module patches something: a renamed module would silently test the peer
+    patched = {module.__name__ for module, *_ in _patches(peer)}
+    assert {f"{suite.package}.{f}" for f in suite.families} <= patched
+
+
+@pytest.mark.parametrize(("peer", "family", "test_id"), _params())
+def test_peer_own_test_passes_with_ours(
+    peer: str, family: str, test_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Backend.JAX32.namespace()  # the peers' tests assume JAX's default 32-bit mode
+    patches = _patches(peer)
+    for module, name, _, ours in patches:
+        monkeypatch.setattr(module, name, ours)
+    test_module = importlib.import_module(f"{SUITES[peer].package}.{family}_test")
+    (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, test_module))
+    undo = _swap_parameters(test, [(theirs, ours) for _, _, theirs, ours in patches])
+    try:
+        result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(test)
+    finally:
+        for cell, value in undo:
+            cell.cell_contents = value
+    assert result.testsRun == 1, test_id
+    problems = result.failures + result.errors
+    assert not problems, "\n".join(trace for _, trace in problems)
+
+
+def test_documented_differences_are_in_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for test_id, line in DIFFERENCES.items():
+        assert line in readme, (test_id, line)
