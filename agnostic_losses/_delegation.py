@@ -21,9 +21,6 @@ torch (eager; the same calls trace under ``torch.compile``):
 - ``logaddexp``: ``torch.logaddexp``, masked (1.7x, 3.3x).
 - ``absolute``: ``torch.abs``, whose derivative at 0 is 0 as the generic ``maximum(x, -x)``'s
   (``log_cosh`` forward+backward 1.9x).
-
-NumPy, CuPy, Dask, array-api-strict (no autodiff): ``absolute`` is the library's ``abs``, one
-pass where ``maximum(x, -x)`` is two (NumPy ``absolute_error`` at (4096, 1000) float32: 1.6x).
 - ``relu``: ``torch.relu`` (one pass, not ``where``'s compare and select; ``hinge_loss``
   forward+backward 2.2x).
 - ``take_last`` (the label gather): ``torch.gather``, one kernel where array-api-compat's
@@ -46,6 +43,9 @@ forward+backward)
 differentiates as ``exp(a - out)`` with ``out`` rounded: 1 instead of 1/2 per operand at a
 float16 tie at -1e4, 2e-4 off at -1e4 in float32 (``jax.nn.softplus`` is ``logaddexp(x, 0)``:
 its gradient is 1.8% off in bfloat16 where the generic one is 1.0%).
+
+NumPy, CuPy, Dask, array-api-strict (no autodiff): ``absolute`` is the library's ``abs``, one
+pass where ``maximum(x, -x)`` is two (NumPy ``absolute_error`` at (4096, 1000) float32: 1.6x).
 
 "Masked": ``torch.logaddexp`` differentiates as ``1 / (1 + exp(b - a))``, NaN where both
 operands are ``-inf`` (or both ``+inf``). Where ``max(a, b)`` is not finite the operands are

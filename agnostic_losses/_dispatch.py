@@ -149,17 +149,15 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     xp = primary = primary_name = None
     foreign: dict[str, Any] = {}
     for name, value in values.items():
-        if lists and isinstance(value, np.generic):
-            # np.float64 is also a Python float: on the optax-style surface a NumPy scalar is
-            # a 0-d array, as jnp.asarray makes it there (optax: huber_loss(ys[0], ts[0]))
+        # A NumPy scalar is a 0-d array, except that np.float64 (also a Python float) stays a
+        # scalar where lists are refused (torch's surface); on the optax-style surface it is an
+        # array, as jnp.asarray makes it there (optax: huber_loss(ys[0], ts[0])).
+        if isinstance(value, np.generic) and (lists or not isinstance(value, _SCALARS)):
             foreign[name] = np.asarray(value)
             continue
         if value is None or isinstance(value, _SCALARS):
             continue
-        if isinstance(value, (list, tuple, np.generic)):
-            if isinstance(value, np.generic):
-                foreign[name] = np.asarray(value)
-                continue
+        if isinstance(value, (list, tuple)):
             if not lists:
                 raise _list_error(name, value)
             array = np.asarray(value)

@@ -92,9 +92,13 @@ def sigmoid_binary_cross_entropy(logits: Any, labels: Any) -> Any:
 _ALPHA = number(low=0, high=1, none=True, arrays=True)
 
 
+def _no_weighting(alpha: Any) -> bool:
+    """torchvision's and braintools' convention: a negative number disables the weighting."""
+    return type(alpha) in (int, float) and alpha < 0
+
+
 def _focal_alpha(name: str, value: Any) -> None:
-    # torchvision's and braintools' convention: a negative number disables the weighting
-    if not (type(value) in (int, float) and value < 0):
+    if not _no_weighting(value):
         _ALPHA(name, value)
 
 
@@ -147,7 +151,7 @@ def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: An
     c = Call("top", logits=logits, labels=labels, alpha=alpha, gamma=gamma)
     x = c.input("logits")
     y = c.probabilities("labels", like="logits", integers=True)
-    alpha = None if type(alpha) in (int, float) and alpha < 0 else c.param("alpha")
+    alpha = None if _no_weighting(alpha) else c.param("alpha")
     return c.finish(_k.sigmoid_focal_loss(c.xp, x, y, alpha, c.param("gamma")))
 
 
