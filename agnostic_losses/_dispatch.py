@@ -138,7 +138,10 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     none), integers to the namespace's default integer dtype (int32 under JAX's default 32-bit
     mode, so no truncation warning), booleans stay booleans; on the primary's device. Primary
     arrays are returned as they are (no copy: torch gradients stay attached). Without a primary,
-    everything is NumPy. Python scalars and None pass through unchanged.
+    everything is NumPy. Python scalars and None pass through unchanged. An object that is no
+    array but implements JAX's ``__jax_array__`` protocol (brainpy's ``bm.Array``, the state
+    variables of brainstate and flax) is the JAX array it returns, as ``jnp`` (and so optax)
+    takes it.
 
     Raises
     ------
@@ -148,6 +151,7 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     """
     xp = primary = primary_name = None
     foreign: dict[str, Any] = {}
+    unwrapped: dict[str, Any] = {}
     for name, value in values.items():
         # A NumPy scalar is a 0-d array, except that np.float64 (also a Python float) stays a
         # scalar where lists are refused (torch's surface); on the optax-style surface it is an
@@ -175,12 +179,16 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
             try:
                 value_xp = _namespace_of_type(value)
             except TypeError:
-                msg = (
-                    f"`{name}` must be an array of a library that supports the Array API "
-                    f"(numpy, cupy, jax, torch, dask, array_api_strict), got "
-                    f"{type(value).__name__}."
-                )
-                raise TypeError(msg) from None
+                inner = from_jax_protocol(value)
+                if inner is None:
+                    msg = (
+                        f"`{name}` must be an array of a library that supports the Array API "
+                        f"(numpy, cupy, jax, torch, dask, array_api_strict), got "
+                        f"{type(value).__name__}."
+                    )
+                    raise TypeError(msg) from None
+                value = unwrapped[name] = inner
+                value_xp = _namespace_of_type(value)
         if xp is None:
             xp, primary, primary_name = value_xp, value, name
         elif value_xp is not xp:
@@ -192,6 +200,8 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
             raise TypeError(msg)
         xp = _namespace_of_type(next(iter(foreign.values())))
         return xp, {**values, **foreign}
+    if unwrapped:
+        values = {**values, **unwrapped}
     if not foreign:
         return xp, values
     reference = next(
@@ -204,6 +214,18 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     )
     converted = {name: _to_primary(xp, a, primary, reference) for name, a in foreign.items()}
     return xp, {**values, **converted}
+
+
+def from_jax_protocol(value: Any) -> Any:
+    """The JAX array behind ``value`` if it is no Array API array but implements JAX's
+    ``__jax_array__`` protocol (how ``jnp`` functions read brainpy's ``bm.Array`` or flax's
+    variables); None otherwise. Inside a JAX transform the result is the tracer, so the
+    caller's gradients flow through it."""
+    method = getattr(type(value), "__jax_array__", None)
+    if method is None or array_api_compat.is_array_api_obj(value):
+        return None
+    inner = method(value)
+    return inner if array_api_compat.is_jax_array(inner) else None
 
 
 def _to_primary(xp: Any, array: Any, primary: Any, reference: Any) -> Any:

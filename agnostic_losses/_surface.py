@@ -388,7 +388,10 @@ def number(
     def validate(name: str, value: Any) -> None:
         if value is None and none:
             return
-        if arrays and hasattr(value, "shape") and not isinstance(value, numbers.Number):
+        if arrays and (
+            (hasattr(value, "shape") and not isinstance(value, numbers.Number))
+            or hasattr(type(value), "__jax_array__")
+        ):
             return
         ok_type = isinstance(value, numbers.Integral if integer else numbers.Real) and not (
             isinstance(value, bool)
@@ -464,7 +467,7 @@ def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
         @functools.wraps(fn)
         def converted(*args: Any, **kwargs: Any) -> Any:
-            if any(isinstance(v, trigger) for v in (*args, *kwargs.values())):
+            if any(isinstance(v, trigger) or _wraps_jax(v) for v in (*args, *kwargs.values())):
                 values = {**dict(zip(names, args)), **kwargs}
                 arrays = {k: v for k, v in values.items() if _is_array(v, lists=lists)}
                 mixed = not all(isinstance(v, _NUMPY) for v in arrays.values())
@@ -487,7 +490,14 @@ def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 _NUMPY = (np.ndarray, np.generic)
 
 
+def _wraps_jax(value: Any) -> bool:
+    # an object read through JAX's __jax_array__ (resolve unwraps it); jax.Array has none
+    return hasattr(type(value), "__jax_array__")
+
+
 def _is_array(value: Any, *, lists: bool = False) -> bool:
+    if _wraps_jax(value):
+        return True
     if lists and isinstance(value, list):
         # a list of numbers where the peer (optax) takes an array; tuples stay options (axis)
         return True

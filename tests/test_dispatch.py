@@ -42,6 +42,34 @@ def test_namespace_rejects_unknown_objects() -> None:
         D.namespace(input=object())
 
 
+class _Holder:
+    """Reads as ``value`` through JAX's ``__jax_array__`` protocol, whatever ``value`` is."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __jax_array__(self) -> Any:
+        return self.value
+
+
+def test_jax_array_protocol_is_unwrapped() -> None:
+    jnp = pytest.importorskip("jax.numpy")
+    inner = jnp.asarray([1.0, 2.0])
+    xp, args = D.resolve({"logits": _Holder(inner), "labels": np.asarray([0.0, 1.0])})
+    assert args["logits"] is inner
+    assert D.library_name(args["labels"]) == "jax"  # converted beside the unwrapped primary
+    assert xp is D.namespace(x=inner)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"`logits` is a jax array but `labels` is a torch"):
+        D.resolve({"logits": _Holder(inner), "labels": torch.zeros(2)})
+
+
+def test_jax_array_protocol_must_give_a_jax_array() -> None:
+    # what __jax_array__ returns is used only when it is a JAX array
+    with pytest.raises(TypeError, match=r"`input` must be an array of a library .* got _Holder"):
+        D.resolve({"input": _Holder(np.asarray([1.0]))})
+
+
 def test_mixed_libraries_name_both(backend: Any, make: Any) -> None:
     if backend.library == "numpy":
         pytest.skip("needs a library other than numpy")

@@ -1,17 +1,21 @@
-"""Conformance with optax and braintools on their own loss tests.
+"""Conformance with optax, braintools and brainpy on their own loss tests.
 
-optax's and braintools' wheels ship their test modules (``optax/losses/_classification_test.py``,
-``braintools/metric/_regression_test.py`` ...). Each test here runs one of their test cases with
-every loss of the peer that we mirror at top level replaced by ours, on JAX arrays in JAX's
+optax's, braintools' and brainpy's wheels ship their test modules
+(``optax/losses/_classification_test.py``, ``braintools/metric/_regression_test.py``,
+``brainpy/losses/comparison_coverage_test.py`` ...). Each test here runs one of their test cases
+with every loss of the peer that we mirror at top level replaced by ours, on JAX arrays in JAX's
 default 32-bit mode, as their own CI runs them: literals, ``jit``/``vmap``/``grad``, Hessians,
-error messages.
+error messages, brainpy's ``bm.Array`` inputs. unittest cases and pytest-style ``Test*``
+classes (brainpy's) are both run.
 
 The replacement is a ``monkeypatch`` of every attribute of the peer's package and loss modules
 that holds the peer's function (``optax.losses._classification.softmax_cross_entropy``,
 ``braintools.metric.squared_error`` ...), so the test's calls and the peer's calls between its
 own functions reach ours; it is undone after each test (the registry's peers in the same process
 stay the peer's). Parameterised tests that received the peer's function itself as a parameter at
-import time (``loss_fn=ranking_softmax_loss``) get ours in its place, for that test only.
+import time (``loss_fn=ranking_softmax_loss``) get ours in its place, for that test only. Ours are
+counted as they are called: a test that calls none of them (it tests a loss of the peer we do
+not mirror, or its own utilities) is skipped, not passed.
 
 A test that fails with ours is allowed only through ``DIFFERENCES`` (test id -> a distinctive
 substring of the README line it relies on, ``xfail(strict=True)``). A peer that is not installed,
@@ -21,7 +25,9 @@ or whose wheel has no test modules, is skipped.
 from __future__ import annotations
 
 import doctest
+import functools
 import importlib
+import inspect
 import io
 import unittest
 from pathlib import Path
@@ -35,9 +41,10 @@ from agnostic_losses._testing.backends import Backend
 
 class Suite(NamedTuple):
     package: str  # where the peer's losses are exported
-    families: tuple[str, ...]  # its loss modules, each with a ``<family>_test`` module
+    families: tuple[str, ...]  # its loss modules, each with a ``<family><suffix>`` test module
     minimum: int  # test cases we expect to find (a renamed module must not go unnoticed)
     not_ours: frozenset[str] = frozenset()  # same name, another thing
+    suffixes: tuple[str, ...] = ("_test",)
 
 
 SUITES = {
@@ -61,9 +68,20 @@ SUITES = {
         # braintools' L1Loss is a metric object (update/compute); ours is torch's module
         frozenset({"L1Loss"}),
     ),
+    "brainpy": Suite(
+        "brainpy.losses",
+        ("comparison", "regularization"),
+        30,
+        # brainpy's Loss objects (update/__call__), and its nll_loss(input, target, reduction):
+        # ours is braintools' nll_loss(log_probs, target)
+        frozenset({"CrossEntropyLoss", "L1Loss", "Loss", "MSELoss", "NLLLoss", "WeightedLoss"})
+        | frozenset({"nll_loss"}),
+        ("_test", "_coverage_test"),
+    ),
 }
 
 _SHAPES = "Shapes are checked, not broadcast"
+_PYTREES = "pytrees (dicts, lists) of arrays"
 # test id -> a distinctive substring of the README line that allows the difference
 DIFFERENCES: dict[str, str] = {
     # braintools asserts (AssertionError) on a (4,) / (4, 1) pair; we raise a ValueError
@@ -73,6 +91,10 @@ DIFFERENCES: dict[str, str] = {
     "braintools:CosineDistanceTest.test_default_epsilon_is_nonzero": "(braintools: 1e-8)",
     "braintools:HuberReductionTest.test_quantity_delta": "brainunit `Quantity`",
     "braintools:SigmoidFocalLossTest.test_large_logit_fl_less_than_ce": "whose 1e-5 rounding",
+    # brainpy sums a loss over the leaves of a dict of arrays; ours take arrays
+    "brainpy:TestPytreeAndArrayEnvelope.test_pytree_l2_loss": _PYTREES,
+    "brainpy:TestPytreeAndArrayEnvelope.test_pytree_huber": _PYTREES,
+    "brainpy:TestPytreeEnvelope.test_smooth_labels_pytree": _PYTREES,
 }
 
 
@@ -96,8 +118,25 @@ def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
     return out
 
 
+def _plain_tests(module: Any) -> list[str]:
+    """``Class.method`` of the pytest-style tests of ``module``: ``Test*`` classes that are
+    not unittest cases, ``test*`` methods taking no fixture."""
+    out = []
+    for name, cls in vars(module).items():
+        if not (name.startswith("Test") and inspect.isclass(cls)):
+            continue
+        if issubclass(cls, unittest.TestCase) or cls.__module__ != module.__name__:
+            continue
+        for method in sorted(vars(cls)):
+            if method.startswith("test") and callable(getattr(cls, method)):
+                params = list(inspect.signature(getattr(cls, method)).parameters)
+                assert params == ["self"], (module.__name__, name, method, params)
+                out.append(f"{name}.{method}")
+    return out
+
+
 def _collect() -> list[tuple[str, str, str]]:
-    """(peer, family, test id) of every loss test the installed peers ship."""
+    """(peer, test module, test id) of every loss test the installed peers ship."""
     if Backend.JAX.unavailable_reason():
         return []
     found = []
@@ -109,15 +148,26 @@ def _collect() -> list[tuple[str, str, str]]:
         if not flags.FLAGS.is_parsed():
             flags.FLAGS.mark_as_parsed()
         for family in suite.families:
-            module = _import(f"{suite.package}.{family}_test")
-            if module is None:
-                continue
-            tests = _flatten(unittest.defaultTestLoader.loadTestsFromModule(module))
-            # (doctests that a test module adds run the peer's own docstrings, not our losses)
-            found += [
-                (peer, family, _short(t)) for t in tests if not isinstance(t, doctest.DocTestCase)
-            ]
+            for suffix in suite.suffixes:
+                module = _import(f"{suite.package}.{family}{suffix}")
+                if module is None:
+                    continue
+                tests = _flatten(unittest.defaultTestLoader.loadTestsFromModule(module))
+                # (doctests that a test module adds run the peer's own docstrings, not ours)
+                ids = [_short(t) for t in tests if not isinstance(t, doctest.DocTestCase)]
+                found += [(peer, f"{family}{suffix}", t) for t in ids + _plain_tests(module)]
     return found
+
+
+def _spy(ours: Any, calls: list[str]) -> Any:
+    """``ours``, recording its name in ``calls`` on every call."""
+
+    @functools.wraps(ours)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(ours.__name__)
+        return ours(*args, **kwargs)
+
+    return spy
 
 
 def _patches(peer: str) -> list[tuple[Any, str, Any, Any]]:
@@ -179,12 +229,12 @@ TESTS = _collect()
 
 def _params() -> list[Any]:
     out = []
-    for peer, family, test_id in TESTS:
+    for peer, module, test_id in TESTS:
         key = f"{peer}:{test_id}"
         marks = []
         if key in DIFFERENCES:
             marks.append(pytest.mark.xfail(strict=True, reason=f"README: {DIFFERENCES[key]}"))
-        out.append(pytest.param(peer, family, test_id, id=f"{peer}-{test_id}", marks=marks))
+        out.append(pytest.param(peer, module, test_id, id=f"{peer}-{test_id}", marks=marks))
     return out
 
 
@@ -193,35 +243,57 @@ def test_peer_tests_were_found(peer: str) -> None:
     suite = SUITES[peer]
     if Backend.JAX.unavailable_reason() or _import(suite.package) is None:
         pytest.skip(f"{peer} is not installed")
-    found = [(family, test_id) for p, family, test_id in TESTS if p == peer]
+    found = [(module, test_id) for p, module, test_id in TESTS if p == peer]
     if not found:
         pytest.skip(f"{peer}'s wheel ships no test modules")
-    assert {family for family, _ in found} == set(suite.families)
+    families = {f for f in suite.families for m, _ in found if m.startswith(f"{f}_")}
+    assert families == set(suite.families)
     assert len(found) >= suite.minimum, len(found)
+    ids = [test_id for _, test_id in found]
+    assert len(set(ids)) == len(ids), "two test modules share a test id"
     # every loss module patches something: a renamed module would silently test the peer
     patched = {module.__name__ for module, *_ in _patches(peer)}
     assert {f"{suite.package}.{f}" for f in suite.families} <= patched
 
 
-@pytest.mark.parametrize(("peer", "family", "test_id"), _params())
-def test_peer_own_test_passes_with_ours(
-    peer: str, family: str, test_id: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    Backend.JAX32.namespace()  # the peers' tests assume JAX's default 32-bit mode
-    patches = _patches(peer)
-    for module, name, _, ours in patches:
-        monkeypatch.setattr(module, name, ours)
-    test_module = importlib.import_module(f"{SUITES[peer].package}.{family}_test")
-    (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, test_module))
-    undo = _swap_parameters(test, [(theirs, ours) for _, _, theirs, ours in patches])
-    try:
-        result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(test)
-    finally:
-        for cell, value in undo:
-            cell.cell_contents = value
+def _run(module: Any, test_id: str) -> None:
+    """Run one test of the peer's ``module``; its failure or error is raised."""
+    cls_name, method = test_id.split(".")
+    cls = getattr(module, cls_name)
+    if not issubclass(cls, unittest.TestCase):  # a pytest-style class
+        instance = cls()
+        if hasattr(instance, "setup_method"):
+            instance.setup_method(getattr(instance, method))
+        getattr(instance, method)()
+        return
+    (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, module))
+    result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(test)
     assert result.testsRun == 1, test_id
     problems = result.failures + result.errors
     assert not problems, "\n".join(trace for _, trace in problems)
+
+
+@pytest.mark.parametrize(("peer", "module", "test_id"), _params())
+def test_peer_own_test_passes_with_ours(
+    peer: str, module: str, test_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Backend.JAX32.namespace()  # the peers' tests assume JAX's default 32-bit mode
+    calls: list[str] = []
+    patches = [(m, name, theirs, _spy(ours, calls)) for m, name, theirs, ours in _patches(peer)]
+    for m, name, _, ours in patches:
+        monkeypatch.setattr(m, name, ours)
+    test_module = importlib.import_module(f"{SUITES[peer].package}.{module}")
+    undo = []
+    if issubclass(getattr(test_module, test_id.split(".")[0]), unittest.TestCase):
+        (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, test_module))
+        undo = _swap_parameters(test, [(theirs, ours) for _, _, theirs, ours in patches])
+    try:
+        _run(test_module, test_id)
+    finally:
+        for cell, value in undo:
+            cell.cell_contents = value
+    if not calls:
+        pytest.skip(f"{peer}'s test calls none of the losses we mirror")
 
 
 def test_documented_differences_are_in_readme() -> None:

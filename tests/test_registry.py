@@ -341,6 +341,52 @@ def test_vmap_over_a_leading_axis(case: LossCase) -> None:
     assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
 
 
+class _JaxArrayWrapper:
+    """An array-like of the JAX ecosystem that is no JAX array (brainpy's ``bm.Array``,
+    brainstate's and flax's state variables): JAX reads it through ``__jax_array__``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __jax_array__(self) -> Any:
+        return self.value
+
+
+def test_jax_array_wrappers(case: LossCase) -> None:
+    """Every JAX array argument wrapped in an object that only implements ``__jax_array__``
+    (optax's losses accept those, through ``jnp``): the unwrapped call's value, and its
+    gradient with respect to the first floating argument, wrapped inside ``jax.grad``."""
+    import jax
+
+    backend = _jax32()
+    args, kwargs = _convert(backend, case.inputs(SEED), "float32")
+    i, first = _split(args, kwargs)
+
+    def wrap(a: Any) -> Any:
+        return _JaxArrayWrapper(a) if isinstance(a, jax.Array) else a
+
+    def loss(x: Any, wrapped: bool) -> tuple[Any, Any]:
+        full = list(args)
+        full[i] = x
+        if wrapped:
+            out = case.func(*map(wrap, full), **{k: wrap(v) for k, v in kwargs.items()})
+        else:
+            out = case.func(*full, **kwargs)
+        return out.sum(), out
+
+    if case.grad_argnums:
+        (_, got), grad = jax.value_and_grad(loss, has_aux=True)(first, True)
+        (_, expected), expected_grad = jax.value_and_grad(loss, has_aux=True)(first, False)
+    else:
+        got, expected = loss(first, True)[1], loss(first, False)[1]
+    assert isinstance(got, jax.Array), (case.id, type(got))
+    rtol, atol = default_tolerance("float32")
+    tol = {"rtol": rtol * case.rtol, "atol": atol * case.rtol, "err_msg": case.id}
+    assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
+    if case.grad_argnums:
+        assert_close(B.to_numpy(grad), B.to_numpy(expected_grad), **tol)
+
+
 # --- NumPy companions: labels from a data loader beside another library's arrays -------------
 
 COMPANION_BACKENDS = [b for b in Backend if b.library not in ("numpy",)]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from .._classes import ctc as C
-from .._dispatch import namespace
+from .._dispatch import resolve
 from .._numerics import log_softmax
 from .._toplevel import ctc as T
 from ._case import Inputs, LossCase, Peer, construct_and_call
@@ -109,8 +109,9 @@ def _through_log_softmax(fn: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def call(logits: Any, *args: Any, **kwargs: Any) -> Any:
-        xp = namespace(logits=logits)
-        return fn(log_softmax(xp, logits, axis=-1), *args, **kwargs)
+        # (resolve: the user's own log-softmax reads a __jax_array__ wrapper as jnp does)
+        xp, arrays = resolve({"logits": logits})
+        return fn(log_softmax(xp, arrays["logits"], axis=-1), *args, **kwargs)
 
     call.__name__ = call.__qualname__ = getattr(fn, "__name__", "ctc")
     return call

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._dispatch import resolve
 from .._toplevel import linear_ce as T
 from ._case import Inputs, LossCase, Peer
 from .classification import ref_torch_ce
@@ -213,6 +214,9 @@ def _class_call(
     arrays (its ``forward`` reads ``self.linear.weight`` / ``.bias`` and the stored options)."""
     from .._classes.classification import LinearCrossEntropyLoss
 
+    # the projection as the module holds it (a __jax_array__ wrapper read as jnp reads it)
+    _, arrays = resolve({"weight": linear_weight, "bias": linear_bias})
+    linear_weight, linear_bias = arrays["weight"], arrays["bias"]
     # One module per configuration, built on the first (eager) call: the transform tests then
     # trace only its forward (building torch Parameters under vmap/compile is not a loss call).
     key = (linear_weight.shape[-1], linear_weight.shape[0], linear_bias is not None)

@@ -479,14 +479,14 @@ def nll_loss(log_probs: Any, target: Any) -> Any:
     t = c.index("target")
     hint = _FLOAT_HINT.format(name="softmax_cross_entropy")
     ndim = t.ndim
-    axis = log_probs.ndim - 1 if ndim <= 1 else 1
-    if log_probs.ndim != ndim + 1:
+    axis = x.ndim - 1 if ndim <= 1 else 1
+    if x.ndim != ndim + 1:
         msg = (
             f"`log_probs` must have {ndim + 1} dimensions for a `target` of shape "
-            f"{tuple(t.shape)}; got shape {tuple(log_probs.shape)}."
+            f"{tuple(t.shape)}; got shape {tuple(x.shape)}."
         )
         raise ValueError(msg)
-    shape = tuple(log_probs.shape)
+    shape = tuple(x.shape)
     expected = shape[:axis] + shape[axis + 1 :]
     if tuple(t.shape) != expected:
         msg = (

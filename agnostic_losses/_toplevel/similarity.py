@@ -355,12 +355,12 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07) -> Any:
     c = Call("top", embeddings=embeddings, labels=labels, temperature=temperature)
     e, labels = c.input("embeddings"), c["labels"]
     check_integer(c.xp, "labels", labels, "Pass group ids as integers.")
-    if embeddings.ndim != 2:
-        msg = f"`embeddings` must be 2-d (batch, dim), got shape {tuple(embeddings.shape)}."
+    if e.ndim != 2:
+        msg = f"`embeddings` must be 2-d (batch, dim), got shape {tuple(e.shape)}."
         raise ValueError(msg)
-    if labels.ndim != 1 or labels.shape[0] != embeddings.shape[0]:
+    if labels.ndim != 1 or labels.shape[0] != e.shape[0]:
         msg = (
-            f"`labels` must have shape ({embeddings.shape[0]},) to match `embeddings`, got "
+            f"`labels` must have shape ({e.shape[0]},) to match `embeddings`, got "
             f"{tuple(labels.shape)}."
         )
         raise ValueError(msg)

@@ -396,6 +396,7 @@ def multi_margin_loss(
         )
         raise ValueError(msg)
     num_classes = x.shape[-1]
+    weight = c["weight"]
     if weight is not None and tuple(weight.shape) != (num_classes,):
         msg = f"`weight` must have shape ({num_classes},); got {tuple(weight.shape)}."
         raise ValueError(msg)
