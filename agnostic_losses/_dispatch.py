@@ -139,9 +139,8 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     mode, so no truncation warning), booleans stay booleans; on the primary's device. Primary
     arrays are returned as they are (no copy: torch gradients stay attached). Without a primary,
     everything is NumPy. Python scalars and None pass through unchanged. An object that is no
-    array but implements JAX's ``__jax_array__`` protocol (brainpy's ``bm.Array``, the state
-    variables of brainstate and flax) is the JAX array it returns, as ``jnp`` (and so optax)
-    takes it.
+    array but implements JAX's ``__jax_array__`` protocol (brainpy's ``bm.Array`` and
+    ``bm.Variable``) is the JAX array it returns, as ``jnp`` (and so optax) takes it.
 
     Raises
     ------

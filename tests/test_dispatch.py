@@ -64,6 +64,20 @@ def test_jax_array_protocol_is_unwrapped() -> None:
         D.resolve({"logits": _Holder(inner), "labels": torch.zeros(2)})
 
 
+def test_brainpy_arrays_and_variables() -> None:
+    pytest.importorskip("brainpy")
+    import brainpy.math as bm
+
+    import agnostic_losses as al
+
+    x, t = np.asarray([[1.0, -2.0, 0.5]]), np.asarray([[0.0, 1.0, 0.0]])
+    expected = al.softmax_cross_entropy(x, t)
+    for wrap in (bm.asarray, bm.Variable):
+        got = al.softmax_cross_entropy(wrap(x), t)
+        assert D.library_name(got) == "jax"
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-6)
+
+
 def test_jax_array_protocol_must_give_a_jax_array() -> None:
     # what __jax_array__ returns is used only when it is a JAX array
     with pytest.raises(TypeError, match=r"`input` must be an array of a library .* got _Holder"):

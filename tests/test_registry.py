@@ -342,8 +342,8 @@ def test_vmap_over_a_leading_axis(case: LossCase) -> None:
 
 
 class _JaxArrayWrapper:
-    """An array-like of the JAX ecosystem that is no JAX array (brainpy's ``bm.Array``,
-    brainstate's and flax's state variables): JAX reads it through ``__jax_array__``."""
+    """An array-like of the JAX ecosystem that is no JAX array (brainpy's ``bm.Array`` and
+    ``bm.Variable``): JAX reads it through ``__jax_array__``."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
