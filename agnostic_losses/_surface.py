@@ -137,7 +137,7 @@ class Call:
         if x is None:
             return None
         x = self._array(name)
-        check_floating(self.xp, name, x, hint)
+        self._check_floating(name, x, like, hint)
         if same_dtype and x.dtype != self.dtype:
             msg = f"`{name}` must have the input's dtype {self.dtype}, got {x.dtype}."
             raise TypeError(msg)
@@ -157,6 +157,16 @@ class Call:
                 raise ValueError(msg)
         return x if keep_dtype else cast(self.xp, x, self.work)
 
+    def _check_floating(self, name: str, x: Any, like: str | None, hint: str) -> None:
+        if like is not None and tuple(x.shape) == tuple(self.args[like].shape):
+            # an integer array of the input's shape is an encoding (one-hot), not class indices
+            hint = (
+                f"An integer array of `{like}`'s shape (a one-hot encoding) must be cast to a "
+                "floating dtype first"
+            )
+            hint += " (optax computes with it as it is)." if self.surface == "top" else "."
+        check_floating(self.xp, name, x, hint)
+
     def target(self, name: str, like: str, *, integers: bool = False, hint: str = "") -> Any:
         """A target of ``like``'s shape, cast to the compute dtype.
 
@@ -164,7 +174,7 @@ class Call:
         """
         t = self._array(name)
         if not integers:
-            check_floating(self.xp, name, t, hint)
+            self._check_floating(name, t, like, hint)
         check_same_shape(like, self.args[like], name, t)
         return cast(self.xp, t, self.work)
 
@@ -177,7 +187,7 @@ class Call:
         """
         p = self._array(name)
         if not integers:
-            check_floating(self.xp, name, p, hint)
+            self._check_floating(name, p, like, hint)
         if like is not None:
             check_same_shape(like, self.args[like], name, p)
         check_probabilities(self.xp, name, p)

@@ -551,7 +551,13 @@ class TestErrors:
     def test_wrong_label_kind_names_the_right_function(self, make: Any) -> None:
         x = make([[0.1, 0.2, 0.3]])
         with pytest.raises(TypeError, match=r"softmax_cross_entropy_with_integer_labels"):
+            softmax_cross_entropy(x, make([0], dtype="int64"))
+        # an integer array of the logits' shape is a one-hot encoding: cast it, not argmax it
+        msg = r"integer array of `logits`'s shape \(a one-hot encoding\) must be cast .*optax"
+        with pytest.raises(TypeError, match=msg):
             softmax_cross_entropy(x, make([[1, 0, 0]], dtype="int64"))
+        with pytest.raises(TypeError, match=r"`input`'s shape \(a one-hot encoding\)"):
+            binary_cross_entropy_with_logits(x, make([[1, 0, 0]], dtype="int64"))
         with pytest.raises(TypeError, match=r"use `softmax_cross_entropy` instead"):
             softmax_cross_entropy_with_integer_labels(x, make([0.0]))
         with pytest.raises(TypeError, match=r"`target` must have an integer dtype"):

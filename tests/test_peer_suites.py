@@ -81,7 +81,7 @@ SUITES = {
 }
 
 _SHAPES = "Shapes are checked, not broadcast"
-_PYTREES = "pytrees (dicts, lists) of arrays"
+_PYTREES = "sum the loss over the leaves"
 # test id -> a distinctive substring of the README line that allows the difference
 DIFFERENCES: dict[str, str] = {
     # braintools asserts (AssertionError) on a (4,) / (4, 1) pair; we raise a ValueError
