@@ -99,6 +99,8 @@ def namespace(**arrays: Any) -> Any:
             if isinstance(value, (list, tuple)):
                 raise _list_error(name, value)
             value_xp = resolve({name: value})[0]
+        elif _SIZES_MAY_BE_UNKNOWN.get(type(value), True):
+            _check_known_shape(name, value)
         if xp is None:
             xp, first_name, first = value_xp, name, value
         elif value_xp is not xp:
@@ -188,6 +190,8 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
                     raise TypeError(msg) from None
                 value = unwrapped[name] = inner
                 value_xp = _namespace_of_type(value)
+        if _SIZES_MAY_BE_UNKNOWN.get(type(value), True):
+            _check_known_shape(name, value)
         if xp is None:
             xp, primary, primary_name = value_xp, value, name
         elif value_xp is not xp:
@@ -213,6 +217,26 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     )
     converted = {name: _to_primary(xp, a, primary, reference) for name, a in foreign.items()}
     return xp, {**values, **converted}
+
+
+# Array types whose shapes are always known (eager libraries, JAX tracers): no shape scan.
+_SIZES_MAY_BE_UNKNOWN: dict[type, bool] = {}
+
+
+def _check_known_shape(name: str, value: Any) -> None:
+    """Raise ValueError for a shape with unknown sizes (None in the standard, NaN in Dask after
+    a boolean selection): the losses check and broadcast shapes before computing."""
+    if library_name(value) in ("numpy", "torch", "jax", "cupy"):
+        _SIZES_MAY_BE_UNKNOWN[type(value)] = False
+        return
+    shape = tuple(value.shape)
+    if any(n is None or n != n for n in shape):
+        hint = " (Dask: `.compute_chunk_sizes()`)" if library_name(value) == "dask" else ""
+        msg = (
+            f"`{name}` has unknown sizes in its shape {shape}, as after a boolean selection; "
+            f"the loss checks and broadcasts shapes, so make them known first{hint}."
+        )
+        raise ValueError(msg)
 
 
 def from_jax_protocol(value: Any) -> Any:

@@ -387,6 +387,28 @@ def test_jax_array_wrappers(case: LossCase) -> None:
         assert_close(B.to_numpy(grad), B.to_numpy(expected_grad), **tol)
 
 
+def test_dask_unknown_sizes_raise_a_clear_error(case: LossCase) -> None:
+    """Dask arrays after a boolean selection of rows (``x[mask]``: shape ``(nan, ...)``) raise
+    one ValueError naming the argument and ``compute_chunk_sizes``, before any shape check or
+    broadcast could fail obscurely or divide by an unknown size (a NaN ``batchmean``)."""
+    reason = Backend.DASK.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    import dask.array as da
+
+    args, kwargs = _convert(Backend.DASK, case.inputs(SEED), "float64")
+    _, first = _split(args, kwargs)
+    rows = first.shape[0]
+    keep = da.ones(rows, dtype=bool, chunks=first.chunks[0])
+
+    def select(a: Any) -> Any:
+        is_batch = isinstance(a, da.Array) and a.ndim >= 1 and a.shape[0] == rows
+        return a[keep] if is_batch else a
+
+    with pytest.raises(ValueError, match=r"has unknown sizes in its shape \(nan.*compute_chunk"):
+        case.func(*map(select, args), **{k: select(v) for k, v in kwargs.items()})
+
+
 # --- NumPy companions: labels from a data loader beside another library's arrays -------------
 
 COMPANION_BACKENDS = [b for b in Backend if b.library not in ("numpy",)]
