@@ -597,3 +597,53 @@ def weighted_cross_entropy(
         return out.reshape(predicts.shape[:-1]) if reduction == "none" else out
 
     return call
+
+
+# torch.autocast's float32 policy, as it applies to our torch-named losses: under CPU autocast
+# torch computes these in float32 and returns float32 for bfloat16/float16 inputs (measured with
+# torch 2.13, `test_torch_autocast_dtype_matches_torch`), while our composition of them would run
+# no op of that policy and keep bfloat16. The other torch-named losses already agree (torch's own
+# kernel runs, or their ops are on the policy, or torch keeps bfloat16 too, as
+# gaussian_nll_loss). CUDA autocast is not measured here (no GPU).
+_AUTOCAST_FLOAT32 = {
+    "cpu": frozenset(
+        {
+            "cosine_embedding_loss",
+            "ctc_loss",
+            "hinge_embedding_loss",
+            "kl_div",
+            "linear_cross_entropy",
+            "margin_ranking_loss",
+        }
+    )
+}
+
+
+def autocast_float32(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Cast the half-precision tensor arguments of the torch-named loss ``name`` to float32
+    while ``torch.autocast`` is enabled for their device type, where torch's autocast policy
+    runs its namesake in float32 (``_AUTOCAST_FLOAT32``); otherwise the call is untouched."""
+    devices = tuple(d for d, names in _AUTOCAST_FLOAT32.items() if name in names)
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not devices:
+            return fn
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            torch = sys.modules.get("torch")
+            if torch is not None and any(torch.is_autocast_enabled(d) for d in devices):
+                half = (torch.float16, torch.bfloat16)
+
+                def up(a: Any) -> Any:
+                    if isinstance(a, torch.Tensor) and a.dtype in half and a.device.type in devices:
+                        return a.float()  # differentiable: the gradient comes back in `a`'s dtype
+                    return a
+
+                args = tuple(up(a) for a in args)
+                kwargs = {k: up(v) for k, v in kwargs.items()}
+            return fn(*args, **kwargs)
+
+        return call
+
+    return decorate

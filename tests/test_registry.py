@@ -222,6 +222,33 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
         )
 
 
+TORCH_PEER_CASES = [c for c in PEER_CASES if c.peer.library == "torch"]
+
+
+@pytest.mark.parametrize("case", TORCH_PEER_CASES, ids=[c.id for c in TORCH_PEER_CASES])
+def test_torch_autocast_dtype_matches_torch(case: LossCase) -> None:
+    """Under ``torch.autocast("cpu", dtype=torch.bfloat16)``, bfloat16 inputs (what an autocast
+    matmul hands the loss): the result's dtype is torch's own (float32 for the losses of
+    autocast's float32 policy), and so is its value."""
+    if Backend.TORCH.unavailable_reason() or not case.peer.available():
+        pytest.skip("torch is not installed")
+    import torch
+
+    args, kwargs = _convert(Backend.TORCH, case.inputs(SEED), "bfloat16")
+    peer_fn = case.peer.load()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        try:
+            want = peer_fn(*args, **kwargs)
+        except (RuntimeError, NotImplementedError):
+            pytest.skip("torch has no bfloat16 CPU kernel for this case")
+        got = case.func(*args, **kwargs)
+    assert got.dtype == want.dtype, (case.id, got.dtype, want.dtype)
+    rtol, atol = default_tolerance("bfloat16")
+    assert_close(
+        B.to_numpy(got.float()), B.to_numpy(want.float()), rtol=rtol, atol=atol, err_msg=case.id
+    )
+
+
 def test_half_precision(case: LossCase, backend: Backend, xp: Any, half_dtype: str) -> None:
     """float16/bfloat16 in, same dtype out, finite where the reference is, loosely close."""
     if case.reference is None:

@@ -18,6 +18,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
+from .._native import autocast_float32
 from .._reductions import check_reduction
 from .._surface import REDUCTION, flag, number, options, with_companions
 
@@ -57,6 +58,7 @@ def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
     )
 
 
+@autocast_float32("ctc_loss")
 @options(blank=number(low=0, integer=True), reduction=REDUCTION, zero_infinity=flag)
 @fill_doc
 def ctc_loss(

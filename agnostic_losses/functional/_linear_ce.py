@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .._docs import fill_doc
+from .._native import autocast_float32
 from .._surface import REDUCTION, Call, number, options
 from .._toplevel.linear_ce import CHUNKING, chunked
 from ._classification import cross_entropy
@@ -13,6 +14,7 @@ from ._classification import cross_entropy
 __all__ = ["linear_cross_entropy"]
 
 
+@autocast_float32("linear_cross_entropy")
 @options(
     reduction=REDUCTION,
     ignore_index=number(integer=True, none=True),

@@ -7,7 +7,7 @@ from typing import Any
 from .._dispatch import check_integer, check_same_shape
 from .._docs import fill_doc
 from .._kernels import margin as _k
-from .._native import native_torch, only_input_grad, same_shape_input_grad
+from .._native import autocast_float32, native_torch, only_input_grad, same_shape_input_grad
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
@@ -34,6 +34,7 @@ def _check_class_input(name: str, x: Any) -> None:
         raise ValueError(msg)
 
 
+@autocast_float32("margin_ranking_loss")
 @options(**_LEGACY, margin=number())
 @fill_doc
 def margin_ranking_loss(
@@ -90,6 +91,7 @@ def margin_ranking_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
+@autocast_float32("hinge_embedding_loss")
 @options(**_LEGACY, margin=number())
 @fill_doc
 def hinge_embedding_loss(

@@ -8,7 +8,7 @@ from typing import Any
 from .._dispatch import check_same_shape, namespace
 from .._docs import fill_doc
 from .._kernels import similarity as _k
-from .._native import native_torch, triplet
+from .._native import autocast_float32, native_torch, triplet
 from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
@@ -59,6 +59,7 @@ def _triplet(
     return c.reduce(loss, reduction)
 
 
+@autocast_float32("cosine_embedding_loss")
 @options(**_LEGACY, margin=number())
 @fill_doc
 def cosine_embedding_loss(
