@@ -241,8 +241,8 @@ def _check_known_shape(name: str, value: Any) -> None:
 
 def from_jax_protocol(value: Any) -> Any:
     """The JAX array behind ``value`` if it is no Array API array but implements JAX's
-    ``__jax_array__`` protocol (how ``jnp`` functions read brainpy's ``bm.Array`` or flax's
-    variables); None otherwise. Inside a JAX transform the result is the tracer, so the
+    ``__jax_array__`` protocol (how ``jnp`` functions read brainpy's ``bm.Array`` and
+    ``bm.Variable``); None otherwise. Inside a JAX transform the result is the tracer, so the
     caller's gradients flow through it."""
     method = getattr(type(value), "__jax_array__", None)
     if method is None or array_api_compat.is_array_api_obj(value):

@@ -158,13 +158,24 @@ class Call:
         return x if keep_dtype else cast(self.xp, x, self.work)
 
     def _check_floating(self, name: str, x: Any, like: str | None, hint: str) -> None:
-        if like is not None and tuple(x.shape) == tuple(self.args[like].shape):
-            # an integer array of the input's shape is an encoding (one-hot), not class indices
-            hint = (
-                f"An integer array of `{like}`'s shape (a one-hot encoding) must be cast to a "
-                "floating dtype first"
+        try:
+            check_floating(self.xp, name, x, hint)
+        except TypeError:
+            one_hot = (
+                like is not None
+                and self.xp.isdtype(x.dtype, "integral")
+                and tuple(x.shape) == tuple(self.args[like].shape)
             )
-            hint += " (optax computes with it as it is)." if self.surface == "top" else "."
+            if not one_hot:
+                raise
+        else:
+            return
+        # an integer array of the input's shape is an encoding (one-hot), not class indices
+        hint = (
+            f"An integer array of `{like}`'s shape (a one-hot encoding) must be cast to a "
+            "floating dtype first"
+        )
+        hint += " (optax computes with it as it is)." if self.surface == "top" else "."
         check_floating(self.xp, name, x, hint)
 
     def target(self, name: str, like: str, *, integers: bool = False, hint: str = "") -> Any:
