@@ -219,15 +219,19 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
     return xp, {**values, **converted}
 
 
-# Array types whose shapes are always known (eager libraries, JAX tracers): no shape scan.
+# Array type -> whether its shapes may hold unknown sizes (False for the eager libraries and
+# JAX tracers: their calls skip the shape scan).
 _SIZES_MAY_BE_UNKNOWN: dict[type, bool] = {}
 
 
 def _check_known_shape(name: str, value: Any) -> None:
     """Raise ValueError for a shape with unknown sizes (None in the standard, NaN in Dask after
     a boolean selection): the losses check and broadcast shapes before computing."""
-    if library_name(value) in ("numpy", "torch", "jax", "cupy"):
-        _SIZES_MAY_BE_UNKNOWN[type(value)] = False
+    may = _SIZES_MAY_BE_UNKNOWN.get(type(value))
+    if may is None:
+        may = library_name(value) not in ("numpy", "torch", "jax", "cupy")
+        _SIZES_MAY_BE_UNKNOWN[type(value)] = may
+    if not may:
         return
     shape = tuple(value.shape)
     if any(n is None or n != n for n in shape):
@@ -239,15 +243,19 @@ def _check_known_shape(name: str, value: Any) -> None:
         raise ValueError(msg)
 
 
+def has_jax_protocol(value: Any) -> bool:
+    """Whether ``value``'s type implements JAX's ``__jax_array__`` protocol (how ``jnp``
+    functions read brainpy's ``bm.Array`` and ``bm.Variable``; ``jax.Array`` has none)."""
+    return hasattr(type(value), "__jax_array__")
+
+
 def from_jax_protocol(value: Any) -> Any:
     """The JAX array behind ``value`` if it is no Array API array but implements JAX's
-    ``__jax_array__`` protocol (how ``jnp`` functions read brainpy's ``bm.Array`` and
-    ``bm.Variable``); None otherwise. Inside a JAX transform the result is the tracer, so the
-    caller's gradients flow through it."""
-    method = getattr(type(value), "__jax_array__", None)
-    if method is None or array_api_compat.is_array_api_obj(value):
+    ``__jax_array__`` protocol (:func:`has_jax_protocol`); None otherwise. Inside a JAX
+    transform the result is the tracer, so the caller's gradients flow through it."""
+    if not has_jax_protocol(value) or array_api_compat.is_array_api_obj(value):
         return None
-    inner = method(value)
+    inner = value.__jax_array__()
     return inner if array_api_compat.is_jax_array(inner) else None
 
 

@@ -619,31 +619,27 @@ _AUTOCAST_FLOAT32 = {
 }
 
 
-def autocast_float32(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Cast the half-precision tensor arguments of the torch-named loss ``name`` to float32
+def autocast_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The torch-named loss ``fn`` with its half-precision tensor arguments cast to float32
     while ``torch.autocast`` is enabled for their device type, where torch's autocast policy
     runs its namesake in float32 (``_AUTOCAST_FLOAT32``); otherwise the call is untouched."""
-    devices = tuple(d for d, names in _AUTOCAST_FLOAT32.items() if name in names)
+    devices = tuple(d for d, names in _AUTOCAST_FLOAT32.items() if fn.__name__ in names)
+    if not devices:
+        return fn
 
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if not devices:
-            return fn
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is not None and any(torch.is_autocast_enabled(d) for d in devices):
+            half = (torch.float16, torch.bfloat16)
 
-        @functools.wraps(fn)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            torch = sys.modules.get("torch")
-            if torch is not None and any(torch.is_autocast_enabled(d) for d in devices):
-                half = (torch.float16, torch.bfloat16)
+            def up(a: Any) -> Any:
+                if isinstance(a, torch.Tensor) and a.dtype in half and a.device.type in devices:
+                    return a.float()  # differentiable: the gradient comes back in `a`'s dtype
+                return a
 
-                def up(a: Any) -> Any:
-                    if isinstance(a, torch.Tensor) and a.dtype in half and a.device.type in devices:
-                        return a.float()  # differentiable: the gradient comes back in `a`'s dtype
-                    return a
+            args = tuple(up(a) for a in args)
+            kwargs = {k: up(v) for k, v in kwargs.items()}
+        return fn(*args, **kwargs)
 
-                args = tuple(up(a) for a in args)
-                kwargs = {k: up(v) for k, v in kwargs.items()}
-            return fn(*args, **kwargs)
-
-        return call
-
-    return decorate
+    return call

@@ -47,6 +47,7 @@ from ._dispatch import (
     check_same_shape,
     check_values,
     compute_dtype,
+    has_jax_protocol,
     normalize_axes,
     resolve,
 )
@@ -161,22 +162,17 @@ class Call:
         try:
             check_floating(self.xp, name, x, hint)
         except TypeError:
-            one_hot = (
-                like is not None
-                and self.xp.isdtype(x.dtype, "integral")
-                and tuple(x.shape) == tuple(self.args[like].shape)
-            )
-            if not one_hot:
+            # an integer array of the input's shape is an encoding (one-hot), not class indices
+            if like is None or not self.xp.isdtype(x.dtype, "integral"):
                 raise
-        else:
-            return
-        # an integer array of the input's shape is an encoding (one-hot), not class indices
-        hint = (
-            f"An integer array of `{like}`'s shape (a one-hot encoding) must be cast to a "
-            "floating dtype first"
-        )
-        hint += " (optax computes with it as it is)." if self.surface == "top" else "."
-        check_floating(self.xp, name, x, hint)
+            if tuple(x.shape) != tuple(self.args[like].shape):
+                raise
+            hint = (
+                f"An integer array of `{like}`'s shape (a one-hot encoding) must be cast to a "
+                "floating dtype first"
+            )
+            hint += " (optax computes with it as it is)." if self.surface == "top" else "."
+            check_floating(self.xp, name, x, hint)
 
     def target(self, name: str, like: str, *, integers: bool = False, hint: str = "") -> Any:
         """A target of ``like``'s shape, cast to the compute dtype.
@@ -411,7 +407,7 @@ def number(
             return
         if arrays and (
             (hasattr(value, "shape") and not isinstance(value, numbers.Number))
-            or hasattr(type(value), "__jax_array__")
+            or has_jax_protocol(value)
         ):
             return
         ok_type = isinstance(value, numbers.Integral if integer else numbers.Real) and not (
@@ -488,7 +484,8 @@ def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
         @functools.wraps(fn)
         def converted(*args: Any, **kwargs: Any) -> Any:
-            if any(isinstance(v, trigger) or _wraps_jax(v) for v in (*args, *kwargs.values())):
+            given = (*args, *kwargs.values())
+            if any(isinstance(v, trigger) or has_jax_protocol(v) for v in given):
                 values = {**dict(zip(names, args)), **kwargs}
                 arrays = {k: v for k, v in values.items() if _is_array(v, lists=lists)}
                 mixed = not all(isinstance(v, _NUMPY) for v in arrays.values())
@@ -511,13 +508,8 @@ def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 _NUMPY = (np.ndarray, np.generic)
 
 
-def _wraps_jax(value: Any) -> bool:
-    # an object read through JAX's __jax_array__ (resolve unwraps it); jax.Array has none
-    return hasattr(type(value), "__jax_array__")
-
-
 def _is_array(value: Any, *, lists: bool = False) -> bool:
-    if _wraps_jax(value):
+    if has_jax_protocol(value):  # resolve unwraps it
         return True
     if lists and isinstance(value, list):
         # a list of numbers where the peer (optax) takes an array; tuples stay options (axis)

@@ -9,7 +9,12 @@ import pytest
 
 from agnostic_losses import _dispatch as D
 from agnostic_losses._reductions import check_reduction, keras_reduce, legacy_reduction, reduce
-from agnostic_losses._testing.backends import dtype_of, to_numpy, value_and_grad
+from agnostic_losses._testing.backends import (
+    JaxProtocolHolder,
+    dtype_of,
+    to_numpy,
+    value_and_grad,
+)
 
 
 def test_namespace_resolves_and_skips_scalars(xp: Any, make: Any, backend: Any) -> None:
@@ -42,26 +47,16 @@ def test_namespace_rejects_unknown_objects() -> None:
         D.namespace(input=object())
 
 
-class _Holder:
-    """Reads as ``value`` through JAX's ``__jax_array__`` protocol, whatever ``value`` is."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __jax_array__(self) -> Any:
-        return self.value
-
-
 def test_jax_array_protocol_is_unwrapped() -> None:
     jnp = pytest.importorskip("jax.numpy")
     inner = jnp.asarray([1.0, 2.0])
-    xp, args = D.resolve({"logits": _Holder(inner), "labels": np.asarray([0.0, 1.0])})
+    xp, args = D.resolve({"logits": JaxProtocolHolder(inner), "labels": np.asarray([0.0, 1.0])})
     assert args["logits"] is inner
     assert D.library_name(args["labels"]) == "jax"  # converted beside the unwrapped primary
     assert xp is D.namespace(x=inner)
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match=r"`logits` is a jax array but `labels` is a torch"):
-        D.resolve({"logits": _Holder(inner), "labels": torch.zeros(2)})
+        D.resolve({"logits": JaxProtocolHolder(inner), "labels": torch.zeros(2)})
 
 
 def test_brainpy_arrays_and_variables() -> None:
@@ -80,8 +75,9 @@ def test_brainpy_arrays_and_variables() -> None:
 
 def test_jax_array_protocol_must_give_a_jax_array() -> None:
     # what __jax_array__ returns is used only when it is a JAX array
-    with pytest.raises(TypeError, match=r"`input` must be an array of a library .* got _Holder"):
-        D.resolve({"input": _Holder(np.asarray([1.0]))})
+    msg = r"`input` must be an array of a library .* got JaxProtocolHolder"
+    with pytest.raises(TypeError, match=msg):
+        D.resolve({"input": JaxProtocolHolder(np.asarray([1.0]))})
 
 
 def test_mixed_libraries_name_both(backend: Any, make: Any) -> None:

@@ -256,19 +256,16 @@ def test_peer_tests_were_found(peer: str) -> None:
     assert {f"{suite.package}.{f}" for f in suite.families} <= patched
 
 
-def _run(module: Any, test_id: str) -> None:
-    """Run one test of the peer's ``module``; its failure or error is raised."""
-    cls_name, method = test_id.split(".")
-    cls = getattr(module, cls_name)
-    if not issubclass(cls, unittest.TestCase):  # a pytest-style class
-        instance = cls()
-        if hasattr(instance, "setup_method"):
-            instance.setup_method(getattr(instance, method))
-        getattr(instance, method)()
+def _run(test: Any, method: str) -> None:
+    """Run one test of the peer (a unittest case, or an instance of a pytest-style class);
+    its failure or error is raised."""
+    if not isinstance(test, unittest.TestCase):
+        if hasattr(test, "setup_method"):
+            test.setup_method(getattr(test, method))
+        getattr(test, method)()
         return
-    (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, module))
     result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(test)
-    assert result.testsRun == 1, test_id
+    assert result.testsRun == 1, method
     problems = result.failures + result.errors
     assert not problems, "\n".join(trace for _, trace in problems)
 
@@ -283,12 +280,15 @@ def test_peer_own_test_passes_with_ours(
     for m, name, _, ours in patches:
         monkeypatch.setattr(m, name, ours)
     test_module = importlib.import_module(f"{SUITES[peer].package}.{module}")
+    cls_name, method = test_id.split(".")
     undo = []
-    if issubclass(getattr(test_module, test_id.split(".")[0]), unittest.TestCase):
+    if issubclass(getattr(test_module, cls_name), unittest.TestCase):
         (test,) = _flatten(unittest.defaultTestLoader.loadTestsFromName(test_id, test_module))
         undo = _swap_parameters(test, [(theirs, ours) for _, _, theirs, ours in patches])
+    else:  # a pytest-style class
+        test = getattr(test_module, cls_name)()
     try:
-        _run(test_module, test_id)
+        _run(test, method)
     finally:
         for cell, value in undo:
             cell.cell_contents = value

@@ -368,17 +368,6 @@ def test_vmap_over_a_leading_axis(case: LossCase) -> None:
     assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
 
 
-class _JaxArrayWrapper:
-    """An array-like of the JAX ecosystem that is no JAX array (brainpy's ``bm.Array`` and
-    ``bm.Variable``): JAX reads it through ``__jax_array__``."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __jax_array__(self) -> Any:
-        return self.value
-
-
 def test_jax_array_wrappers(case: LossCase) -> None:
     """Every JAX array argument wrapped in an object that only implements ``__jax_array__``
     (optax's losses accept those, through ``jnp``): the unwrapped call's value, and its
@@ -390,7 +379,7 @@ def test_jax_array_wrappers(case: LossCase) -> None:
     i, first = _split(args, kwargs)
 
     def wrap(a: Any) -> Any:
-        return _JaxArrayWrapper(a) if isinstance(a, jax.Array) else a
+        return B.JaxProtocolHolder(a) if isinstance(a, jax.Array) else a
 
     def loss(x: Any, wrapped: bool) -> tuple[Any, Any]:
         full = list(args)

@@ -252,6 +252,17 @@ def to_numpy(x: Any) -> Any:
     return out
 
 
+class JaxProtocolHolder:
+    """An array-like of the JAX ecosystem that is no JAX array (as brainpy's ``bm.Array``):
+    JAX reads it through ``__jax_array__``, which returns ``value`` whatever it is."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __jax_array__(self) -> Any:
+        return self.value
+
+
 def _torch_half() -> tuple[Any, ...]:
     import torch
 

@@ -58,7 +58,7 @@ def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
     )
 
 
-@autocast_float32("ctc_loss")
+@autocast_float32
 @options(blank=number(low=0, integer=True), reduction=REDUCTION, zero_infinity=flag)
 @fill_doc
 def ctc_loss(

@@ -15,7 +15,7 @@ __all__ = ["kl_div"]
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
-@autocast_float32("kl_div")
+@autocast_float32
 @options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
 @native_torch("kl_div", same_shape_input_grad)
 @fill_doc

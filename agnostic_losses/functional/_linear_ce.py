@@ -14,7 +14,7 @@ from ._classification import cross_entropy
 __all__ = ["linear_cross_entropy"]
 
 
-@autocast_float32("linear_cross_entropy")
+@autocast_float32
 @options(
     reduction=REDUCTION,
     ignore_index=number(integer=True, none=True),

@@ -34,7 +34,7 @@ def _check_class_input(name: str, x: Any) -> None:
         raise ValueError(msg)
 
 
-@autocast_float32("margin_ranking_loss")
+@autocast_float32
 @options(**_LEGACY, margin=number())
 @fill_doc
 def margin_ranking_loss(
@@ -91,7 +91,7 @@ def margin_ranking_loss(
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 
 
-@autocast_float32("hinge_embedding_loss")
+@autocast_float32
 @options(**_LEGACY, margin=number())
 @fill_doc
 def hinge_embedding_loss(

@@ -59,7 +59,7 @@ def _triplet(
     return c.reduce(loss, reduction)
 
 
-@autocast_float32("cosine_embedding_loss")
+@autocast_float32
 @options(**_LEGACY, margin=number())
 @fill_doc
 def cosine_embedding_loss(
