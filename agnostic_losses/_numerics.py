@@ -33,6 +33,7 @@ from ._dispatch import cast, device_of, index_dtype, stop_gradient
 __all__ = [
     "absolute",
     "clamp_min_zero",
+    "expand_rank",
     "gather_labels",
     "invalid_to_nan",
     "log_or_neg_inf",
@@ -236,6 +237,22 @@ def squared_lse(xp: Any, lse: Any, keep: Any = None) -> Any:
     return xp.where(ok, safe * safe, 0.0)
 
 
+def expand_rank(xp: Any, a: Any, ndim: int) -> Any:
+    """``a`` with leading unit axes up to ``ndim`` axes (Python scalars and None pass through).
+
+    Broadcasting would add them implicitly; JAX users who set ``jax_numpy_rank_promotion`` to
+    ``"raise"`` (to catch accidental broadcasts in their own code) get an error for that, so
+    every broadcast between arrays of different ranks goes through here.
+    """
+    extra = ndim - getattr(a, "ndim", ndim)
+    return a if extra <= 0 else xp.reshape(a, (1,) * extra + tuple(a.shape))
+
+
+def _same_rank(xp: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    ndim = max(getattr(x, "ndim", 0), getattr(y, "ndim", 0))
+    return expand_rank(xp, x, ndim), expand_rank(xp, y, ndim)
+
+
 def xmul(xp: Any, x: Any, y: Any) -> Any:
     """``x * y`` with the convention ``0 * (+-inf) = 0``; ``y`` is typically ``log q``.
 
@@ -243,6 +260,7 @@ def xmul(xp: Any, x: Any, y: Any) -> Any:
     everywhere else both derivatives are exact -- ``d/dx = y`` also where ``x == 0`` -- and at
     the replaced pairs both are 0 (the true ``d/dx`` is infinite there).
     """
+    x, y = _same_rank(xp, x, y)
     zero_times_inf = (x == 0) & ~xp.isfinite(y)
     return x * xp.where(zero_times_inf, 0.0, y)
 
@@ -254,6 +272,7 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
     both derivatives are 0 (``d/dx = log 0`` is infinite). Elsewhere the derivatives are exact:
     ``d/dx = log y`` (also at ``x == 0``), ``d/dy = x / y``.
     """
+    x, y = _same_rank(xp, x, y)
     both_zero = (x == 0) & (y == 0)
     return x * xp.log(xp.where(both_zero, 1.0, y))
 
@@ -308,7 +327,7 @@ def one_hot(xp: Any, labels: Any, num_classes: int, dtype: Any) -> Any:
     Out-of-range labels give an all-zero row.
     """
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
-    return xp.astype(labels[..., None] == classes, dtype)
+    return xp.astype(labels[..., None] == expand_rank(xp, classes, labels.ndim + 1), dtype)
 
 
 def sanitize_labels(
@@ -352,7 +371,7 @@ def take_last(
             return fused
         return xp.take_along_axis(x, index, axis=-1)
     classes = xp.arange(x.shape[-1], dtype=index.dtype, device=device_of(index))
-    hit = index[..., :, None] == classes
+    hit = index[..., :, None] == expand_rank(xp, classes, index.ndim + 1)
     # where() rather than a product: 0 * (-inf) would be NaN for masked classes.
     return xp.sum(xp.where(hit, x[..., None, :], 0.0), axis=-1)
 

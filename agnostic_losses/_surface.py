@@ -51,7 +51,7 @@ from ._dispatch import (
     normalize_axes,
     resolve,
 )
-from ._numerics import move_axis_last
+from ._numerics import expand_rank, move_axis_last
 from ._reductions import legacy_reduction
 from ._reductions import reduce as _reduce
 
@@ -156,6 +156,7 @@ class Call:
                     f"`{broadcasts}` {full}."
                 )
                 raise ValueError(msg)
+            x = expand_rank(self.xp, x, len(full))
         return x if keep_dtype else cast(self.xp, x, self.work)
 
     def _check_floating(self, name: str, x: Any, like: str | None, hint: str) -> None:

@@ -33,7 +33,7 @@ def _problem(seed: int = 0, n: int = 6, d: int = 4, v: int = 11) -> tuple[np.nda
 
 
 def _materialised(h: Any, w: Any, b: Any, y: Any, **kwargs: Any) -> Any:
-    return cross_entropy(h @ w.T + b, y, **kwargs)
+    return cross_entropy(h @ w.T + b[None, :], y, **kwargs)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 4, 11, 64])
@@ -270,7 +270,7 @@ class TestFunctional:
     def test_options_is_accepted_and_ignore_index_none_means_minus_100(self) -> None:
         h, w, _, y = _problem(7)
         a = f_linear_cross_entropy(h, w, y, options=object(), ignore_index=None)
-        np.testing.assert_allclose(a, _materialised(h, w, 0.0, y), rtol=1e-12)
+        np.testing.assert_allclose(a, _materialised(h, w, np.zeros(w.shape[0]), y), rtol=1e-12)
 
     def test_softcap_with_probabilities_raises(self) -> None:
         h, w, _, _ = _problem()
@@ -405,3 +405,17 @@ class TestLinearCrossEntropyLoss:
         ours.load_state_dict(theirs.state_dict())
         x, y = torch.randn(6, 5), torch.randint(0, 4, (6, 2, 3))
         torch.testing.assert_close(ours(x, y), theirs(x, y))
+
+
+def test_bias_under_jax_strict_rank_promotion() -> None:
+    """Both surfaces add the bias with an explicit leading axis: they run under
+    ``jax_numpy_rank_promotion="raise"`` with the materialised answer."""
+    jax = pytest.importorskip("jax")
+    h, w, b, y = _problem(6)
+    jh, jw, jb, jy = (jax.numpy.asarray(a) for a in (h, w, b, y))
+    want = _materialised(h, w, b, y)
+    with jax.numpy_rank_promotion("raise"):
+        got = f_linear_cross_entropy(jh, jw, jy, linear_bias=jb)
+        top = linear_cross_entropy(jh, jw, jy, jb, chunk_size=4)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(top, want, rtol=1e-5)

@@ -142,6 +142,23 @@ def test_gather_labels_gradient_is_one_hot(xp: Any, make: Any, grad: Any) -> Non
         np.testing.assert_array_equal(g, [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 
+def test_primitives_under_jax_strict_rank_promotion() -> None:
+    """The one-hot gather, one_hot, xlogy and xmul broadcast only between equal ranks: they run
+    under ``jax_numpy_rank_promotion="raise"`` (the registry test reaches the rest)."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = jnp.asarray([[0.5, -jnp.inf, 2.0], [1.0, 3.0, -1.0]])
+    labels = jnp.asarray([2, 0])
+    with jax.numpy_rank_promotion("raise"):
+        gathered = N.gather_labels(jnp, x, labels, use_take=False)
+        hot = N.one_hot(jnp, labels, 3, jnp.float32)
+        products = N.xlogy(jnp, hot, jnp.asarray([0.5, 0.0, 1.0])), N.xmul(jnp, 0.0, x)
+    np.testing.assert_array_equal(gathered, [2.0, 1.0])
+    np.testing.assert_array_equal(hot, [[0, 0, 1], [1, 0, 0]])
+    np.testing.assert_allclose(products[0], [[0.0, 0.0, 0.0], [np.log(0.5), 0.0, 0.0]])
+    np.testing.assert_array_equal(products[1], np.zeros((2, 3)))
+
+
 def test_one_hot(xp: Any, make: Any, run: Any, close: Any, dtype: str) -> None:
     out = run(N.one_hot, xp, make([0, 2, 5], dtype="int64"), 3, getattr(xp, dtype))
     close(out, np.asarray([[1.0, 0, 0], [0, 0, 1], [0, 0, 0]]), check_dtype=False)

@@ -403,6 +403,39 @@ def test_jax_array_wrappers(case: LossCase) -> None:
         assert_close(B.to_numpy(grad), B.to_numpy(expected_grad), **tol)
 
 
+def test_jax_strict_promotion_settings(case: LossCase) -> None:
+    """Under JAX's ``jax_numpy_rank_promotion="raise"`` (which refuses an implicit broadcast
+    between arrays of different ranks) and ``jax_numpy_dtype_promotion="strict"``, settings
+    users turn on to catch those in their own code, the value and the gradient w.r.t. the first
+    floating argument trace without error (every broadcast in ours is explicit); the value is
+    NumPy's. The settings change no arithmetic, so the gradient's numbers are the default run's
+    (checked by the gradient tests); here its shape and dtype are checked."""
+    import jax
+
+    backend = _jax32()
+    inputs = case.inputs(SEED)
+    args, kwargs = _convert(backend, inputs, "float32")
+    i, first = _split(args, kwargs)
+
+    def loss(x: Any) -> tuple[Any, Any]:
+        full = list(args)
+        full[i] = x
+        out = case.func(*full, **kwargs)
+        return out.sum(), out
+
+    with jax.numpy_rank_promotion("raise"), jax.numpy_dtype_promotion("strict"):
+        if case.grad_argnums:
+            (_, got), grad = jax.value_and_grad(loss, has_aux=True)(first)
+            assert (grad.shape, grad.dtype) == (first.shape, first.dtype), case.id
+        else:
+            got = loss(first)[1]
+    np_args, np_kwargs = _convert(Backend.NUMPY, inputs, "float32")
+    expected = case.func(*np_args, **np_kwargs)
+    rtol, atol = default_tolerance("float32")
+    tol = {"rtol": rtol * case.rtol, "atol": atol * case.rtol, "err_msg": case.id}
+    assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
+
+
 def test_dask_unknown_sizes_raise_a_clear_error(case: LossCase) -> None:
     """Dask arrays after a boolean selection of rows (``x[mask]``: shape ``(nan, ...)``) raise
     one ValueError naming the argument and ``compute_chunk_sizes``, before any shape check or

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._dispatch import stop_gradient
 from .._numerics import (
+    expand_rank,
     gather_labels,
     log_sigmoid_pair,
     log_softmax,
@@ -177,7 +178,7 @@ def cross_entropy_sample_weighted(
     loss = -xp.sum(xmul(xp, t, log_p), axis=-1) + xmul(xp, 1.0 - mass, lse[..., 0])
     if weight is None:
         return loss, None
-    w = xp.sum(t * weight, axis=-1)
+    w = xp.sum(t * expand_rank(xp, weight, t.ndim), axis=-1)
     return loss * w, w
 
 
@@ -223,7 +224,9 @@ def soft_cross_entropy_rows(
     lse = xp.squeeze(lse, axis=-1)
     if label_smoothing:
         targets = (1.0 - label_smoothing) * targets + label_smoothing / num_classes
-    loss = -xp.sum(xmul(xp, targets if weight is None else targets * weight, log_p), axis=-1)
+    if weight is not None:
+        targets = targets * expand_rank(xp, weight, targets.ndim)
+    loss = -xp.sum(xmul(xp, targets, log_p), axis=-1)
     if z_loss:
         loss = loss + z_loss * squared_lse(xp, lse)
     return loss, lse
@@ -332,5 +335,5 @@ def sigmoid_binary_cross_entropy(xp: Any, logits: Any, labels: Any, pos_weight: 
     log_p, log_not_p = log_sigmoid_pair(xp, logits)
     positive = xmul(xp, labels, log_p)
     if pos_weight is not None:
-        positive = positive * pos_weight
+        positive = positive * expand_rank(xp, pos_weight, positive.ndim)
     return -(positive + xmul(xp, 1.0 - labels, log_not_p))

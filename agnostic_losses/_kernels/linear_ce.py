@@ -28,7 +28,7 @@ from typing import Any
 from .._autodiff import custom_vjp, define_vjp
 from .._dispatch import cast, compute_dtype, device_of
 from .._loops import fold_chunks
-from .._numerics import sanitize_labels, squared_lse, xmul
+from .._numerics import expand_rank, sanitize_labels, squared_lse, xmul
 
 __all__ = [
     "DEFAULT_CHUNK_ELEMENTS",
@@ -58,7 +58,7 @@ def _logits(xp: Any, hidden: Any, w: Any, b: Any, work: Any, softcap: float | No
     """One chunk's logits in the work dtype, and ``tanh(raw / c)`` (None without soft-cap)."""
     z = cast(xp, hidden @ xp.matrix_transpose(w), work)
     if b is not None:
-        z = z + cast(xp, b, work)
+        z = z + expand_rank(xp, cast(xp, b, work), z.ndim)
     if softcap is None:
         return z, None
     t = xp.tanh(z / softcap)

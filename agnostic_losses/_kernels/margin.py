@@ -16,6 +16,7 @@ from typing import Any
 from .._dispatch import device_of
 from .._numerics import (
     clamp_min_zero,
+    expand_rank,
     gather_labels,
     invalid_to_nan,
     log_sigmoid_pair,
@@ -103,7 +104,7 @@ def multilabel_soft_margin(xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
     log_p, log_not_p = log_sigmoid_pair(xp, x)
     loss = -(xmul(xp, y, log_p) + xmul(xp, 1.0 - y, log_not_p))
     if weight is not None:
-        loss = loss * weight
+        loss = loss * expand_rank(xp, weight, loss.ndim)
     return xp.mean(loss, axis=-1)
 
 
@@ -123,7 +124,8 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
     classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
-    others = xp.where(safe[..., None] == classes, float("-inf"), scores)
+    is_target = safe[..., None] == expand_rank(xp, classes, scores.ndim)
+    others = xp.where(is_target, float("-inf"), scores)
     loss = xp.maximum(xp.max(others, axis=-1) - target + 1.0, 0.0)
     return invalid_to_nan(xp, loss, valid)
 

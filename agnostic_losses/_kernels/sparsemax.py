@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._dispatch import device_of, stop_gradient
-from .._numerics import gather_labels, invalid_to_nan, sanitize_labels
+from .._numerics import expand_rank, gather_labels, invalid_to_nan, sanitize_labels
 
 __all__ = ["binary_sparsemax", "multiclass_sparsemax", "sparse_plus", "sparsemax"]
 
@@ -43,7 +43,7 @@ def sparsemax(xp: Any, scores: Any) -> Any:
     cums = xp.cumulative_sum(z, axis=-1)
     n = scores.shape[-1]
     k = xp.arange(1, n + 1, dtype=scores.dtype, device=device_of(scores))
-    threshold = xp.max((cums - 1.0) / k, axis=-1, keepdims=True)
+    threshold = xp.max((cums - 1.0) / expand_rank(xp, k, cums.ndim), axis=-1, keepdims=True)
     support = stop_gradient(scores) > threshold
     size = xp.sum(xp.astype(support, scores.dtype), axis=-1, keepdims=True)
     # an all -inf row has no support (its threshold is -inf): size 0, and p is 0 there

@@ -390,7 +390,7 @@ def training_step_check(steps: int = 3) -> dict[str, Any]:
     params = {"w": rng.standard_normal((features, classes)) * 0.1, "b": np.zeros(classes)}
 
     def loss_fn(p: dict[str, Any], xb: Any, yb: Any) -> Any:
-        return cross_entropy(xb @ p["w"] + p["b"], yb, label_smoothing=0.1)
+        return cross_entropy(xb @ p["w"] + p["b"][None, :], yb, label_smoothing=0.1)
 
     @jax.jit
     def step(p: dict[str, Any], xb: Any, yb: Any) -> tuple[dict[str, Any], Any]:

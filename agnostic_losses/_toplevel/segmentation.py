@@ -7,7 +7,7 @@ from typing import Any
 from .._dispatch import check_floating, check_same_shape, message_value, normalize_axes
 from .._docs import fill_doc
 from .._kernels import segmentation as _k
-from .._numerics import log_sigmoid, log_softmax
+from .._numerics import expand_rank, log_sigmoid, log_softmax
 from .._surface import Call, choice, options
 
 __all__ = ["binary_dice_loss", "dice_loss", "multiclass_generalized_dice_loss", "tversky_loss"]
@@ -80,7 +80,7 @@ def _dice_per_class(
                 f"{tuple(class_weights.shape)}."
             )
             raise ValueError(msg)
-        loss = loss * class_weights
+        loss = loss * expand_rank(xp, class_weights, loss.ndim)
     if ignore_background and num_classes > 1:
         loss = loss[..., 1:]
     return loss

@@ -7,6 +7,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._native import autocast_float32
+from .._numerics import expand_rank
 from .._surface import REDUCTION, Call, number, options
 from .._toplevel.linear_ce import CHUNKING, chunked
 from ._classification import cross_entropy
@@ -163,5 +164,5 @@ def _logits(c: Call) -> Any:
     flat = xp.reshape(w, (math.prod(classes), w.shape[-1]))
     logits = x @ xp.matrix_transpose(flat)
     if b is not None:
-        logits = logits + xp.reshape(b, (-1,))
+        logits = logits + expand_rank(xp, xp.reshape(b, (-1,)), logits.ndim)
     return xp.reshape(logits, (*x.shape[:-1], *classes))

@@ -28,6 +28,7 @@ from .._kernels.margin import squared_hinge as _squared_hinge
 from .._kernels.margin import to_signed_labels
 from .._numerics import (
     absolute,
+    expand_rank,
     gather_labels,
     invalid_to_nan,
     log_or_neg_inf,
@@ -770,7 +771,7 @@ def categorical_focal_crossentropy(
     array([3.2000e-05, 4.6627e-01])
     """
     c, t, p = _categorical(y_true, y_pred, axis, label_smoothing, alpha=alpha)
-    a = c.param("alpha")
+    a = expand_rank(c.xp, c.param("alpha"), t.ndim)
     if from_logits:
         return c.finish(_kc.softmax_focal_loss(c.xp, p, t * a, 1.0, float(gamma)))
     return c.finish(_clip.categorical_focal(c.xp, p, t, a, float(gamma), EPSILON))
