@@ -102,6 +102,7 @@ def namespace(**arrays: Any) -> Any:
         elif _SIZES_MAY_BE_UNKNOWN.get(type(value), True):
             _check_known_shape(name, value)
         if xp is None:
+            _check_api_version(value_xp, name, value)
             xp, first_name, first = value_xp, name, value
         elif value_xp is not xp:
             raise _mixed(first_name, first, name, value)
@@ -119,6 +120,30 @@ def _mixed(first_name: str, first: Any, name: str, value: Any) -> TypeError:
         "scalars and Python scalars may accompany them)."
     )
     return TypeError(msg)
+
+
+#: The oldest revision of the standard the losses are written against: Python scalars beside
+#: arrays in ``where``/``clip``/arithmetic and ``take_along_axis`` arrived in 2024.12.
+MIN_API_VERSION = "2024.12"
+
+
+def _check_api_version(xp: Any, name: str, value: Any) -> None:
+    """Raise for a namespace set to an older revision (array-api-strict's ``api_version`` flag,
+    which projects pin in their test suites); without this it fails deep inside a loss."""
+    version = getattr(xp, "__array_api_version__", MIN_API_VERSION)
+    if version >= MIN_API_VERSION:
+        return
+    hint = ""
+    if library_name(value) == "array_api_strict":
+        hint = (
+            f" (array_api_strict.set_array_api_strict_flags(api_version={MIN_API_VERSION!r}),"
+            " or its ArrayAPIStrictFlags context manager)"
+        )
+    msg = (
+        f"`{name}` is an array of {library_name(value)} at Array API version {version!r}; "
+        f"agnostic_losses needs version {MIN_API_VERSION!r} or later{hint}."
+    )
+    raise TypeError(msg)
 
 
 def _list_error(name: str, value: Any) -> TypeError:
@@ -193,6 +218,7 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
         if _SIZES_MAY_BE_UNKNOWN.get(type(value), True):
             _check_known_shape(name, value)
         if xp is None:
+            _check_api_version(value_xp, name, value)
             xp, primary, primary_name = value_xp, value, name
         elif value_xp is not xp:
             raise _mixed(primary_name, primary, name, value)

@@ -436,6 +436,34 @@ def test_jax_strict_promotion_settings(case: LossCase) -> None:
     assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
 
 
+@pytest.mark.parametrize("version", ["2023.12", "2024.12"])
+def test_array_api_strict_standard_versions(case: LossCase, version: str) -> None:
+    """array-api-strict pinned to an older revision of the standard (its ``api_version`` flag,
+    which projects set in their test suites): at 2024.12, the oldest the losses are written
+    against, NumPy's answer; before it, one TypeError naming the argument, the version and the
+    fix (it failed deep inside most losses: Python scalars in ``where`` came with 2024.12)."""
+    reason = Backend.ARRAY_API_STRICT.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    import array_api_strict
+
+    Backend.ARRAY_API_STRICT.namespace()
+    inputs = case.inputs(SEED)
+    with array_api_strict.ArrayAPIStrictFlags(api_version=version):
+        args, kwargs = _convert(Backend.ARRAY_API_STRICT, inputs, "float64")
+        if version < "2024.12":
+            with pytest.raises(
+                TypeError, match=rf"version '{version}'; .* needs version '2024.12'"
+            ):
+                case.func(*args, **kwargs)
+            return
+        got = case.func(*args, **kwargs)
+    np_args, np_kwargs = _convert(Backend.NUMPY, inputs, "float64")
+    expected = case.func(*np_args, **np_kwargs)
+    tol = {"rtol": 1e-12 * case.rtol, "atol": 1e-12, "err_msg": case.id}
+    assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
+
+
 def test_dask_unknown_sizes_raise_a_clear_error(case: LossCase) -> None:
     """Dask arrays after a boolean selection of rows (``x[mask]``: shape ``(nan, ...)``) raise
     one ValueError naming the argument and ``compute_chunk_sizes``, before any shape check or
