@@ -47,6 +47,24 @@ def test_fully_masked_list(make: Any, grad: Any) -> None:
     np.testing.assert_array_equal(g, 0.0)
 
 
+def test_empty_batch_of_lists(make: Any, grad: Any) -> None:
+    # optax's _safe_reduce: the mean over no list is 0, not NaN (the last, empty batch of a
+    # loader); the unreduced loss is empty
+    scores, labels = make(np.zeros((0, 3))), make(np.zeros((0, 3)))
+    value, (g,) = grad(ranking_softmax_loss, (scores, labels))
+    np.testing.assert_array_equal(value, 0.0)
+    assert g.shape == (0, 3)
+    assert ranking_softmax_loss(scores, labels, reduce_fn=None).shape == (0,)
+
+
+def test_empty_batch_matches_optax() -> None:
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax.numpy")
+    scores, labels = jnp.zeros((0, 3)), jnp.zeros((0, 3))
+    want = optax.losses.ranking_softmax_loss(scores, labels)
+    np.testing.assert_array_equal(ranking_softmax_loss(scores, labels), want)
+
+
 def test_masked_item_gets_no_gradient(make: Any, grad: Any) -> None:
     scores, labels = make([[2.0, 1.0, 0.0]]), make([[1.0, 0.0, 1.0]])
     where = make([[True, True, False]], dtype="bool")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,8 @@ _sum.__name__ = "sum"
 
 def _masked_mean(xp: Any, a: Any, where: Any) -> Any:
     if where is None:
-        return xp.mean(a)
+        # an empty batch of lists: 0, as optax's _safe_reduce gives (the mean of none is NaN)
+        return xp.mean(a) if math.prod(a.shape) else xp.sum(a)
     kept = xp.astype(where, a.dtype)
     return safe_divide(xp, xp.sum(xp.where(where, a, 0.0)), xp.sum(kept))
 
