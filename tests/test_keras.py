@@ -302,6 +302,96 @@ class TestErrors:
         assert type(out).__module__.split(".")[0] in (backend.library, "jaxlib")
 
 
+# --- what keras users run: model.compile / model.fit ----------------------------------------
+
+_FIT_CASES = {
+    "CategoricalCrossentropy": ({"from_logits": True}, "one_hot"),
+    "SparseCategoricalCrossentropy": ({"from_logits": True}, "labels"),
+    "Huber": ({"delta": 0.5}, "one_hot"),
+    "sparse_categorical_crossentropy": ({}, "labels"),
+}
+
+
+@pytest.mark.parametrize("name", list(_FIT_CASES))
+def test_model_fit_matches_keras(name: str) -> None:
+    """``model.compile(loss=ours)`` and ``fit`` with sample weights: the loss history of
+    keras's own loss. keras hands a ``keras.losses.Loss`` the sample weights but wraps any
+    other callable and weights its (already reduced) result, and it passes ``y_true`` as
+    floats to loss functions: before, ours trained on other numbers and the sparse losses
+    raised on the float labels."""
+    keras = _keras()
+    kwargs, target = _FIT_CASES[name]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 5)).astype("float32")
+    labels = rng.integers(0, 3, size=48)
+    y = labels if target == "labels" else np.eye(3, dtype="float32")[labels]
+    weights = rng.uniform(size=48).astype("float32")
+
+    def history(loss: Any) -> list[float]:
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss)
+        fit = model.fit(x, y, sample_weight=weights, batch_size=16, epochs=2, verbose=0)
+        return fit.history["loss"]
+
+    ours, theirs = getattr(K, name), getattr(keras.losses, name)
+    if isinstance(ours, type):
+        ours, theirs = ours(**kwargs), theirs(**kwargs)
+        assert isinstance(ours, keras.losses.Loss)
+    np.testing.assert_allclose(history(ours), history(theirs), rtol=1e-5)
+
+
+def test_classes_are_keras_losses_only_once_keras_is_imported(monkeypatch: Any) -> None:
+    import copy
+    import pickle
+    import sys
+
+    keras = _keras()
+    loss = K.Huber(0.5, reduction="sum")
+    assert isinstance(loss, K.Huber)
+    assert isinstance(loss, keras.losses.Loss)
+    assert type(loss).__name__ == "Huber"
+    for clone in (pickle.loads(pickle.dumps(loss)), copy.deepcopy(loss)):
+        assert type(clone) is type(loss)
+        assert clone.get_config() == loss.get_config()
+    y, p = np.zeros((2, 2)), np.ones((2, 2))
+    assert float(loss(y, p)) == float(keras.losses.Huber(0.5, reduction="sum")(y, p))
+    # never imported by us (that would fix keras's backend before the user sets it)
+    monkeypatch.delitem(sys.modules, "keras")
+    plain = K.Huber(0.5)
+    assert not isinstance(plain, keras.losses.Loss)
+    assert float(plain(y, p)) == float(K.Huber(0.5)(y, p))
+
+
+def test_float_class_labels_are_cast_as_keras_casts_them() -> None:
+    """keras casts float class labels to int32 (its ``Loss.__call__`` delivers labels as
+    floats); ours does the same and gives keras's numbers."""
+    keras = _keras()
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(4, 3)).astype("float32")
+    labels = np.asarray([2, 0, 1, 1])
+    floats = labels.astype("float32")
+    for name, kw in [
+        ("sparse_categorical_crossentropy", {"from_logits": True}),
+        ("sparse_categorical_crossentropy", {"from_logits": True, "ignore_class": 1}),
+        ("categorical_generalized_cross_entropy", {"q": 0.5}),
+    ]:
+        probs = logits if kw.get("from_logits") else np.asarray(keras.ops.softmax(logits))
+        want = getattr(keras.losses, name)(floats, probs, **kw)
+        got = getattr(K, name)(floats, probs, **kw)
+        np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=name)
+        np.testing.assert_allclose(got, getattr(K, name)(labels, probs, **kw), rtol=1e-6)
+    embeddings = rng.normal(size=(4, 2)).astype("float32")
+    want = keras.losses.circle(floats, embeddings)
+    np.testing.assert_allclose(K.circle(floats, embeddings), want, rtol=1e-5, atol=1e-6)
+    sequences = np.log(np.full((2, 4, 3), 1 / 3, dtype="float32"))
+    targets = np.asarray([[1, 2], [2, 0]])
+    want = keras.losses.ctc(targets.astype("float32"), sequences)
+    np.testing.assert_allclose(K.ctc(targets.astype("float32"), sequences), want, rtol=1e-5)
+    with pytest.raises(TypeError, match="y_true"):
+        K.sparse_categorical_crossentropy(floats.astype("complex64"), logits)
+
+
 # --- keras's NumPy backend as a second oracle ---------------------------------------------------
 
 _NUMPY_BACKEND_SCRIPT = r"""

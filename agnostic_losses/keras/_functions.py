@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import check_integer, check_labelled_embeddings, device_of, normalize_axes
+from .._dispatch import (
+    cast,
+    check_integer,
+    check_labelled_embeddings,
+    device_of,
+    index_dtype,
+    normalize_axes,
+)
 from .._kernels import classification as _kc
 from .._kernels import clipped as _clip
 from .._kernels import ctc as _kctc
@@ -777,6 +784,20 @@ def categorical_focal_crossentropy(
     return c.finish(_clip.categorical_focal(c.xp, p, t, a, float(gamma), EPSILON))
 
 
+def _integer_labels(c: Call, name: str, hint: str) -> Any:
+    """Class labels as integers: float labels are cast toward zero, as keras casts them.
+
+    keras's ``Loss.__call__`` hands ``y_true`` to every loss function in its float dtype, so
+    ``model.fit`` with integer labels delivers them as floats; keras's sparse losses cast them
+    back (``int32``). Other dtypes (complex, say) raise naming ``hint``.
+    """
+    y = c[name]
+    if c.xp.isdtype(y.dtype, "real floating"):
+        y = c.args[name] = cast(c.xp, y, index_dtype(c.xp, y))
+    check_integer(c.xp, name, y, hint)
+    return y
+
+
 def _class_labels(
     y_true: Any, y_pred: Any, axis: int, hint: str, ignore: int | None = None
 ) -> tuple[Call, Any, Any, int]:
@@ -790,8 +811,7 @@ def _class_labels(
         msg = "`y_pred` must have at least one dimension (the classes), got a 0-d array."
         raise ValueError(msg)
     (ax,) = normalize_axes("axis", axis, p.ndim, tuples=False, none=False)
-    y = c["y_true"]
-    check_integer(c.xp, "y_true", y, f"{hint} {ORDER}")
+    y = _integer_labels(c, "y_true", f"{hint} {ORDER}")
     if y.ndim == p.ndim and y.shape[ax] == 1:
         y = c.args["y_true"] = c.xp.squeeze(y, axis=ax)
     _, num_classes, (p,) = c.classes("y_pred", ax, p, tuples=False)
@@ -814,7 +834,7 @@ def sparse_masked(
     axis: int = -1,
 ) -> tuple[Any, Any]:
     """:func:`sparse_categorical_crossentropy` and its mask (None without ``ignore_class``)."""
-    hint = "Cast float labels to an integer dtype (keras casts them)."
+    hint = "Pass class indices."
     c, y, p, num_classes = _class_labels(y_true, y_pred, axis, hint, ignore_class)
     safe, keep, bad = sanitize_labels(c.xp, y, num_classes, ignore_class)
     if from_logits:
@@ -851,7 +871,8 @@ def sparse_categorical_crossentropy(
     Parameters
     ----------
     y_true : array of int, shape (...) or (..., 1)
-        Class indices (a trailing size-1 axis is dropped, as keras does).
+        Class indices (a trailing size-1 axis is dropped, as keras does; float labels are
+        cast to integers, as keras casts them).
     y_pred : array, shape (..., C)
         Probabilities, or logits with ``from_logits=True``.
     from_logits : bool, default False
@@ -892,7 +913,7 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
     Parameters
     ----------
     y_true : array of int, shape (N,) or (N, 1)
-        Class indices.
+        Class indices (float labels are cast to integers, as keras casts them).
     y_pred : array, shape (N, C)
         Class probabilities.
     q : float in (0, 1)
@@ -935,7 +956,7 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
     Parameters
     ----------
     y_true : array of int, shape (B, L)
-        Right-padded labels in ``[1, K)``.
+        Right-padded labels in ``[1, K)`` (float labels are cast to integers, as keras does).
     y_pred : array, shape (B, T, K)
         Logits (not normalised).
 
@@ -967,7 +988,7 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
             f"`y_pred` must have shape (batch_size, max_length, num_classes), got {tuple(x.shape)}."
         )
         raise ValueError(msg)
-    check_integer(c.xp, "y_true", y, ORDER)
+    y = _integer_labels(c, "y_true", ORDER)
     if y.shape[0] != x.shape[0]:
         msg = (
             f"`y_true` and `y_pred` must have the same batch size, got {y.shape[0]} and "
@@ -1092,7 +1113,7 @@ def circle_masked(
         y = c[name]
         if y is None:
             continue
-        check_integer(c.xp, name, y, f"Pass integer labels. {ORDER}")
+        y = _integer_labels(c, name, f"Pass integer labels. {ORDER}")
         if y.ndim == 2 and y.shape[-1] == 1:
             c.args[name] = c.xp.squeeze(y, axis=-1)
     r = e if ref_embeddings is None else c.floating("ref_embeddings")
@@ -1133,7 +1154,7 @@ def circle(
     Parameters
     ----------
     y_true : array of int, shape (N,)
-        Labels.
+        Labels (float labels are cast to integers, as keras casts them).
     y_pred : array, shape (N, D)
         L2-normalised embeddings.
     ref_labels : array of int, shape (M,), optional

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import re
+import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -51,8 +52,55 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _keras_loss_base() -> type | None:
+    """``keras.losses.Loss`` when the user has imported keras (never imported here: that
+    would fix keras's backend before the user's ``KERAS_BACKEND`` is set)."""
+    keras = sys.modules.get("keras")
+    losses = getattr(keras, "losses", None)
+    base = getattr(losses, "Loss", None)
+    return base if isinstance(base, type) else None
+
+
+# (our class, keras.losses.Loss) -> the class deriving from both
+_KERAS_VARIANTS: dict[tuple[type, type], type] = {}
+
+
+def _restore(cls: type, state: dict[str, Any]) -> Any:
+    """Unpickle an object of a keras variant: rebuilt from its own class (``__new__`` picks
+    the variant again when keras is imported)."""
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
+
+
+def _keras_variant(cls: type, base: type) -> type:
+    """``cls`` that is also a ``keras.losses.Loss``: ``model.compile`` then calls it with the
+    sample weights (``loss(y_true, y_pred, sample_weight)``) instead of wrapping it in keras's
+    ``LossFunctionWrapper``, which would weight the already-reduced loss. Our methods come
+    first in the MRO; keras's base adds nothing but the type."""
+    key = (cls, base)
+    variant = _KERAS_VARIANTS.get(key)
+    if variant is None:
+
+        def __reduce__(self: Any) -> tuple[Any, ...]:
+            return _restore, (cls, dict(self.__dict__))
+
+        namespace = {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "__reduce__": __reduce__,
+        }
+        variant = _KERAS_VARIANTS[key] = type(cls.__name__, (cls, base), namespace)
+    return variant
+
+
 class Loss:
     """Base class of the keras-style losses: subclass it and implement :meth:`call`.
+
+    Where keras is imported when an object is created, the object is also a
+    ``keras.losses.Loss`` (of a subclass of its class that derives from both), so
+    ``model.compile(loss=...)`` hands it the sample weights as keras's own classes get them.
 
     Parameters
     ----------
@@ -82,6 +130,12 @@ class Loss:
     """
 
     _options: ClassVar[tuple[str, ...]] = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Loss:
+        base = _keras_loss_base()
+        if base is not None and not issubclass(cls, base):
+            cls = _keras_variant(cls, base)
+        return super().__new__(cls)
 
     def __init__(
         self,
