@@ -363,6 +363,28 @@ def test_classes_are_keras_losses_only_once_keras_is_imported(monkeypatch: Any) 
     assert float(plain(y, p)) == float(K.Huber(0.5)(y, p))
 
 
+# keras's own saving code (3.15) converts arrays with a NumPy 1 style __array__
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+def test_saved_model_loads_without_custom_objects(tmp_path: Any) -> None:
+    """The classes are registered with keras's serialization (``'agnostic_losses>Name'``):
+    a model compiled with one of ours reloads as one compiled with keras's own does."""
+    keras = _keras()
+    loss = K.SparseCategoricalCrossentropy(from_logits=True)
+    assert (
+        keras.saving.get_registered_name(type(loss))
+        == "agnostic_losses>SparseCategoricalCrossentropy"
+    )
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+    model.compile(optimizer="sgd", loss=loss)
+    x, y = np.ones((4, 5), dtype="float32"), np.asarray([0, 1, 2, 0])
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.loss, K.SparseCategoricalCrossentropy)
+    assert loaded.loss.get_config() == loss.get_config()
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0))
+
+
 def test_float_class_labels_are_cast_as_keras_casts_them() -> None:
     """keras casts float class labels to int32 (its ``Loss.__call__`` delivers labels as
     floats); ours does the same and gives keras's numbers."""

@@ -23,7 +23,9 @@ from ._classes import *
 from ._classes import __all__ as _class_names
 from ._functions import *
 from ._functions import __all__ as _function_names
-from ._losses import Loss, LossFunctionWrapper  # noqa: F401 (in __all__)
+from ._losses import Loss, LossFunctionWrapper, register_with_keras  # noqa: F401 (in __all__)
+
+register_with_keras()
 
 # keras's aliases (keras.losses.get accepts the upper-case spellings too)
 mse = MSE = mean_squared_error

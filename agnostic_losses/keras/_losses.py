@@ -95,6 +95,25 @@ def _keras_variant(cls: type, base: type) -> type:
     return variant
 
 
+# the classes declared with a function (keras's own loss classes), for keras's registry
+_DECLARED: list[type] = []
+_REGISTERED: set[type] = set()
+
+
+def register_with_keras() -> None:
+    """Register the keras variant of every declared class as ``'agnostic_losses>Name'`` with
+    keras's serialization, so ``keras.models.load_model`` rebuilds a model compiled with one
+    of our losses without ``custom_objects`` (as for keras's own). Runs when
+    ``agnostic_losses.keras`` is imported after keras, and when the first variant is made."""
+    base = _keras_loss_base()
+    if base is None or base in _REGISTERED:
+        return
+    _REGISTERED.add(base)
+    register = sys.modules["keras"].saving.register_keras_serializable
+    for cls in _DECLARED:
+        register(package="agnostic_losses", name=cls.__name__)(_keras_variant(cls, base))
+
+
 class Loss:
     """Base class of the keras-style losses: subclass it and implement :meth:`call`.
 
@@ -134,6 +153,7 @@ class Loss:
     def __new__(cls, *args: Any, **kwargs: Any) -> Loss:
         base = _keras_loss_base()
         if base is not None and not issubclass(cls, base):
+            register_with_keras()
             cls = _keras_variant(cls, base)
         return super().__new__(cls)
 
@@ -258,6 +278,7 @@ class LossFunctionWrapper(Loss):
         super().__init_subclass__(**kwargs)
         if function is None:
             return
+        _DECLARED.append(cls)
         cls.function = staticmethod(function)  # type: ignore[assignment]
         fn_params = inspect.signature(function).parameters
         base = {"reduction": "sum_over_batch_size", "name": function.__name__, "dtype": None}
