@@ -341,6 +341,35 @@ def test_model_fit_matches_keras(name: str) -> None:
     np.testing.assert_allclose(history(ours), history(theirs), rtol=1e-5)
 
 
+def test_model_fit_with_keras_masks_matches_keras() -> None:
+    """A padded sequence model (``Embedding(mask_zero=True)``): keras keeps the mask of a JAX
+    array in a table by ``id`` (JAX arrays take no attributes); ours reads it there too and
+    trains on keras's numbers (before, the padded steps counted on the JAX backend)."""
+    keras = _keras()
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 10, size=(16, 6))
+    x[:, 4:] = 0
+    y = rng.integers(0, 3, size=(16, 6))
+
+    def history(loss: Any) -> list[float]:
+        keras.utils.set_random_seed(1)
+        layers = keras.layers
+        model = keras.Sequential(
+            [
+                keras.Input((6,), dtype="int32"),
+                layers.Embedding(10, 4, mask_zero=True),
+                layers.Dense(3),
+            ]
+        )
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss)
+        return model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
+
+    ours = history(K.SparseCategoricalCrossentropy(from_logits=True))
+    np.testing.assert_allclose(
+        ours, history(keras.losses.SparseCategoricalCrossentropy(from_logits=True)), rtol=1e-5
+    )
+
+
 def test_classes_are_keras_losses_only_once_keras_is_imported(monkeypatch: Any) -> None:
     import copy
     import pickle

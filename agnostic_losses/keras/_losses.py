@@ -61,6 +61,20 @@ def _keras_loss_base() -> type | None:
     return base if isinstance(base, type) else None
 
 
+def _keras_mask(x: Any) -> Any:
+    """The mask keras attached to ``x`` (its ``Embedding(mask_zero=True)`` and friends): an
+    attribute where the array takes one (torch), else keras's table by ``id`` (JAX arrays
+    take no attributes), read through keras's own accessor when keras is imported."""
+    mask = getattr(x, "_keras_mask", None)
+    if mask is None and "keras" in sys.modules:
+        try:
+            from keras.src.backend import get_keras_mask
+        except ImportError:  # pragma: no cover - a keras without the 3.x layout
+            return None
+        mask = get_keras_mask(x)
+    return mask
+
+
 # (our class, keras.losses.Loss) -> the class deriving from both
 _KERAS_VARIANTS: dict[tuple[type, type], type] = {}
 
@@ -181,7 +195,7 @@ class Loss:
 
     def _call_masked(self, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
         losses = self.call(y_true, y_pred)
-        return losses, getattr(losses, "_keras_mask", None)
+        return losses, _keras_mask(losses)
 
     def __call__(
         self, y_true: Any, y_pred: Any, sample_weight: Any = None, mask: Any = None
@@ -194,11 +208,11 @@ class Loss:
         sample_weight : array or float, optional
             Weights of the per-sample losses, broadcast with keras's +-1 rank rule.
         mask : array of bool, optional
-            Valid entries of the per-sample losses (default: ``y_pred._keras_mask`` when it
-            has one); combined with the mask the loss itself reports.
+            Valid entries of the per-sample losses (default: the mask keras attached to
+            ``y_pred``, when it has one); combined with the mask the loss itself reports.
         """
         if mask is None:
-            mask = getattr(y_pred, "_keras_mask", None)
+            mask = _keras_mask(y_pred)
         xp, args = resolve(
             {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight, "mask": mask},
             lists=True,
@@ -350,7 +364,7 @@ class LossFunctionWrapper(Loss):
         if masked is not None:
             return masked(y_true, y_pred, **self._fn_kwargs)
         losses = self.fn(y_true, y_pred, **self._fn_kwargs)
-        return losses, getattr(losses, "_keras_mask", None)
+        return losses, _keras_mask(losses)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
