@@ -310,6 +310,12 @@ def _jax32() -> Backend:
     return backend
 
 
+def _numpy_answer(case: LossCase, inputs: Inputs, dtype: str) -> Any:
+    """The case's value on NumPy in ``dtype`` (the answer other settings must reproduce)."""
+    args, kwargs = _convert(Backend.NUMPY, inputs, dtype)
+    return case.func(*args, **kwargs)
+
+
 def _split(args: list[Any], kwargs: dict[str, Any]) -> tuple[int, Any]:
     """The position of the first floating array argument (the one a user differentiates)."""
     for i, a in enumerate(args):
@@ -429,8 +435,7 @@ def test_jax_strict_promotion_settings(case: LossCase) -> None:
             assert (grad.shape, grad.dtype) == (first.shape, first.dtype), case.id
         else:
             got = loss(first)[1]
-    np_args, np_kwargs = _convert(Backend.NUMPY, inputs, "float32")
-    expected = case.func(*np_args, **np_kwargs)
+    expected = _numpy_answer(case, inputs, "float32")
     rtol, atol = default_tolerance("float32")
     tol = {"rtol": rtol * case.rtol, "atol": atol * case.rtol, "err_msg": case.id}
     assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
@@ -458,8 +463,7 @@ def test_array_api_strict_standard_versions(case: LossCase, version: str) -> Non
                 case.func(*args, **kwargs)
             return
         got = case.func(*args, **kwargs)
-    np_args, np_kwargs = _convert(Backend.NUMPY, inputs, "float64")
-    expected = case.func(*np_args, **np_kwargs)
+    expected = _numpy_answer(case, inputs, "float64")
     tol = {"rtol": 1e-12 * case.rtol, "atol": 1e-12, "err_msg": case.id}
     assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
 

@@ -66,12 +66,10 @@ def _keras_mask(x: Any) -> Any:
     attribute where the array takes one (torch), else keras's table by ``id`` (JAX arrays
     take no attributes), read through keras's own accessor when keras is imported."""
     mask = getattr(x, "_keras_mask", None)
-    if mask is None and "keras" in sys.modules:
-        try:
-            from keras.src.backend import get_keras_mask
-        except ImportError:  # pragma: no cover - a keras without the 3.x layout
-            return None
-        mask = get_keras_mask(x)
+    if mask is None:
+        # a module lookup, not an import statement: this runs twice per call
+        get_keras_mask = getattr(sys.modules.get("keras.src.backend"), "get_keras_mask", None)
+        mask = None if get_keras_mask is None else get_keras_mask(x)
     return mask
 
 
