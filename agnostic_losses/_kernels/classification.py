@@ -312,18 +312,23 @@ def generalized_cross_entropy(xp: Any, log_p_y: Any, q: float) -> Any:
 def binary_cross_entropy_probs(xp: Any, probs: Any, target: Any) -> Any:
     """torch's probability BCE: ``-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))``.
 
-    ``log`` is taken of a guarded argument: at ``p = 0`` (or 1) the clamped branch is a
-    constant, and the unguarded ``log 0`` would put ``0 * inf = NaN`` into the gradient.
-    The clamp alone would make that gradient 0 -- no signal at the worst prediction -- so the
-    derivative in ``p`` is attached straight-through as torch defines it,
-    ``(p - y) / max(p (1 - p), 1e-12)``: exact inside (0, 1), large and of the right sign at
-    the ends.
+    Inside (0, 1), where ``p (1 - p)`` is above torch's floor ``1e-12``, this is the plain
+    ``-(y log p + (1 - y) log1p(-p))`` (the clamps cannot bind there): exact derivatives of
+    every order, in ``p`` and ``y``, as torch's double backward gives. At the ends ``log`` is
+    taken of a guarded argument -- the clamped branch is a constant, and the unguarded
+    ``log 0`` would put ``0 * inf = NaN`` into the gradient -- and, since the clamp alone would
+    make the gradient 0 (no signal at the worst prediction), the derivative in ``p`` is
+    attached straight-through as torch defines it, ``(p - y) / max(p (1 - p), 1e-12)``: large
+    and of the right sign. A ``where`` joins the two, each computed on guarded operands.
     """
     fixed = stop_gradient(probs)
+    inside = fixed * (1.0 - fixed) > _BCE_EPSILON
+    p = xp.where(inside, probs, 0.5)
+    smooth = -(target * xp.log(p) + (1.0 - target) * xp.log1p(-p))
     log_p, log_not_p = safe_log(xp, fixed, -100.0), safe_log(xp, 1.0 - fixed, -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    clamped = -(target * log_p + (1.0 - target) * log_not_p)
     slope = stop_gradient((fixed - target) / xp.maximum(fixed * (1.0 - fixed), _BCE_EPSILON))
-    return loss + (probs - fixed) * slope
+    return xp.where(inside, smooth, clamped + (probs - fixed) * slope)
 
 
 def sigmoid_binary_cross_entropy(xp: Any, logits: Any, labels: Any, pos_weight: Any = None) -> Any:
