@@ -165,6 +165,21 @@ def grad(backend: Backend) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def hvp(backend: Backend) -> Callable[..., Any]:
+    """``hvp(fn, args, tangents, argnums=(0,))`` -> ([grads], [Hessian-vector products]) as
+    NumPy: torch's double backward, JAX's forward over reverse."""
+    if not backend.differentiable:
+        pytest.skip(f"{backend.value} has no automatic differentiation")
+
+    def _hvp(fn: Callable[..., Any], args: Any, tangents: Any, argnums: Any = (0,)) -> Any:
+        return _backends.hessian_vector_product(
+            backend, fn, tuple(args), argnums=argnums, tangents=tangents
+        )
+
+    return _hvp
+
+
+@pytest.fixture
 def close() -> Callable[..., None]:
     """``close(actual, desired, factor=1.0)``: assert_close with the actual dtype's tolerance."""
 

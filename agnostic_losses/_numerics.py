@@ -93,14 +93,24 @@ def clamp_min_zero(xp: Any, z: Any) -> Any:
 def softplus(xp: Any, x: Any, *, delegate: bool = True) -> Any:
     """``log(1 + exp(x))`` without overflow.
 
-    ``max(x, 0) + log1p(exp(-|x|))`` never exponentiates a positive number; ``maximum`` splits
-    its gradient at the tie, so the derivative at 0 is exactly ``sigmoid(0) = 0.5``.
+    ``x + log1p(exp(-x))`` for ``x >= 0`` and ``log1p(exp(x))`` below: no positive number is
+    exponentiated, and both branches are the same analytic function, so every derivative is
+    exact at every point, ``x = 0`` included (``sigmoid(0) = 1/2``, then ``1/4``). The
+    textbook ``max(x, 0) + log1p(exp(-|x|))`` has the right first derivative at 0 but a second
+    derivative of 0 there: a zero Hessian at a zero-initialised head.
     """
     if delegate:
         fused = _delegation.softplus(x)
         if fused is not None:
             return fused
-    return xp.maximum(x, 0.0) + xp.log1p(xp.exp(-absolute(xp, x)))
+    positive = x >= 0
+    return xp.where(positive, x, 0.0) + _softplus_tail(xp, x, positive)
+
+
+def _softplus_tail(xp: Any, x: Any, positive: Any) -> Any:
+    """``log1p(exp(-|x|))``, with ``-|x|`` taken as ``-x`` or ``x`` by the branch ``positive``
+    (not through ``absolute``, whose kink at 0 would drop the second derivative there)."""
+    return xp.log1p(xp.exp(xp.where(positive, -x, x)))
 
 
 def log_sigmoid(xp: Any, x: Any, *, delegate: bool = True) -> Any:
@@ -115,24 +125,28 @@ def log_sigmoid(xp: Any, x: Any, *, delegate: bool = True) -> Any:
 def log_sigmoid_pair(xp: Any, x: Any, *, delegate: bool = True) -> tuple[Any, Any]:
     """``(log(sigmoid(x)), log(sigmoid(-x)))`` sharing one ``log1p(exp(-|x|))``.
 
-    ``log sigmoid(x) = -max(-x, 0) - log1p(exp(-|x|))``; the two outputs differ only in which
-    ``max`` term they take, so one exponential serves both.
+    ``log sigmoid(x) = min(x, 0) - log1p(exp(-|x|))``; the two outputs differ only in which
+    ``min`` term they take, so one exponential serves both. The branches are those of
+    :func:`softplus` (exact derivatives of every order, at 0 too).
     """
     if delegate:
         fused = _delegation.log_sigmoid_pair(x)
         if fused is not None:
             return fused
-    tail = xp.log1p(xp.exp(-absolute(xp, x)))
-    return -xp.maximum(-x, 0.0) - tail, -xp.maximum(x, 0.0) - tail
+    positive = x >= 0
+    tail = _softplus_tail(xp, x, positive)
+    return xp.where(positive, 0.0, x) - tail, xp.where(positive, -x, 0.0) - tail
 
 
 def logaddexp(xp: Any, a: Any, b: Any, *, delegate: bool = True) -> Any:
-    """``log(exp(a) + exp(b))`` as ``max + log1p(exp(-|a - b|))``, exact at ``-inf``.
+    """``log(exp(a) + exp(b))`` as ``hi + log1p(exp(lo - hi))``, exact at ``-inf``.
 
-    Where both operands are ``-inf`` the result is the constant ``-inf`` (a ``where`` branch
-    whose operands are replaced first), so no ``-inf - (-inf)`` reaches the value or the
-    gradient: both operands get a zero gradient there. ``absolute`` makes a tie split the
-    gradient evenly (1/2 each) on every backend.
+    ``hi``/``lo`` are the operands ordered by a ``where``: ``a + log1p(exp(b - a))`` is the
+    same analytic function whichever operand leads, so every derivative is exact, a tie
+    included (1/2 each, then 1/4), and ``exp`` never sees a positive number. Where both
+    operands are ``-inf`` the result is the constant ``-inf`` (a ``where`` branch whose
+    operands are replaced first), so no ``-inf - (-inf)`` reaches the value or the gradient:
+    both operands get a zero gradient there.
     """
     if delegate:
         fused = _delegation.logaddexp(a, b)
@@ -140,8 +154,10 @@ def logaddexp(xp: Any, a: Any, b: Any, *, delegate: bool = True) -> Any:
             return fused
     m = xp.maximum(a, b)
     finite = xp.isfinite(m)
-    d = xp.where(finite, a, 0.0) - xp.where(finite, b, 0.0)
-    out = xp.where(finite, m, 0.0) + xp.log1p(xp.exp(-absolute(xp, d)))
+    a, b = xp.where(finite, a, 0.0), xp.where(finite, b, 0.0)
+    leads = a >= b
+    hi, lo = xp.where(leads, a, b), xp.where(leads, b, a)
+    out = hi + xp.log1p(xp.exp(lo - hi))
     # m = -inf (both operands -inf) or +inf: the value is m, as a constant (no gradient).
     return xp.where(finite, out, stop_gradient(m))
 
@@ -168,6 +184,8 @@ def logsumexp(
       ``exp(0)``), where adding a quarter ulp of 1 rounds away, so value and derivative are
       exactly ``log s`` and ``1/s``; only the all ``-inf`` slice (``s = 0``) sees it, and there
       its finite derivative ``4/eps`` meets ``exp(-inf) = 0``: gradient 0, not ``inf * 0``.
+      (Its second derivative ``-(4/eps)**2`` is finite too, except in float16, where it
+      overflows: a float16 Hessian is NaN on an all ``-inf`` slice.)
     """
     if delegate:
         fused = _delegation.logsumexp(x, axis, keepdims)

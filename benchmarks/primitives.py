@@ -115,6 +115,17 @@ def _torch_primitives(rows: list[tuple[str, ...]], shape: tuple[int, int], repea
         out = torch.log_softmax(torch.where(dead, 0.0, v), dim=-1)
         return torch.where(dead, -math.inf, out)
 
+    def masked_logaddexp(u: Any, v: Any, delegate: bool) -> Any:
+        """The rejected candidate: torch.logaddexp with the masks the contract needs (a
+        non-finite maximum, and a single -inf operand, where its double backward is NaN)."""
+        if not delegate:
+            return N.logaddexp(xp, u, v, delegate=False)
+        m = torch.maximum(u.detach(), v.detach())
+        finite = torch.isfinite(m)
+        both = finite & torch.isfinite(torch.minimum(u.detach(), v.detach()))
+        out = torch.logaddexp(torch.where(both, u, 0.0), torch.where(both, v, 0.0))
+        return torch.where(both, out, torch.where(finite, torch.maximum(u, v), m))
+
     cases: list[tuple[str, int, Callable[..., Any], Callable[..., Any]]] = [
         ("softplus", 1, lambda v, d: N.softplus(xp, v, delegate=d), F.softplus),
         ("log_sigmoid", 1, lambda v, d: N.log_sigmoid(xp, v, delegate=d), F.logsigmoid),
@@ -144,6 +155,7 @@ def _torch_primitives(rows: list[tuple[str, ...]], shape: tuple[int, int], repea
             masked_log_softmax,
             lambda v: torch.log_softmax(v, -1),
         ),
+        ("logaddexp [masked fused: rejected]", 2, masked_logaddexp, torch.logaddexp),
     ]
 
     def total(out: Any) -> Any:

@@ -35,6 +35,45 @@ def test_softplus_gradient_is_sigmoid_everywhere(xp: Any, make: Any, grad: Any) 
     np.testing.assert_allclose(g_pair, special.expit(-x), rtol=1e-6, atol=1e-37)
 
 
+def test_second_derivatives_exact_at_zero(xp: Any, make: Any, hvp: Any) -> None:
+    """softplus'' = sigmoid (1 - sigmoid) everywhere, 1/4 at 0: the point a zero-initialised
+    head starts from, where Newton steps and influence functions take their Hessian. (The
+    textbook ``max(x, 0) + log1p(exp(-|x|))`` gives 0 there: ``|x|`` has a kink at 0.)"""
+    x = np.asarray(EXTREMES)
+    s = special.expit(x)
+    curvature = s * (1 - s)
+    ones = [np.ones_like(x)]
+    for fn, sign in [
+        (lambda v: N.softplus(xp, v), 1.0),
+        (lambda v: N.log_sigmoid(xp, v), -1.0),
+        (lambda v: N.log_sigmoid_pair(xp, v)[0], -1.0),
+        (lambda v: N.log_sigmoid_pair(xp, v)[1], -1.0),
+    ]:
+        _, (h,) = hvp(fn, (make(x),), ones)
+        np.testing.assert_allclose(h, sign * curvature, rtol=1e-5, atol=1e-37)
+
+
+def test_logaddexp_second_derivatives(xp: Any, make: Any, hvp: Any) -> None:
+    """The Hessian of ``logaddexp(a, b)`` is ``p (1 - p) [[1, -1], [-1, 1]]``, ``p =
+    sigmoid(a - b)``: 1/4 at a tie (0 with a ``|a - b|`` kink), finite and 0 at a ``-inf``
+    operand or operands 2e4 apart (NaN from ``torch.logaddexp``'s double backward)."""
+    a = np.asarray([0.0, 3.0, -1e4, 5.0, -np.inf, 1.0, 1e4, -1e4])
+    b = np.asarray([0.0, 3.0, -1e4, -2.0, 1.0, -np.inf, -1e4, 1e4])
+    with np.errstate(invalid="ignore"):
+        p = special.expit(a - b)
+    curvature = p * (1 - p)
+    (ga, gb), (ha, hb) = hvp(
+        lambda u, v: N.logaddexp(xp, u, v),
+        (make(a), make(b)),
+        [np.ones_like(a), -np.ones_like(b)],
+        argnums=(0, 1),
+    )
+    np.testing.assert_allclose(ga, p, rtol=1e-6)
+    np.testing.assert_allclose(gb, 1 - p, rtol=1e-6)
+    np.testing.assert_allclose(ha, 2 * curvature, rtol=1e-5, atol=1e-37)
+    np.testing.assert_allclose(hb, -2 * curvature, rtol=1e-5, atol=1e-37)
+
+
 def test_logsumexp_matches_scipy(xp: Any, make: Any, run: Any, close: Any) -> None:
     x = np.random.default_rng(0).normal(size=(3, 5)) * 50
     close(run(N.logsumexp, xp, make(x), axis=-1), special.logsumexp(x, axis=-1), check_dtype=False)

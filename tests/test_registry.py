@@ -249,6 +249,114 @@ def test_torch_autocast_dtype_matches_torch(case: LossCase) -> None:
     )
 
 
+def _second_order_tangents(primals: list[np.ndarray]) -> list[np.ndarray]:
+    """A fixed random direction per differentiated argument. An argument whose values lie in
+    [0, 1] (probabilities, soft labels) moves by ``4 x (1 - x)`` times that: not at all at a
+    hard label, so the finite differences stay inside the domain the loss checks."""
+    rng = np.random.default_rng(2)
+    out = []
+    for x in primals:
+        t = rng.standard_normal(x.shape)
+        if x.size and np.all((x >= 0) & (x <= 1)):
+            t = t * 4 * x * (1 - x)
+        out.append(t)
+    return out
+
+
+def _hvp_by_differences(
+    case: LossCase,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    where: tuple[int | str, ...],
+    tangents: list[np.ndarray],
+    cotangent: np.ndarray,
+) -> list[np.ndarray]:
+    """Central differences of our own torch gradient along ``tangents`` (float64)."""
+    import torch
+
+    argnums = tuple(w for w in where if isinstance(w, int))
+    argnames = tuple(w for w in where if isinstance(w, str))
+    eps = 1e-6
+
+    def gradient_at(step: float) -> list[np.ndarray]:
+        moved_args, moved_kwargs = list(args), dict(kwargs)
+        for w, t in zip(where, tangents):
+            if isinstance(w, int):
+                moved_args[w] = moved_args[w] + step * torch.asarray(t)
+            else:
+                moved_kwargs[w] = moved_kwargs[w] + step * torch.asarray(t)
+        _, grads = B.value_and_grad(
+            Backend.TORCH,
+            case.func,
+            moved_args,
+            moved_kwargs,
+            argnums=argnums,
+            argnames=argnames,
+            cotangent=cotangent,
+        )
+        return grads
+
+    plus, minus = gradient_at(eps), gradient_at(-eps)
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+
+
+_NO_DOUBLE_BACKWARD = re.compile(r"derivative for aten::\w+_backward is not implemented")
+# Inputs that sit exactly on a kink of the loss, where differences straddle two pieces.
+_AT_A_KINK = {
+    "keras.circle[keep-diagonal]": "keras's circle takes max(1 - x.x, 0), and unit embeddings "
+    "put every diagonal entry on that kink",
+}
+
+
+@pytest.mark.autodiff
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hessian_vector_product(case: LossCase) -> None:
+    """Second order, as Newton-type optimisers, influence functions and MAML's inner step use
+    it: torch's double backward of every case (float64), against central differences of our
+    own gradient and, where torch's own loss has a double backward, against torch's."""
+    if Backend.TORCH.unavailable_reason():
+        pytest.skip("torch is not installed")
+    inputs = case.inputs(SEED)
+    argnums, argnames = case.differentiable(inputs)
+    if not (argnums or argnames):
+        pytest.skip(f"{case.id} declares no differentiable argument")
+    args, kwargs = _convert(Backend.TORCH, inputs, "float64")
+    where = (*argnums, *argnames)
+    primals = [B.to_numpy(args[w]) if isinstance(w, int) else B.to_numpy(kwargs[w]) for w in where]
+    tangents = _second_order_tangents(primals)
+    cotangent = np.random.default_rng(1).uniform(
+        0.5, 1.5, size=np.shape(B.to_numpy(case.func(*args, **kwargs)))
+    )
+    wrt = {"argnums": argnums, "argnames": argnames, "cotangent": cotangent, "tangents": tangents}
+    try:
+        _, hvp = B.hessian_vector_product(Backend.TORCH, case.func, args, kwargs, **wrt)
+    except RuntimeError as exc:
+        # Ours runs torch's own kernel here (measured faster), which has no double backward:
+        # the same error as torch's loss, not a worse one.
+        if not _NO_DOUBLE_BACKWARD.search(str(exc)) or case.peer is None:
+            raise
+        with pytest.raises(RuntimeError, match=_NO_DOUBLE_BACKWARD.pattern):
+            B.hessian_vector_product(Backend.TORCH, case.peer.load(), args, kwargs, **wrt)
+        return
+    if case.id in _AT_A_KINK:
+        pytest.skip(_AT_A_KINK[case.id])
+    expected = _hvp_by_differences(case, args, kwargs, where, tangents, cotangent)
+    for w, got, want in zip(where, hvp, expected):
+        scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        assert_close(got, want, rtol=1e-5, atol=1e-5 * scale, err_msg=f"{case.id} d2/d(arg {w})")
+    peer = case.peer
+    if peer is None or not peer.runnable or peer.library != "torch" or not peer.available():
+        return
+    if case.differentiable(inputs, peer=True) != (argnums, argnames):
+        return
+    try:
+        _, peer_hvp = B.hessian_vector_product(Backend.TORCH, peer.load(), args, kwargs, **wrt)
+    except (RuntimeError, NotImplementedError):
+        return  # torch has no double backward here (ctc, multi-margin) or refuses an argument
+    for w, got, want in zip(where, hvp, peer_hvp):
+        assert_close(got, want, rtol=1e-9, atol=1e-9, err_msg=f"{case.id} d2/d(arg {w}) vs torch")
+
+
 def test_half_precision(case: LossCase, backend: Backend, xp: Any, half_dtype: str) -> None:
     """float16/bfloat16 in, same dtype out, finite where the reference is, loosely close."""
     if case.reference is None:

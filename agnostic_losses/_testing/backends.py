@@ -18,6 +18,7 @@ __all__ = [
     "Backend",
     "call",
     "from_numpy",
+    "hessian_vector_product",
     "to_numpy",
     "value_and_grad",
     "value_and_grad_arrays",
@@ -386,5 +387,81 @@ def value_and_grad_arrays(
             grad_fn = jax.jit(grad_fn)
         (_, out), grads = grad_fn(*primals)
         return out, list(grads)
+    msg = f"{backend.value} has no automatic differentiation."
+    raise ValueError(msg)
+
+
+def hessian_vector_product(
+    backend: Backend,
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    argnums: Sequence[int] = (0,),
+    argnames: Sequence[str] = (),
+    cotangent: np.ndarray | None = None,
+    tangents: Sequence[np.ndarray],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The gradients of ``s = sum(cotangent * func(...))`` w.r.t. the positional ``argnums``
+    then the keyword ``argnames``, and the Hessian of ``s`` times ``tangents`` (one NumPy array
+    per differentiated argument), as NumPy.
+
+    What second-order users run: torch's double backward (``create_graph=True``), JAX's forward
+    over reverse (``jax.jvp`` of ``jax.grad``, as ``jax.hessian`` does; jitted on the jit
+    backends).
+    """
+    kwargs = dict(kwargs or {})
+    n = len(argnums)
+
+    def full_call(diff: Sequence[Any]) -> Any:
+        full = list(args)
+        for i, a in zip(argnums, diff[:n]):
+            full[i] = a
+        return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
+
+    primals = [args[i] for i in argnums] + [kwargs[k] for k in argnames]
+    if backend.is_torch:
+        import torch
+
+        leaves = [p.detach().clone().requires_grad_(True) for p in primals]
+        out = full_call(leaves)
+        weights = (
+            torch.ones_like(out)
+            if cotangent is None
+            else torch.asarray(cotangent, dtype=out.dtype, device=out.device)
+        )
+        grads = torch.autograd.grad(
+            (out * weights).sum(), leaves, create_graph=True, allow_unused=True
+        )
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
+        dot = sum(
+            (g * torch.asarray(t, dtype=g.dtype, device=g.device)).sum()
+            for g, t in zip(grads, tangents)
+        )
+        hvp: Sequence[Any] = [None] * len(leaves)
+        if dot.requires_grad:  # a gradient that does not depend on the inputs: Hessian 0
+            hvp = torch.autograd.grad(dot, leaves, allow_unused=True)
+        # (+ 0: torch hands back a ZeroTensor for some zero second derivatives)
+        hvp = [torch.zeros_like(p) if h is None else h + 0 for p, h in zip(leaves, hvp)]
+        return [to_numpy(g.detach()) for g in grads], [to_numpy(h) for h in hvp]
+    if backend.is_jax:
+        import jax
+        import jax.numpy as jnp
+
+        def scalar(*diff: Any) -> Any:
+            out = full_call(diff)
+            weights = jnp.ones_like(out) if cotangent is None else jnp.asarray(cotangent, out.dtype)
+            return jnp.sum(out * weights)
+
+        gradient = jax.grad(scalar, argnums=tuple(range(len(primals))))
+
+        def forward_over_reverse(*p: Any) -> Any:
+            cast = tuple(jnp.asarray(t, dtype=x.dtype) for t, x in zip(tangents, p))
+            return jax.jvp(gradient, p, cast)
+
+        if backend.jit:
+            forward_over_reverse = jax.jit(forward_over_reverse)
+        grads, hvp = forward_over_reverse(*primals)
+        return [to_numpy(g) for g in grads], [to_numpy(h) for h in hvp]
     msg = f"{backend.value} has no automatic differentiation."
     raise ValueError(msg)
