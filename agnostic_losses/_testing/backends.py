@@ -313,6 +313,41 @@ def _jit_call(func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, A
     return jax.jit(traced)([args[i] for i in positions], {k: kwargs[k] for k in names})
 
 
+def _differentiable_call(
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None,
+    argnums: Sequence[int],
+    argnames: Sequence[str],
+) -> tuple[Callable[[Sequence[Any]], Any], list[Any]]:
+    """``(full_call, primals)``: ``full_call(diff)`` calls ``func`` with the positional
+    ``argnums`` then the keyword ``argnames`` replaced by ``diff``; ``primals`` are their
+    current values, in that order."""
+    kwargs = dict(kwargs or {})
+    n = len(argnums)
+
+    def full_call(diff: Sequence[Any]) -> Any:
+        full = list(args)
+        for i, a in zip(argnums, diff[:n]):
+            full[i] = a
+        return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
+
+    return full_call, [args[i] for i in argnums] + [kwargs[k] for k in argnames]
+
+
+def _weighted_sum(out: Any, cotangent: np.ndarray | None) -> Any:
+    """``sum(cotangent * out)`` (ones by default) in ``out``'s library, dtype and device (a JAX
+    tracer's too)."""
+    import array_api_compat
+
+    from .._dispatch import device_of
+
+    xp = array_api_compat.array_namespace(out)
+    if cotangent is None:
+        return xp.sum(out)
+    return xp.sum(out * xp.asarray(cotangent, dtype=out.dtype, device=device_of(out)))
+
+
 def value_and_grad(
     backend: Backend,
     func: Callable[..., Any],
@@ -350,37 +385,22 @@ def value_and_grad_arrays(
     The caller can then check their dtype and device. On the jit backends the value and the
     gradients come from a single ``jax.jit`` compilation.
     """
-    kwargs = dict(kwargs or {})
-    n = len(argnums)
-
-    def full_call(diff: Sequence[Any]) -> Any:
-        full = list(args)
-        for i, a in zip(argnums, diff[:n]):
-            full[i] = a
-        return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
-
-    primals = [args[i] for i in argnums] + [kwargs[k] for k in argnames]
+    full_call, primals = _differentiable_call(func, args, kwargs, argnums, argnames)
     if backend.is_torch:
         import torch
 
         leaves = [p.detach().clone().requires_grad_(True) for p in primals]
         out = full_call(leaves)
-        weights = (
-            torch.ones_like(out)
-            if cotangent is None
-            else torch.asarray(cotangent, dtype=out.dtype, device=out.device)
-        )
-        grads = torch.autograd.grad((out * weights).sum(), leaves, allow_unused=True)
+        total = _weighted_sum(out, cotangent)
+        grads = torch.autograd.grad(total, leaves, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
         return out.detach(), list(grads)
     if backend.is_jax:
         import jax
-        import jax.numpy as jnp
 
         def scalar(*diff: Any) -> Any:
             out = full_call(diff)
-            weights = jnp.ones_like(out) if cotangent is None else jnp.asarray(cotangent, out.dtype)
-            return jnp.sum(out * weights), out
+            return _weighted_sum(out, cotangent), out
 
         grad_fn = jax.value_and_grad(scalar, argnums=tuple(range(len(primals))), has_aux=True)
         if backend.jit:
@@ -410,29 +430,13 @@ def hessian_vector_product(
     over reverse (``jax.jvp`` of ``jax.grad``, as ``jax.hessian`` does; jitted on the jit
     backends).
     """
-    kwargs = dict(kwargs or {})
-    n = len(argnums)
-
-    def full_call(diff: Sequence[Any]) -> Any:
-        full = list(args)
-        for i, a in zip(argnums, diff[:n]):
-            full[i] = a
-        return func(*full, **{**kwargs, **dict(zip(argnames, diff[n:]))})
-
-    primals = [args[i] for i in argnums] + [kwargs[k] for k in argnames]
+    full_call, primals = _differentiable_call(func, args, kwargs, argnums, argnames)
     if backend.is_torch:
         import torch
 
         leaves = [p.detach().clone().requires_grad_(True) for p in primals]
-        out = full_call(leaves)
-        weights = (
-            torch.ones_like(out)
-            if cotangent is None
-            else torch.asarray(cotangent, dtype=out.dtype, device=out.device)
-        )
-        grads = torch.autograd.grad(
-            (out * weights).sum(), leaves, create_graph=True, allow_unused=True
-        )
+        total = _weighted_sum(full_call(leaves), cotangent)
+        grads = torch.autograd.grad(total, leaves, create_graph=True, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads)]
         dot = sum(
             (g * torch.asarray(t, dtype=g.dtype, device=g.device)).sum()
@@ -449,9 +453,7 @@ def hessian_vector_product(
         import jax.numpy as jnp
 
         def scalar(*diff: Any) -> Any:
-            out = full_call(diff)
-            weights = jnp.ones_like(out) if cotangent is None else jnp.asarray(cotangent, out.dtype)
-            return jnp.sum(out * weights)
+            return _weighted_sum(full_call(diff), cotangent)
 
         gradient = jax.grad(scalar, argnums=tuple(range(len(primals))))
 
