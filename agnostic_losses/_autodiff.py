@@ -11,9 +11,18 @@ Protocol::
 
     forward(xp, *arrays, **static) -> outputs                      # tuple of arrays
     backward(xp, arrays, outputs, cotangents, **static) -> grads    # one per array
+    jvp(xp, arrays, outputs, tangents, **static) -> output tangents # optional
 
 ``backward`` recomputes what it needs from the inputs and outputs (nothing else is saved) and
-returns None for an argument that is None or integer. ``static`` holds hashable Python options.
+returns None for an argument that is None or integer. ``jvp`` (forward mode) gets a tangent per
+array, None where an array has none (treat it as zero). ``static`` holds hashable Python
+options.
+
+Forward mode reaches ``jvp`` on torch only (``torch.func.jvp``/``jacfwd``/``hessian``,
+``torch.autograd.forward_ad``). JAX cannot give a ``jax.custom_vjp`` function a forward rule,
+and a ``jax.custom_jvp`` one would be transposed into a reverse pass that saves every chunk, so
+``jax.jvp`` of such a loss raises JAX's ``TypeError`` (``jax.hessian``, forward over reverse,
+works: the backward is ordinary JAX code).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ __all__ = ["Vjp", "custom_vjp", "define_vjp"]
 
 Forward = Callable[..., tuple[Any, ...]]
 Backward = Callable[..., tuple[Any, ...]]
+Jvp = Callable[..., tuple[Any, ...]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,14 +48,16 @@ class Vjp:
     index: int
     forward: Forward
     backward: Backward
+    jvp: Jvp | None = None
 
 
 VJPS: list[Vjp] = []
 
 
-def define_vjp(forward: Forward, backward: Backward) -> Vjp:
-    """Register ``forward`` with its ``backward``; call at module level (import time)."""
-    vjp = Vjp(len(VJPS), forward, backward)
+def define_vjp(forward: Forward, backward: Backward, jvp: Jvp | None = None) -> Vjp:
+    """Register ``forward`` with its ``backward`` (and forward-mode ``jvp``); call at module
+    level (import time)."""
+    vjp = Vjp(len(VJPS), forward, backward, jvp)
     VJPS.append(vjp)
     return vjp
 

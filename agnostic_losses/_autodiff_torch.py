@@ -28,8 +28,9 @@ class Function(torch.autograd.Function):
     to decide whether it takes a ``ctx`` (torch 2.13), and a star-argument miscounts.
 
     setup_context (not ``ctx`` in forward) and a generated vmap rule, so that
-    ``torch.func.grad``, ``torch.func.vmap`` and ``torch.compile`` take it like a torch op.
-    Only the inputs and outputs are saved; the backward recomputes the rest.
+    ``torch.func.grad``, ``torch.func.vmap`` and ``torch.compile`` take it like a torch op;
+    ``jvp`` gives forward mode (``torch.func.jvp``, ``jacfwd``, ``hessian``). Only the inputs
+    and outputs are saved; the backward and the jvp recompute the rest.
     """
 
     generate_vmap_rule = True
@@ -54,6 +55,7 @@ class Function(torch.autograd.Function):
         index, key, count, *arrays = inputs
         ctx.index, ctx.key, ctx.count = index, key, count
         ctx.save_for_backward(*arrays[:count], *output)
+        ctx.save_for_forward(*arrays[:count], *output)
 
     @staticmethod
     def backward(ctx: Any, *cotangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
@@ -62,6 +64,18 @@ class Function(torch.autograd.Function):
         vjp = VJPS[ctx.index]
         grads = vjp.backward(_xp(arrays), arrays, outputs, cotangents, **dict(ctx.key))
         return (None, None, None, *grads, *(None,) * (SLOTS - len(grads)))
+
+    @staticmethod
+    def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
+        saved = ctx.saved_tensors
+        arrays, outputs = tuple(saved[: ctx.count]), tuple(saved[ctx.count :])
+        vjp = VJPS[ctx.index]
+        if vjp.jvp is None:
+            msg = "this custom gradient has no forward-mode rule (jvp)"
+            raise NotImplementedError(msg)
+        # Tangents of the non-tensor arguments (index, key, count) come first.
+        tangents = tangents[3 : 3 + ctx.count]
+        return tuple(vjp.jvp(_xp(arrays), arrays, outputs, tangents, **dict(ctx.key)))
 
 
 def apply(index: int, key: tuple[Any, ...], arrays: tuple[Any, ...]) -> tuple[Any, ...]:

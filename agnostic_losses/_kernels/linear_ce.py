@@ -88,7 +88,9 @@ def logit_stats_forward(
     n = hidden.shape[0]
     dev = device_of(hidden)
     neg_inf = xp.full((n,), float("-inf"), dtype=work, device=dev)
-    zeros = xp.zeros((n,), dtype=work, device=dev)
+    # A fresh array per statistic: one that no chunk updates (s without smoothing) is returned
+    # as it started, and torch's forward AD asserts when two outputs are one tensor.
+    zeros = [xp.zeros((n,), dtype=work, device=dev) for _ in range(4)]
 
     def step(carry: Any, offset: Any, part: tuple[Any, ...]) -> Any:
         m, total, t, s, w_y = carry
@@ -109,7 +111,7 @@ def logit_stats_forward(
         return (m_new, total, t, s, w_y), ()
 
     (m, total, t, s, w_y), _ = fold_chunks(
-        xp, step, (neg_inf, zeros, zeros, zeros, zeros), (weight, bias, u, class_weight), chunk
+        xp, step, (neg_inf, *zeros), (weight, bias, u, class_weight), chunk
     )
     finite = xp.isfinite(m)
     lse = xp.where(finite, xp.where(finite, m, 0.0) + xp.log(total), m)
@@ -166,7 +168,59 @@ def _backward(
     return cast(xp, g_h, hidden.dtype), g_w, g_b, None, g_u, g_cw
 
 
-_STATS = define_vjp(logit_stats_forward, _backward)
+def _jvp(
+    xp: Any,
+    arrays: tuple[Any, ...],
+    outputs: tuple[Any, ...],
+    tangents: tuple[Any, ...],
+    *,
+    chunk: int,
+    softcap: Any,
+) -> tuple[Any, ...]:
+    # Forward mode pushes the tangent of each chunk's logits,
+    # dz = dh @ W_c^T + h @ dW_c^T + db_c (times 1 - tanh^2 under the soft-cap), through the
+    # statistics: d lse = sum_v softmax_v dz_v, d t = dz_y, d s = sum_v (u_v dz_v + du_v z_v),
+    # d w_y = d class_weight[y]. Nothing per chunk outlives its step.
+    hidden, weight, bias, targets, u, _ = arrays
+    t_h, t_w, t_b, _, t_u, t_cw = tangents
+    lse = outputs[0]
+    work = compute_dtype(xp, hidden.dtype)
+    lse_safe = xp.where(xp.isfinite(lse), lse, 0.0)
+    n = hidden.shape[0]
+    zeros = tuple(xp.zeros((n,), dtype=work, device=device_of(hidden)) for _ in range(4))
+
+    def step(carry: Any, offset: Any, part: tuple[Any, ...]) -> Any:
+        d_lse, d_t, d_s, d_wy = carry
+        w, b, u_c, tw, tb, tu, tcw = part
+        z, tanh = _logits(xp, hidden, w, b, work, softcap)
+        hits = _hits(xp, targets, offset, z.shape[1])
+        dz = xp.zeros_like(z)
+        if t_h is not None:
+            dz = dz + cast(xp, t_h @ xp.matrix_transpose(w), work)
+        if tw is not None:
+            dz = dz + cast(xp, hidden @ xp.matrix_transpose(tw), work)
+        if tb is not None:
+            dz = dz + expand_rank(xp, cast(xp, tb, work), z.ndim)
+        if tanh is not None:
+            dz = dz * (1.0 - tanh * tanh)
+        d_lse = d_lse + xp.sum(xp.exp(z - lse_safe[:, None]) * dz, axis=1)
+        d_t = d_t + xp.sum(xp.where(hits, dz, 0.0), axis=1)
+        if u_c is not None:
+            d_s = d_s + xp.sum(xmul(xp, cast(xp, u_c, work)[None, :], dz), axis=1)
+            if tu is not None:
+                d_s = d_s + xp.sum(xmul(xp, cast(xp, tu, work)[None, :], z), axis=1)
+        if tcw is not None:
+            d_wy = d_wy + xp.sum(xp.where(hits, cast(xp, tcw, work)[None, :], 0.0), axis=1)
+        return (d_lse, d_t, d_s, d_wy), ()
+
+    parts = (weight, bias, u, t_w, t_b, t_u, t_cw)
+    (d_lse, d_t, d_s, d_wy), _ = fold_chunks(xp, step, zeros, parts, chunk)
+    # An all -inf row's lse is -inf and does not move (its softmax is 0/0).
+    d_lse = xp.where(xp.isfinite(lse), d_lse, 0.0)
+    return d_lse, d_t, d_s, d_wy
+
+
+_STATS = define_vjp(logit_stats_forward, _backward, _jvp)
 
 
 def logit_stats(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "call",
     "from_numpy",
     "hessian_vector_product",
+    "jacobian_vector_product",
     "to_numpy",
     "value_and_grad",
     "value_and_grad_arrays",
@@ -407,6 +409,72 @@ def value_and_grad_arrays(
             grad_fn = jax.jit(grad_fn)
         (_, out), grads = grad_fn(*primals)
         return out, list(grads)
+    msg = f"{backend.value} has no automatic differentiation."
+    raise ValueError(msg)
+
+
+def jacobian_vector_product(
+    backend: Backend,
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any] | None = None,
+    *,
+    argnums: Sequence[int] = (0,),
+    argnames: Sequence[str] = (),
+    tangents: Sequence[np.ndarray],
+    reverse: bool = False,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Forward mode: the value of ``func(...)`` and its derivative along ``tangents`` (one
+    NumPy array per differentiated argument, positional ``argnums`` then keyword
+    ``argnames``), as NumPy; with ``reverse``, also the reverse-mode gradients of
+    ``sum(c * value)`` for the cotangent ``c = 1 + (i mod 5) / 4`` over the flat index ``i``
+    (from the same compilation on the jit backends), else ``[]``.
+
+    What forward-mode users run: ``torch.func.jvp`` (under ``jacfwd`` and ``hessian`` too) and
+    ``jax.jvp`` (jitted on the jit backends).
+    """
+    full_call, primals = _differentiable_call(func, args, kwargs, argnums, argnames)
+
+    def cotangent(out: Any) -> Any:
+        import array_api_compat
+
+        from .._dispatch import device_of
+
+        xp = array_api_compat.array_namespace(out)
+        i = xp.reshape(xp.arange(math.prod(out.shape), device=device_of(out)), out.shape)
+        return xp.astype(1 + (i % 5) / 4, out.dtype)
+
+    if backend.is_torch:
+        import torch
+
+        cast = tuple(
+            torch.asarray(t, dtype=p.dtype, device=p.device) for t, p in zip(tangents, primals)
+        )
+        out, tangent = torch.func.jvp(lambda *p: full_call(p), tuple(primals), cast)
+        grads: list[Any] = []
+        if reverse:
+            leaves = [p.detach().clone().requires_grad_(True) for p in primals]
+            value = full_call(leaves)
+            total = (value * cotangent(value)).sum()
+            found = torch.autograd.grad(total, leaves, allow_unused=True)
+            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, found)]
+        return to_numpy(out), to_numpy(tangent), [to_numpy(g) for g in grads]
+    if backend.is_jax:
+        import jax
+        import jax.numpy as jnp
+
+        def forward(*p: Any) -> Any:
+            cast = tuple(jnp.asarray(t, dtype=x.dtype) for t, x in zip(tangents, p))
+            out, tangent = jax.jvp(lambda *q: full_call(q), p, cast)
+            if not reverse:
+                return out, tangent, ()
+            value, pullback = jax.vjp(lambda *q: full_call(q), *p)
+            return out, tangent, pullback(cotangent(value))
+
+        if backend.jit:
+            forward = jax.jit(forward)
+        out, tangent, grads = forward(*primals)
+        return to_numpy(out), to_numpy(tangent), [to_numpy(g) for g in grads]
     msg = f"{backend.value} has no automatic differentiation."
     raise ValueError(msg)
 
