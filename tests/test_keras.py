@@ -126,6 +126,9 @@ class TestDtype:
         y = np.asarray([[0.0, 1.0]])
         assert K.MeanSquaredError()(y, y).dtype == np.float64  # keras's None would be float32
         assert K.MeanSquaredError(dtype="float32")(y, y).dtype == np.float32
+        half = y.astype(np.float16)
+        assert K.MeanSquaredError()(half, half).dtype == np.float32  # keras's floatx()
+        assert K.MeanSquaredError(dtype="float16")(half, half).dtype == np.float16
 
         class Policy:
             compute_dtype = "float32"
@@ -339,6 +342,58 @@ def test_model_fit_matches_keras(name: str) -> None:
         ours, theirs = ours(**kwargs), theirs(**kwargs)
         assert isinstance(ours, keras.losses.Loss)
     np.testing.assert_allclose(history(ours), history(theirs), rtol=1e-5)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_model_fit_under_mixed_precision_matches_keras(policy: str) -> None:
+    """Under a mixed-precision policy the model's output is half precision and keras's loss
+    classes score it in float32 (their dtype None is floatx()). Ours kept float16 before: a
+    squared error past 256 overflowed, and the history was [inf, inf] where keras's is
+    finite; bfloat16 trained on other numbers."""
+    keras = _keras()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 5)).astype("float32")
+    y = (300 * rng.normal(size=(48, 3))).astype("float32")
+
+    def history(loss: Any) -> list[float]:
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+        model.compile(optimizer=keras.optimizers.SGD(1e-4), loss=loss)
+        return model.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
+
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        for name in ("MeanSquaredError", "Huber", "LogCosh"):
+            ours, theirs = history(getattr(K, name)()), history(getattr(keras.losses, name)())
+            assert np.all(np.isfinite(ours)), (name, ours)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6, err_msg=name)
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+def test_classes_score_half_precision_in_float32_as_keras(half: str) -> None:
+    """Every keras loss class on half-precision inputs: float32 out, keras's value."""
+    keras = _keras()
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(3)
+    probs = rng.uniform(0.05, 0.95, size=(4, 5))
+    y_pred = jnp.asarray(probs / probs.sum(-1, keepdims=True), dtype=half)
+    y_true = jnp.asarray(np.eye(5)[rng.integers(0, 5, size=4)], dtype=half)
+    labels = jnp.asarray(rng.integers(0, 5, size=4))
+    checked = 0
+    for name in CLASSES:
+        if name in ("CTC", "Circle", "CategoricalGeneralizedCrossEntropy"):
+            continue  # other input layouts; the registry's half-precision cells cover them
+        sparse = name == "SparseCategoricalCrossentropy"
+        args = (labels if sparse else y_true, y_pred)
+        ours, theirs = getattr(K, name)()(*args), getattr(keras.losses, name)()(*args)
+        assert str(ours.dtype) == str(theirs.dtype) == "float32", name
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=2e-6, err_msg=name)
+        checked += 1
+    assert checked >= 15
 
 
 def test_model_fit_with_keras_masks_matches_keras() -> None:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dispatch import cast, device_of, resolve
+from .._dispatch import cast, compute_dtype, device_of, resolve
 from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
 
 __all__ = ["Loss", "LossFunctionWrapper"]
@@ -144,7 +144,9 @@ class Loss:
         weights, ``'sum'`` sums, ``'none'``/``None`` returns them weighted.
     dtype : str or object with ``.compute_dtype``, optional
         The dtype of the computation (``y_pred`` and floating ``y_true`` are cast to it).
-        None (the default) keeps ``y_pred``'s dtype; keras's None means ``float32``.
+        None (the default): float32 for half-precision ``y_pred``, as keras (whose None means
+        ``floatx()``, float32, so that mixed-precision models are scored in float32), and
+        ``y_pred``'s own dtype otherwise (keras would cast float64 to float32).
 
     Examples
     --------
@@ -183,7 +185,7 @@ class Loss:
 
     @property
     def dtype(self) -> str | None:
-        """The compute dtype's name (None: ``y_pred``'s own)."""
+        """The compute dtype's name (None: ``y_pred``'s own, at least float32)."""
         return _dtype_name(self._dtype)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
@@ -217,8 +219,15 @@ class Loss:
         )
         y_true, y_pred = args["y_true"], args["y_pred"]
         name = self.dtype
+        dtype = None
         if name is not None:
             dtype = getattr(xp, name)
+        elif xp.isdtype(y_pred.dtype, "real floating"):
+            # keras's None is floatx(), float32: under a mixed-precision policy the model's
+            # half-precision output is scored in float32 (a float16 squared error overflows
+            # past 256). float64 stays float64.
+            dtype = compute_dtype(xp, y_pred.dtype)
+        if dtype is not None:
             y_pred = cast(xp, y_pred, dtype)
             if hasattr(y_true, "dtype") and xp.isdtype(y_true.dtype, "real floating"):
                 y_true = cast(xp, y_true, dtype)
