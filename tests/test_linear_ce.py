@@ -55,6 +55,20 @@ def test_chunk_size_does_not_change_values_or_gradients(
         close(g, want, factor=4.0)
 
 
+def test_default_chunk_is_constant_between_powers_of_two() -> None:
+    """The default chunk depends on the token count only through its power-of-two bucket (a
+    range guard, not a recompile per batch size, under torch.compile's dynamic shapes), and a
+    block of logits stays within twice the default size."""
+    for n in (1, 3, 100, 1000, 1024, 1025, 2047, 8192, 10_000):
+        chunk = K.default_chunk_size(n, 131072)
+        low = 1 << (n.bit_length() - 1)
+        assert (
+            chunk == K.default_chunk_size(low, 131072) == K.default_chunk_size(2 * low - 1, 131072)
+        )
+        assert n * chunk <= max(2 * K.DEFAULT_CHUNK_ELEMENTS, 128 * n)
+    assert K.default_chunk_size(4096, 100) == 100
+
+
 def test_matches_materialised_on_every_backend(xp: Any, make: Any, run: Any, close: Any) -> None:
     h, w, b, y = _problem(1)
     out = run(linear_cross_entropy, make(h), make(w), make(y), make(b), chunk_size=4)

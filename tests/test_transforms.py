@@ -165,15 +165,52 @@ def test_torch_func_transforms(case: LossCase) -> None:
     )
 
 
+def _smaller_batches(inputs: Inputs) -> list[Inputs]:
+    """``inputs`` with the leading axis of every array that shares the first array's batch
+    size cut by one and by two (what a ``DataLoader`` without ``drop_last`` hands over at the
+    end of an epoch); none where the first array has no batch of at least 4."""
+    first = next((a for a in inputs.args if isinstance(a, np.ndarray) and a.ndim), None)
+    if first is None or first.shape[0] < 4:
+        return []
+    n = first.shape[0]
+
+    def cut(a: Any, m: int) -> Any:
+        return a[:m] if isinstance(a, np.ndarray) and a.ndim and a.shape[0] == n else a
+
+    return [
+        Inputs(
+            tuple(cut(a, m) for a in inputs.args), {k: cut(v, m) for k, v in inputs.kwargs.items()}
+        )
+        for m in (n - 1, n - 2)
+    ]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_torch_compile_fullgraph(case: LossCase) -> None:
+    """``torch.compile(fullgraph=True)`` without a graph break; then batches of two other sizes
+    through the same compiled function: dynamo's automatic dynamic shapes recompile once with a
+    symbolic batch size (which must trace too), and the third size reuses that graph."""
     torch = _torch()
     dynamo = torch._dynamo
 
-    args, kwargs = _to_torch(torch, case.inputs(SEED), "cpu")
-    expected = case.func(*args, **kwargs)
+    inputs = case.inputs(SEED)
+    calls = [_to_torch(torch, inputs, "cpu")]
+    for smaller in _smaller_batches(inputs):
+        args, kwargs = _to_torch(torch, smaller, "cpu")
+        try:
+            case.func(*args, **kwargs)
+        except (ValueError, TypeError):
+            break  # the case's shapes do not allow another batch size (pairs, lengths)
+        calls.append((args, kwargs))
+    expected = [case.func(*args, **kwargs) for args, kwargs in calls]
+    graphs = []
+
+    def backend(gm: Any, example_inputs: Any) -> Any:
+        graphs.append(gm)
+        return gm.forward
+
     dynamo.reset()
-    user_code = any(callable(v) for v in kwargs.values())
+    user_code = any(callable(v) for v in calls[0][1].values())
     with warnings.catch_warnings():
         if user_code:
             # A user's distance function that resolves its namespace with array-api-compat
@@ -181,19 +218,21 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
             warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
         try:
             compiled = torch.compile(
-                lambda *a: case.func(*a, **kwargs), backend="eager", fullgraph=True
+                lambda a, k: case.func(*a, **k), backend=backend, fullgraph=True
             )
-            got = compiled(*args)
+            got = [compiled(args, kwargs) for args, kwargs in calls]
         finally:
             dynamo.reset()
     rtol, atol = default_tolerance("float32")
-    assert_close(
-        B.to_numpy(got),
-        B.to_numpy(expected),
-        rtol=rtol * case.rtol,
-        atol=atol * case.rtol,
-        err_msg=case.id,
-    )
+    for size, (g, e) in enumerate(zip(got, expected)):
+        assert_close(
+            B.to_numpy(g),
+            B.to_numpy(e),
+            rtol=rtol * case.rtol,
+            atol=atol * case.rtol,
+            err_msg=f"{case.id} (batch size {size})",
+        )
+    assert len(graphs) <= min(len(calls), 2), f"{case.id}: {len(graphs)} compilations"
 
 
 _ORDER = """

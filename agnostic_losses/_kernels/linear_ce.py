@@ -50,8 +50,18 @@ DEFAULT_CHUNK_ELEMENTS = 2**20
 
 def default_chunk_size(num_tokens: int, num_classes: int) -> int:
     """Vocabulary chunk size that keeps ``num_tokens * chunk`` near
-    :data:`DEFAULT_CHUNK_ELEMENTS` (at least 128 classes, at most all of them)."""
-    return max(1, min(num_classes, max(128, DEFAULT_CHUNK_ELEMENTS // max(num_tokens, 1))))
+    :data:`DEFAULT_CHUNK_ELEMENTS` (at least 128 classes, at most all of them).
+
+    The token count enters through the largest power of two not above it (so a block holds at
+    most twice the default): the chunk is the same for every count in ``[2**k, 2**(k+1))``.
+    Under ``torch.compile`` a batch of another size makes the token count symbolic; these
+    comparisons then guard a range of sizes, where ``DEFAULT_CHUNK_ELEMENTS // num_tokens``
+    would need the exact count (a recompile per batch size) or trace a symbolic loop length.
+    """
+    bucket = 1
+    while 2 * bucket <= num_tokens:
+        bucket *= 2
+    return max(1, min(int(num_classes), max(128, DEFAULT_CHUNK_ELEMENTS // bucket)))
 
 
 def _logits(xp: Any, hidden: Any, w: Any, b: Any, work: Any, softcap: float | None) -> Any:
