@@ -416,6 +416,8 @@ def number(
         )
         if not ok_type:
             msg = f"`{name}` must be {kind} in {interval}, got {value!r}."
+            if hasattr(value, "shape"):
+                msg += " This option takes a Python number, not an array (nor a traced value)."
             raise TypeError(msg)
         below = value <= low if low_open else value < low
         above = value >= high if high_open else value > high

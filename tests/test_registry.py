@@ -509,6 +509,61 @@ def _split(args: list[Any], kwargs: dict[str, Any]) -> tuple[int, Any]:
     raise AssertionError  # unreachable
 
 
+# Options of the optax-style names that stay Python numbers: ours-only extensions that decide
+# the computation's structure (``if z_loss``, the smoothing and soft-cap branches) and CTC's
+# ``log_epsilon``, a static argument of the compiled recursion. They raise a TypeError that
+# names the option; every other float option may be a traced scalar, as in optax.
+_STATIC_OPTIONS = {"z_loss", "label_smoothing", "logit_softcap", "log_epsilon"}
+TOP_CASES = [c for c in CASES if c.surface == "top"]
+
+
+def _float_options(case: LossCase, inputs: Inputs) -> dict[str, float]:
+    import agnostic_losses
+
+    options = {k: v for k, v in inputs.kwargs.items() if type(v) is float}
+    public = getattr(agnostic_losses, case.name, None)
+    if public is not None:
+        for p in inspect.signature(public).parameters.values():
+            if type(p.default) is float and p.name not in options:
+                options[p.name] = p.default
+    return options
+
+
+@pytest.mark.autodiff
+@pytest.mark.parametrize("case", TOP_CASES, ids=[c.id for c in TOP_CASES])
+def test_traced_scalar_options(case: LossCase) -> None:
+    """A float option (``gamma``, ``q``, ``delta``, ``temperature``, ``margin``...) passed as a
+    traced JAX scalar, as a schedule or a learned parameter is (CLIP's learned temperature):
+    under ``jax.jit(jax.value_and_grad)`` w.r.t. the option, the Python-number call's value and
+    the central differences' derivative (float64)."""
+    import jax
+    import jax.numpy as jnp
+
+    if reason := Backend.JAX.unavailable_reason():
+        pytest.skip(reason)
+    Backend.JAX.namespace()  # float64
+    inputs = case.inputs(SEED)
+    options = _float_options(case, inputs)
+    if not options:
+        pytest.skip(f"{case.id} has no float option")
+    args, kwargs = _convert(Backend.JAX, inputs, "float64")
+    for name, value in options.items():
+
+        def total(t: Any, name: str = name) -> Any:
+            return jnp.sum(case.func(*args, **{**kwargs, name: t}))
+
+        if name in _STATIC_OPTIONS:
+            with pytest.raises(TypeError, match=f"`{name}` must be"):
+                jax.jit(total)(jnp.asarray(value))
+            continue
+        got, grad = jax.jit(jax.value_and_grad(total))(jnp.asarray(value))
+        eps = 1e-6 * max(1.0, abs(value))
+        want_grad = (float(total(value + eps)) - float(total(value - eps))) / (2 * eps)
+        err = f"{case.id} {name}"
+        np.testing.assert_allclose(float(got), float(total(value)), rtol=1e-12, err_msg=err)
+        np.testing.assert_allclose(float(grad), want_grad, rtol=1e-5, atol=1e-7, err_msg=err)
+
+
 def test_jit_with_captured_arguments(case: LossCase) -> None:
     """``jax.jit(lambda x: loss(x, t))``: every argument but the first floating one is a
     concrete array closed over by the trace (value checks must not read it, issue 8.2)."""

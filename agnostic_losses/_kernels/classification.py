@@ -7,6 +7,7 @@ already validated and cast to the compute dtype, and returns the unreduced loss.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 from .._dispatch import stop_gradient
@@ -274,7 +275,7 @@ def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any
     return (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
 
 
-def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: float) -> Any:
+def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any) -> Any:
     """``-alpha * sum_c y_c (1 - p_c)^gamma log p_c`` over the last axis, from logits.
 
     ``log(1 - p) = log(-expm1(log p))``, exact for ``p`` near 1. Where ``p`` rounds to exactly 1
@@ -284,7 +285,10 @@ def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: flo
     log_p = log_softmax(xp, logits)
     below = log_p < 0
     log_1mp = xp.log(-xp.expm1(xp.where(below, log_p, -1.0)))
-    at_one = 1.0 if gamma == 0 else 0.0
+    # (1 - p)^gamma at p = 1: 0^0 = 1, else 0 (gamma a Python number or a scalar array)
+    at_one = (1.0 if gamma == 0 else 0.0) if isinstance(gamma, Real) else gamma == 0
+    if not isinstance(at_one, float):
+        at_one = xp.astype(at_one, log_p.dtype)
     factor = xp.where(below, xp.exp(gamma * log_1mp), at_one)
     # factor multiplies y log p (0 where y = 0), not log p: factor * (-inf) would send
     # 0 * inf = NaN into the factor's gradient at masked classes.
@@ -304,7 +308,7 @@ def poly_loss_cross_entropy(
     return -xp.sum(ce_terms, axis=-1) + epsilon * xp.sum(poly_terms, axis=-1)
 
 
-def generalized_cross_entropy(xp: Any, log_p_y: Any, q: float) -> Any:
+def generalized_cross_entropy(xp: Any, log_p_y: Any, q: Any) -> Any:
     """``(1 - p_y^q) / q`` from ``log p_y``: ``p^q = exp(q log p)`` has a finite derivative."""
     return -xp.expm1(q * log_p_y) / q
 

@@ -594,10 +594,10 @@ def cross_entropy_loss(
 # --- keras-only losses, optax-style names ---------------------------------------------------
 
 
-@options(alpha=number(none=True, arrays=True), gamma=number(low=0))
+@options(alpha=number(none=True, arrays=True), gamma=number(low=0, arrays=True))
 @fill_doc
 def softmax_focal_loss(
-    logits: Any, labels: Any, alpha: Any = 0.25, gamma: float = 2.0, axis: int = -1
+    logits: Any, labels: Any, alpha: Any = 0.25, gamma: Any = 2.0, axis: int = -1
 ) -> Any:
     r"""Categorical (softmax) focal loss from logits, per example (keras semantics).
 
@@ -620,8 +620,9 @@ def softmax_focal_loss(
         One-hot or soft labels along ``axis``.
     alpha : float or array, default 0.25
         Overall weight (an array broadcasts against the classes); ``None``: no weighting.
-    gamma : float, default 2.0
-        Focusing exponent, ``>= 0``.
+    gamma : float or array, default 2.0
+        Focusing exponent, ``>= 0`` (a scalar array may be traced: a schedule or a learned
+        exponent, differentiable).
     {axis}
 
     Returns
@@ -641,16 +642,16 @@ def softmax_focal_loss(
     >>> np.round(softmax_focal_loss(x, y), 7)
     array([0.0121231])
     """
-    c = Call("top", logits=logits, labels=labels, alpha=alpha)
+    c = Call("top", logits=logits, labels=labels, alpha=alpha, gamma=gamma)
     x, y, _ = _soft(c, axis, "softmax_cross_entropy_with_integer_labels")
     a = 1.0 if alpha is None else c.param("alpha")
-    return c.finish(_k.softmax_focal_loss(c.xp, x, y, a, float(gamma)))
+    return c.finish(_k.softmax_focal_loss(c.xp, x, y, a, c.param("gamma")))
 
 
-@options(q=number(low=0, high=1, low_open=True))
+@options(q=number(low=0, high=1, low_open=True, arrays=True))
 @fill_doc
 def generalized_cross_entropy(
-    predictions: Any, labels: Any, q: float = 0.5, *, from_logits: bool = False
+    predictions: Any, labels: Any, q: Any = 0.5, *, from_logits: bool = False
 ) -> Any:
     r"""Generalized cross-entropy (Zhang & Sabuncu, 2018) of integer labels, per example.
 
@@ -672,8 +673,8 @@ def generalized_cross_entropy(
         Class probabilities (or logits with ``from_logits=True``).
     labels : array of int, shape (...)
         Class indices in ``[0, C)``.
-    q : float, default 0.5
-        In (0, 1].
+    q : float or array, default 0.5
+        In (0, 1] (a scalar array may be traced, and is differentiable).
     from_logits : bool, default False
         Whether ``predictions`` are logits.
 
@@ -694,7 +695,7 @@ def generalized_cross_entropy(
     >>> np.round(generalized_cross_entropy(p, np.asarray([0, 0])), 6)
     array([0.32668 , 1.105573])
     """
-    c = Call("top", predictions=predictions, labels=labels)
+    c = Call("top", predictions=predictions, labels=labels, q=q)
     if from_logits:
         x = c.input("predictions")
         _, num_classes, _ = c.classes("predictions", -1)
@@ -711,4 +712,4 @@ def generalized_cross_entropy(
         raise ValueError(msg)
     y = c.labels("labels", num_classes, hint="Pass class indices (keras expects integer labels).")
     log_p_y = -_k.nll_from_log_probs(c.xp, log_p, y)
-    return c.finish(_k.generalized_cross_entropy(c.xp, log_p_y, float(q)))
+    return c.finish(_k.generalized_cross_entropy(c.xp, log_p_y, c.param("q")))

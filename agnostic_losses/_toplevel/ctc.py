@@ -16,7 +16,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
-from .._surface import with_companions
+from .._surface import number, options, with_companions
 
 __all__ = ["ctc_loss", "ctc_loss_with_forward_probs"]
 
@@ -92,6 +92,8 @@ def _forward(
     return cast(xp, loss, out), cast(xp, phi, out), cast(xp, emit, out)
 
 
+# log_epsilon is a static option (it parametrises the compiled recursion), not an array.
+@options(log_epsilon=number())
 @fill_doc
 def ctc_loss_with_forward_probs(
     logits: Any,
@@ -162,6 +164,7 @@ def ctc_loss_with_forward_probs(
     return _forward(logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon)
 
 
+@options(log_epsilon=number())
 @fill_doc
 def ctc_loss(
     logits: Any,
