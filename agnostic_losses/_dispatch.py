@@ -212,6 +212,12 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
                         f"(numpy, cupy, jax, torch, dask, array_api_strict), got "
                         f"{type(value).__name__}."
                     )
+                    if type(value).__module__.split(".")[0] == "tensorflow":
+                        # keras 3's default backend: the likeliest way to get here
+                        msg += (
+                            " TensorFlow has no Array API namespace: with keras, set "
+                            "KERAS_BACKEND to 'jax', 'torch' or 'numpy'."
+                        )
                     raise TypeError(msg) from None
                 value = unwrapped[name] = inner
                 value_xp = _namespace_of_type(value)

@@ -239,3 +239,17 @@ def test_value_errors_on_tensors_recording_a_gradient_do_not_warn() -> None:
             warnings.simplefilter("error")
             with pytest.raises(ValueError, match=match):
                 call()
+
+
+def test_tensorflow_tensors_get_the_keras_backend_hint() -> None:
+    """keras 3 defaults to TensorFlow, which has no Array API namespace: the error says which
+    keras backends work (a stand-in class from a ``tensorflow`` module; TensorFlow itself is
+    not a test dependency)."""
+    from agnostic_losses.keras import mean_squared_error
+
+    class EagerTensor:
+        shape = (2, 2)
+
+    EagerTensor.__module__ = "tensorflow.python.framework.ops"
+    with pytest.raises(TypeError, match=r"`y_true` must be .* got EagerTensor\. TensorFlow .*"):
+        mean_squared_error(EagerTensor(), EagerTensor())
