@@ -22,7 +22,8 @@ OpInfo's own op, ``torch.nn.functional.<name>``:
 On the torch paths the values are compared with ``torch.testing.assert_close`` at its default
 float64 tolerances (NaN equal to NaN), and so are the gradients of ``sum(output)`` with respect to
 every floating tensor of the sample that requires grad (a gradient torch leaves undefined counts
-as zeros). Every ``error_inputs`` sample of the OpInfo (where the OpInfo defines them) must raise
+as zeros), and, where the OpInfo says torch has forward mode (18 of the 22), the
+``torch.func.jvp`` along a random direction for those tensors. Every ``error_inputs`` sample of the OpInfo (where the OpInfo defines them) must raise
 on our side too (any exception; the default path, which falls back to the generic one whenever
 torch raises). The loss classes of ``common_modules.module_db`` that we mirror at top level are
 constructed with the same constructor arguments and their forward values compared (default path).
@@ -190,6 +191,24 @@ def _grads(out: Any, tensors: list[Any]) -> tuple[Any, ...]:
     )
 
 
+def _jvp(fn: Callable[..., Any], sample: Any, tensors: list[Any], tangents: tuple[Any, ...]) -> Any:
+    """``torch.func.jvp`` of ``fn`` on the sample, along ``tangents`` for ``tensors``."""
+    index = {id(t): i for i, t in enumerate(tensors)}
+
+    def call(*primals: Any) -> Any:
+        def put(x: Any) -> Any:
+            if isinstance(x, torch.Tensor) and id(x) in index:
+                return primals[index[id(x)]]
+            if isinstance(x, (list, tuple)):
+                return type(x)(put(y) for y in x)
+            return x
+
+        args = [put(a) for a in sample.args]
+        return fn(put(sample.input), *args, **{k: put(v) for k, v in sample.kwargs.items()})
+
+    return torch.func.jvp(call, tuple(t.detach() for t in tensors), tangents)[1]
+
+
 def _assert_close(actual: Any, expected: Any, what: str) -> None:
     torch.testing.assert_close(actual, expected, equal_nan=True, msg=lambda m: f"{what}: {m}")
 
@@ -355,6 +374,16 @@ def test_sample(name: str, index: int, path: str) -> None:
             our_grads = _grads(ours, tensors)
             for i, (g, e) in enumerate(zip(our_grads, expected_grads, strict=True)):
                 _assert_close(g, e, f"{where} gradient of tensor {i} {_describe(tensors[i])}")
+        # Forward mode (torch.func.jvp, under jacfwd and torch.func.hessian) where torch's op
+        # has it, along one random direction for every tensor torch differentiates.
+        if tensors and name != "ctc_loss" and OPS[name].supports_forward_ad:
+            gen = torch.Generator().manual_seed(index)
+            tangents = tuple(torch.randn(t.shape, dtype=t.dtype, generator=gen) for t in tensors)
+            with warnings.catch_warnings():  # kl_div's 'mean' warning, checked with the value
+                warnings.filterwarnings("ignore", message="reduction: 'mean' divides")
+                want = _jvp(OPS[name].op, sample, tensors, tangents)
+                got = _jvp(ours_fn, sample, tensors, tangents)
+            _assert_close(got, want, f"{where} jvp")
 
 
 class DocumentedMismatch(AssertionError):
