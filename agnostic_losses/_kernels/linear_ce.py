@@ -204,13 +204,18 @@ def _jvp(
         w, b, u_c, tw, tb, tu, tcw = part
         z, tanh = _logits(xp, hidden, w, b, work, softcap)
         hits = _hits(xp, targets, offset, z.shape[1])
-        dz = xp.zeros_like(z)
+        terms = []
         if t_h is not None:
-            dz = dz + cast(xp, t_h @ xp.matrix_transpose(w), work)
+            terms.append(cast(xp, t_h @ xp.matrix_transpose(w), work))
         if tw is not None:
-            dz = dz + cast(xp, hidden @ xp.matrix_transpose(tw), work)
+            terms.append(cast(xp, hidden @ xp.matrix_transpose(tw), work))
         if tb is not None:
-            dz = dz + expand_rank(xp, cast(xp, tb, work), z.ndim)
+            terms.append(expand_rank(xp, cast(xp, tb, work), z.ndim))
+        dz = xp.zeros_like(z) if not terms else terms[0]
+        for term in terms[1:]:
+            dz = dz + term
+        if dz.shape != z.shape:  # only the bias moves: one row, broadcast over the tokens
+            dz = xp.broadcast_to(dz, z.shape)
         if tanh is not None:
             dz = dz * (1.0 - tanh * tanh)
         d_lse = d_lse + xp.sum(xp.exp(z - lse_safe[:, None]) * dz, axis=1)
