@@ -21,12 +21,13 @@ OpInfo's own op, ``torch.nn.functional.<name>``:
 
 On the torch paths the values are compared with ``torch.testing.assert_close`` at its default
 float64 tolerances (NaN equal to NaN), and so are the gradients of ``sum(output)`` with respect to
-every floating tensor of the sample that requires grad (a gradient torch leaves undefined counts
-as zeros), and, where the OpInfo says torch has forward mode (18 of the 22), the
-``torch.func.jvp`` along a random direction for those tensors. Every ``error_inputs`` sample
-of the OpInfo (where the OpInfo defines them) must raise on our side too (any exception; the default path, which falls back to the generic one whenever
-torch raises). The loss classes of ``common_modules.module_db`` that we mirror at top level are
-constructed with the same constructor arguments and their forward values compared (default path).
+every floating tensor of the sample that requires grad (a gradient torch leaves undefined counts as
+zeros), and, where the OpInfo says torch has forward mode (18 of the 22), the ``torch.func.jvp``
+along a random direction for those tensors. Every ``error_inputs`` sample of the OpInfo (where the
+OpInfo defines them) must raise on our side too (any exception; the default path, which falls back
+to the generic one whenever torch raises). The loss classes of ``common_modules.module_db`` that we
+mirror at top level are constructed with the same constructor arguments and their forward values
+compared (default path).
 
 A mismatch is allowed only where README.md, section "Deliberate differences from the peers",
 covers it: ``DOCUMENTED`` maps a predicate over (loss, sample, path) to a distinctive substring of
