@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._dispatch import cast, compute_dtype, device_of, resolve
+from .._dispatch import cast, compute_dtype, device_of, library_name, resolve
 from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
 
 __all__ = ["Loss", "LossFunctionWrapper"]
@@ -66,7 +66,10 @@ def _keras_mask(x: Any) -> Any:
     attribute where the array takes one (torch), else keras's table by ``id`` (JAX arrays
     take no attributes), read through keras's own accessor when keras is imported."""
     mask = getattr(x, "_keras_mask", None)
-    if mask is None:
+    # keras files a mask in its table only for an array that refuses the attribute; a torch
+    # tensor takes it, and reading the table inside torch.compile would make dynamo guard on
+    # it (a recompile whenever keras's JAX or NumPy masks come and go).
+    if mask is None and library_name(x) != "torch":
         # a module lookup, not an import statement: this runs twice per call
         get_keras_mask = getattr(sys.modules.get("keras.src.backend"), "get_keras_mask", None)
         mask = None if get_keras_mask is None else get_keras_mask(x)
