@@ -21,6 +21,7 @@ __all__ = [
     "from_numpy",
     "hessian_vector_product",
     "jacobian_vector_product",
+    "pattern_cotangent",
     "to_numpy",
     "value_and_grad",
     "value_and_grad_arrays",
@@ -413,6 +414,12 @@ def value_and_grad_arrays(
     raise ValueError(msg)
 
 
+def pattern_cotangent(shape: Sequence[int]) -> np.ndarray:
+    """A fixed cotangent of ``shape`` with distinct weights: ``1 + (i mod 5) / 4`` over the flat
+    index ``i`` (a reduction's transpose is then not a plain sum)."""
+    return 1 + (np.arange(math.prod(shape)).reshape(tuple(shape)) % 5) / 4
+
+
 def jacobian_vector_product(
     backend: Backend,
     func: Callable[..., Any],
@@ -427,23 +434,13 @@ def jacobian_vector_product(
     """Forward mode: the value of ``func(...)`` and its derivative along ``tangents`` (one
     NumPy array per differentiated argument, positional ``argnums`` then keyword
     ``argnames``), as NumPy; with ``reverse``, also the reverse-mode gradients of
-    ``sum(c * value)`` for the cotangent ``c = 1 + (i mod 5) / 4`` over the flat index ``i``
-    (from the same compilation on the jit backends), else ``[]``.
+    ``sum(pattern_cotangent(shape) * value)`` (from the same compilation on the jit
+    backends), else ``[]``.
 
     What forward-mode users run: ``torch.func.jvp`` (under ``jacfwd`` and ``hessian`` too) and
     ``jax.jvp`` (jitted on the jit backends).
     """
     full_call, primals = _differentiable_call(func, args, kwargs, argnums, argnames)
-
-    def cotangent(out: Any) -> Any:
-        import array_api_compat
-
-        from .._dispatch import device_of
-
-        xp = array_api_compat.array_namespace(out)
-        i = xp.reshape(xp.arange(math.prod(out.shape), device=device_of(out)), out.shape)
-        return xp.astype(1 + (i % 5) / 4, out.dtype)
-
     if backend.is_torch:
         import torch
 
@@ -453,11 +450,15 @@ def jacobian_vector_product(
         out, tangent = torch.func.jvp(lambda *p: full_call(p), tuple(primals), cast)
         grads: list[Any] = []
         if reverse:
-            leaves = [p.detach().clone().requires_grad_(True) for p in primals]
-            value = full_call(leaves)
-            total = (value * cotangent(value)).sum()
-            found = torch.autograd.grad(total, leaves, allow_unused=True)
-            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(leaves, found)]
+            _, grads = value_and_grad_arrays(
+                backend,
+                func,
+                args,
+                kwargs,
+                argnums=argnums,
+                argnames=argnames,
+                cotangent=pattern_cotangent(out.shape),
+            )
         return to_numpy(out), to_numpy(tangent), [to_numpy(g) for g in grads]
     if backend.is_jax:
         import jax
@@ -468,8 +469,9 @@ def jacobian_vector_product(
             out, tangent = jax.jvp(lambda *q: full_call(q), p, cast)
             if not reverse:
                 return out, tangent, ()
+            # (shapes are static under jit: the NumPy cotangent is a constant of the trace)
             value, pullback = jax.vjp(lambda *q: full_call(q), *p)
-            return out, tangent, pullback(cotangent(value))
+            return out, tangent, pullback(jnp.asarray(pattern_cotangent(value.shape), value.dtype))
 
         if backend.jit:
             forward = jax.jit(forward)
