@@ -42,6 +42,7 @@ __all__ = [
     "namespace",
     "normalize_axes",
     "on_host",
+    "promoted",
     "resolve",
     "scalar_like",
     "set_checks",
@@ -491,6 +492,17 @@ def compute_dtype(xp: Any, dtype: Any) -> Any:
     """Dtype to accumulate in: float32 for half-precision inputs, the input dtype otherwise."""
     if xp.isdtype(dtype, "real floating") and xp.finfo(dtype).bits < 32:
         return xp.float32
+    return dtype
+
+
+def promoted(xp: Any, dtype: Any, *others: Any) -> Any:
+    """``dtype`` promoted with the floating dtypes of ``others`` (arrays; anything else, or a
+    non-floating array, leaves it), by the library's own ``result_type``: the result dtype of a
+    loss whose peer's arithmetic promotes (bfloat16 scores with float32 targets give float32)."""
+    for other in others:
+        d = getattr(other, "dtype", None)
+        if d is not None and d != dtype and xp.isdtype(d, "real floating"):
+            dtype = xp.result_type(dtype, d)
     return dtype
 
 

@@ -49,6 +49,7 @@ from ._dispatch import (
     compute_dtype,
     has_jax_protocol,
     normalize_axes,
+    promoted,
     resolve,
 )
 from ._numerics import expand_rank, move_axis_last
@@ -100,19 +101,29 @@ class Call:
     # --- roles ---------------------------------------------------------------------------
 
     def input(
-        self, name: str, *, probabilities: bool = False, hint: str = "", keep_dtype: bool = False
+        self,
+        name: str,
+        *,
+        probabilities: bool = False,
+        hint: str = "",
+        keep_dtype: bool = False,
+        promote: tuple[str, ...] = (),
     ) -> Any:
         """The primary floating input, cast to the compute dtype; sets the result dtype.
 
         ``probabilities``: its values must lie in [0, 1] (checked on eager arrays).
         ``keep_dtype``: returned in its own dtype (a kernel that upcasts chunk by chunk).
+        ``promote``: the other arguments whose floating dtype joins the input's in the result
+        dtype, by the library's own promotion (bfloat16 predictions with float32 targets give
+        float32, as ``jnp``, torch and keras arithmetic do); the peer decides which: an
+        argument it casts to the predictions' dtype instead is not named.
         """
         x = self._array(name)
         check_floating(self.xp, name, x, hint)
         if probabilities:
             check_probabilities(self.xp, name, x)
-        self.dtype = x.dtype
-        self.work = compute_dtype(self.xp, x.dtype)
+        self.dtype = promoted(self.xp, x.dtype, *(self.args.get(n) for n in promote))
+        self.work = compute_dtype(self.xp, self.dtype)
         return x if keep_dtype else cast(self.xp, x, self.work)
 
     def floating(

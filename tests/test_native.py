@@ -534,7 +534,7 @@ def test_routes_are_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     al.softmax_cross_entropy_with_integer_labels(x, y, z_loss=1e-4)
     al.softmax_cross_entropy_with_integer_labels(x, y, return_lse=True)
     al.softmax_cross_entropy(x.transpose(1, 2), p.transpose(1, 2), axis=1)
-    al.softmax_cross_entropy(x, p.double())  # torch would promote
+    al.softmax_cross_entropy(x, p.double())  # mixed dtypes: the generic path promotes
     with pytest.raises(ValueError, match="class indices"):  # a label torch would ignore
         al.softmax_cross_entropy_with_integer_labels(x, torch.full_like(y, -(2**63)))
     assert ce.calls == 4

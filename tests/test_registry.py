@@ -249,6 +249,110 @@ def test_torch_autocast_dtype_matches_torch(case: LossCase) -> None:
     )
 
 
+def _floating_arguments(inputs: Inputs) -> list[int | str]:
+    """Positions and keyword names of the floating array arguments."""
+
+    def floating(a: Any) -> bool:
+        return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
+
+    return [i for i, a in enumerate(inputs.args) if floating(a)] + [
+        k for k, a in inputs.kwargs.items() if floating(a)
+    ]
+
+
+# keras's loss classes cast both arrays to their own dtype before any arithmetic (float32 for
+# half inputs: test_keras's mixed-precision tests), so they have no mixed-dtype rule to mirror.
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+MIXED_CASES = [
+    c
+    for c in PEER_CASES
+    if c.surface != "keras_class" and len(_floating_arguments(c.inputs(SEED))) > 1
+]
+_MIXED_PAIRS = {
+    # what a mixed-precision model gives a loss: half predictions beside float32 targets and
+    # weights (and the reverse, and the two half types together)
+    "half": [
+        ("bfloat16", "float32"),
+        ("float32", "bfloat16"),
+        ("float16", "float32"),
+        ("float16", "bfloat16"),
+    ],
+    # torch's users also mix float32 and float64 (JAX's 32-bit default has no float64)
+    "double": [("float32", "float64"), ("float64", "float32")],
+}
+
+
+@pytest.mark.parametrize("library", [Backend.JAX32, Backend.TORCH], ids=lambda b: b.value)
+@pytest.mark.parametrize("case", MIXED_CASES, ids=[c.id for c in MIXED_CASES])
+def test_mixed_float_dtypes_match_peer(case: LossCase, library: Backend) -> None:
+    """One floating argument in another dtype than the rest: the result has the peer's dtype
+    and value. The peers differ per loss (optax's and torch's arithmetic promote, keras and a
+    few optax losses cast the targets to the predictions' dtype, torch's in-place kernels keep
+    one argument's dtype), and ours must not depend on the backend: each case runs on JAX and
+    on torch against the peer on its own library. Pairs the peer refuses are not compared."""
+    peer = case.peer
+    assert peer is not None
+    peer_backend = Backend.TORCH if peer.library == "torch" else Backend.JAX32
+    for backend in {library, peer_backend}:
+        if backend.unavailable_reason():
+            pytest.skip(f"{backend.value} is not installed")
+    if not peer.available():
+        pytest.skip(f"peer {peer.label} is not installed")
+    peer_fn = peer.load()
+    inputs = case.inputs(SEED)
+    names = _floating_arguments(inputs)
+    pairs = _MIXED_PAIRS["half"]
+    if library is Backend.TORCH and peer_backend is Backend.TORCH:
+        pairs = pairs + _MIXED_PAIRS["double"]
+
+    def convert(backend: Backend, odd: int | str, base: str, other: str) -> tuple:
+        def one(key: int | str, a: Any) -> Any:
+            return B.from_numpy(backend, a, other if key == odd else base)
+
+        args = [one(i, a) for i, a in enumerate(inputs.args)]
+        return args, {k: one(k, a) for k, a in inputs.kwargs.items()}
+
+    def widened(args: list[Any], kwargs: dict[str, Any], wide: str) -> tuple:
+        # the rounded inputs in the wide dtype: the peer's exact answer for them (keras and
+        # torch compute a half input in half precision; ours accumulates in float32)
+        def one(a: Any) -> Any:
+            if getattr(a, "dtype", None) is None or dtype_name(a) not in _FLOATS:
+                return a
+            return B.from_numpy(peer_backend, np.asarray(B.to_numpy(a), np.float64), wide)
+
+        return [one(a) for a in args], {k: one(a) for k, a in kwargs.items()}
+
+    compared = 0
+    for odd in names[1:]:
+        for base, other in pairs:
+            args, kwargs = convert(peer_backend, odd, base, other)
+            try:
+                want = peer_fn(*args, **kwargs)
+            except (TypeError, ValueError, RuntimeError, NotImplementedError):
+                continue  # torch refuses mixed dtypes in a few kernels; ours may accept them
+            wide = "float64" if "float64" in (base, other) else "float32"
+            exact = peer_fn(*widened(args, kwargs, wide)[0], **widened(args, kwargs, wide)[1])
+            args, kwargs = convert(library, odd, base, other)
+            got = case.func(*args, **kwargs)
+            where = f"{case.id} with `{odd}` in {other}, the rest in {base}"
+            assert dtype_name(got) == dtype_name(want), (
+                f"{where}: ours {dtype_name(got)}, {peer.label} {dtype_name(want)}"
+            )
+            # the half dtype's tolerance: torch rounds some intermediates to it (a bfloat16
+            # weight's sum in mse_loss), and on torch tensors ours is torch's own kernel
+            rtol, atol = max(default_tolerance(base), default_tolerance(other))
+            assert_close(
+                np.asarray(B.to_numpy(got), dtype=np.float64),
+                np.asarray(B.to_numpy(exact), dtype=np.float64),
+                rtol=rtol * case.rtol,
+                atol=atol * case.rtol,
+                err_msg=where,
+            )
+            compared += 1
+    if not compared:
+        pytest.skip(f"{peer.label} refuses every mixed pair (ours accepts them or raises)")
+
+
 def _second_order_tangents(primals: list[np.ndarray]) -> list[np.ndarray]:
     """A fixed random direction per differentiated argument. An argument whose values lie in
     [0, 1] (probabilities, soft labels) moves by ``4 x (1 - x)`` times that: not at all at a

@@ -22,15 +22,19 @@ def keras_module() -> Any:
 
 
 def in_dtype_of(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` run with keras's float type set to ``y_pred``'s dtype (keras converts inputs
-    that are not yet arrays to its ``floatx``, float32 by default). Its reductions still
+    """``fn`` run with keras's float type set to float64 for float64 ``y_pred`` (keras converts
+    inputs that are not yet arrays to its ``floatx``, float32 by default). Its reductions still
     accumulate float64 in float32 (keras 3.15's ``result_type(float64, 'float32')`` is
-    float32), hence the peer's float32 ``precision``."""
+    float32), hence the peer's float32 ``precision``. Half precision runs under the default
+    ``floatx``, as a mixed-precision user's keras does (keras's promotion of a bfloat16
+    ``y_pred`` with a float32 ``y_true`` depends on it)."""
 
     def call(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
         keras = keras_module()
         before = keras.config.floatx()
-        keras.config.set_floatx(str(y_pred.dtype))
+        if str(y_pred.dtype) != "float64":
+            return fn(y_true, y_pred, *args, **kwargs)
+        keras.config.set_floatx("float64")
         try:
             return fn(y_true, y_pred, *args, **kwargs)
         finally:

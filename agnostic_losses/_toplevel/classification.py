@@ -158,9 +158,12 @@ def sigmoid_focal_loss(logits: Any, labels: Any, *, alpha: Any = None, gamma: An
 # --- softmax ----------------------------------------------------------------------------------
 
 
-def _soft(c: Call, axis: Any, integer_alternative: str) -> tuple[Any, Any, Any]:
-    """Logits, probability labels and ``where`` with the class axes last (compute dtype)."""
-    x = c.input("logits")
+def _soft(
+    c: Call, axis: Any, integer_alternative: str, promote: tuple[str, ...] = ("labels",)
+) -> tuple[Any, Any, Any]:
+    """Logits, probability labels and ``where`` with the class axes last (compute dtype;
+    optax's arithmetic promotes the logits' dtype with the labels')."""
+    x = c.input("logits", promote=promote)
     y = c.target("labels", "logits", hint=_INT_HINT.format(name=integer_alternative))
     axes, _, (x, y) = c.classes("logits", axis, x, y)
     _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
@@ -570,7 +573,7 @@ def cross_entropy_loss(
     0.417030
     """
     c = Call("top", predicts=predicts, targets=targets, weight=weight)
-    x = c.input("predicts")
+    x = c.input("predicts", promote=("targets", "weight"))
     _, num_classes, _ = c.classes("predicts", -1)
     w = c.floating("weight", shape=(num_classes,))
     t = c["targets"]
@@ -643,7 +646,8 @@ def softmax_focal_loss(
     array([0.0121231])
     """
     c = Call("top", logits=logits, labels=labels, alpha=alpha, gamma=gamma)
-    x, y, _ = _soft(c, axis, "softmax_cross_entropy_with_integer_labels")
+    # keras casts the labels to the predictions' dtype
+    x, y, _ = _soft(c, axis, "softmax_cross_entropy_with_integer_labels", promote=())
     a = 1.0 if alpha is None else c.param("alpha")
     return c.finish(_k.softmax_focal_loss(c.xp, x, y, a, c.param("gamma")))
 

@@ -13,6 +13,7 @@ from .._dispatch import (
     device_of,
     index_dtype,
     namespace,
+    promoted,
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
@@ -63,7 +64,8 @@ def _forward(
     if not isinstance(blank_id, int) or not 0 <= blank_id < num_classes:
         msg = f"`blank_id` must be an int in [0, {num_classes}), got {blank_id!r}."
         raise ValueError(msg)
-    work = compute_dtype(xp, logits.dtype)
+    out = promoted(xp, logits.dtype, logit_paddings, label_paddings)
+    work = compute_dtype(xp, out)
     num_labels = labels.shape[1]
     # optax's label length: max length minus the number of padded positions.
     index = index_dtype(xp, labels)
@@ -88,7 +90,6 @@ def _forward(
         blank=blank_id,
         log_zero=float(log_epsilon),
     )
-    out = logits.dtype
     return cast(xp, loss, out), cast(xp, phi, out), cast(xp, emit, out)
 
 

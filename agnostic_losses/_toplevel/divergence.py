@@ -33,7 +33,8 @@ def _divergence(
     probabilities: bool,
 ) -> Any:
     c = Call("top", log_predictions=log_predictions, **{target_name: targets}, where=where)
-    lp, t = c.input("log_predictions"), c.floating(target_name, like="log_predictions")
+    lp = c.input("log_predictions", promote=(target_name,))
+    t = c.floating(target_name, like="log_predictions")
     axes = normalize_axes("axis", axis, lp.ndim)
     where = c.where("where", "log_predictions")
     if probabilities:

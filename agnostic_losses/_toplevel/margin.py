@@ -20,9 +20,11 @@ __all__ = [
 
 
 def _binary(func: Any, predictor_outputs: Any, targets: Any, signed: bool = False) -> tuple:
-    """``(call, loss)`` of an elementwise margin loss; ``signed``: keras's 0/1 -> -1/1 rule."""
+    """``(call, loss)`` of an elementwise margin loss; ``signed``: keras's 0/1 -> -1/1 rule.
+    optax's arithmetic promotes the outputs' dtype with the targets'; keras (``signed``) casts
+    the targets to the outputs' dtype."""
     c = Call("top", predictor_outputs=predictor_outputs, targets=targets)
-    x = c.input("predictor_outputs")
+    x = c.input("predictor_outputs", promote=() if signed else ("targets",))
     y = c.target("targets", "predictor_outputs", integers=True)
     return c, func(c.xp, x, _k.to_signed_labels(c.xp, y) if signed else y)
 

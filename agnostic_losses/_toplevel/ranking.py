@@ -6,7 +6,14 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .._dispatch import cast, check_floating, check_same_shape, compute_dtype, namespace
+from .._dispatch import (
+    cast,
+    check_floating,
+    check_same_shape,
+    compute_dtype,
+    namespace,
+    promoted,
+)
 from .._docs import fill_doc
 from .._kernels import ranking as _k
 from .._numerics import safe_divide
@@ -133,14 +140,15 @@ def ranking_softmax_loss(
     if reduce_fn is not None and not callable(reduce_fn):
         msg = f"`reduce_fn` must be callable or None, got {reduce_fn!r}."
         raise TypeError(msg)
-    work = compute_dtype(xp, logits.dtype)
+    out = promoted(xp, logits.dtype, weights)
+    work = compute_dtype(xp, out)
     if weights is not None:
         weights = cast(xp, weights, work)
     loss = _k.ranking_softmax(
         xp, cast(xp, logits, work), cast(xp, labels, work), where=where, weights=weights
     )
     mask = None if where is None else xp.any(where, axis=-1)
-    return cast(xp, _reduce(xp, loss, mask, reduce_fn), logits.dtype)
+    return cast(xp, _reduce(xp, loss, mask, reduce_fn), out)
 
 
 # Not yet on the surface layer: NumPy companions are converted at the door.

@@ -49,7 +49,7 @@ def _positive(name: str, value: Any) -> None:
 
 def _residual(c: Call, name: str) -> Any:
     """``predictions - targets``: ``targets`` may be None (zeros) or a Python number."""
-    p = c.input(name)
+    p = c.input(name, promote=("targets",))
     t = c.param("targets", like=name)
     return p if t is None else p - t
 
@@ -397,7 +397,7 @@ def mean_squared_log_error(
     0.5
     """
     c = Call("top", predicts=predicts, targets=targets)
-    p = c.input("predicts")
+    p = c.input("predicts", promote=("targets",))
     t = c.target("targets", "predicts", integers=True)
     _check_log1p_domain(c, "predicts", p)
     _check_log1p_domain(c, "targets", t)

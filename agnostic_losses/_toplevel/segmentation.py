@@ -21,16 +21,18 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return normalize_axes("axis", tuple(axis) if isinstance(axis, list) else axis, ndim)
 
 
-def _matched(c: Call) -> tuple[Any, Any]:
-    """``predictions`` and ``targets`` of one shape, in the work dtype: where one lacks the
-    other's trailing class axis of size 1, it gains it (optax's binary masks)."""
+def _matched(c: Call, promote: tuple[str, ...] = ("targets",)) -> tuple[Any, Any]:
+    """``predictions`` and ``targets`` of one shape, in the work dtype (promoted with
+    ``promote``): where one lacks the other's trailing class axis of size 1, it gains it
+    (optax's binary masks)."""
     p, t = c._array("predictions"), c._array("targets")
     check_floating(c.xp, "predictions", p)
     if p.ndim == t.ndim - 1:
         p = c.args["predictions"] = p[..., None]
     if t.ndim == p.ndim - 1:
         c.args["targets"] = t[..., None]
-    x, t = c.input("predictions"), c.target("targets", "predictions", integers=True)
+    x = c.input("predictions", promote=promote)
+    t = c.target("targets", "predictions", integers=True)
     if x.ndim == 0:
         msg = "`predictions` must have at least one dimension (the class axis), got a 0-d array."
         raise ValueError(msg)
@@ -121,7 +123,9 @@ def dice_loss(
         ``apply_softmax=False``, probabilities. One fewer dimension than ``targets`` adds a
         channel axis.
     targets : array, shape like ``predictions``
-        One-hot (or soft) targets; cast to the predictions' dtype.
+        One-hot (or soft) targets; integer and boolean masks are cast to the predictions'
+        dtype, floating ones promote it (float32 targets beside bfloat16 logits give a
+        float32 loss), as in optax.
     class_weights : array, shape (C,), optional
         Multiplies each class's loss (before the class reduction: ``'mean'`` is a plain mean).
     smooth : float, default 1.0
@@ -168,7 +172,7 @@ def dice_loss(
         alpha=alpha,
         beta=beta,
     )
-    x, t = _matched(c)
+    x, t = _matched(c, ("targets", "class_weights"))
     loss = _dice_per_class(
         c,
         x,
@@ -294,7 +298,8 @@ def multiclass_generalized_dice_loss(
     0.0
     """
     c = Call("top", predictions=predictions, targets=targets, smooth=smooth, alpha=0.5, beta=0.5)
-    x, t = c.input("predictions"), c.target("targets", "predictions", integers=True)
+    x = c.input("predictions", promote=("targets",))
+    t = c.target("targets", "predictions", integers=True)
     if x.ndim < 2:
         msg = (
             "`predictions` must have shape (B, ..., C) with at least 2 dimensions, got "

@@ -29,7 +29,8 @@ __all__ = [
 def _cosine(predictions: Any, targets: Any, epsilon: float, axis: Any, where: Any) -> tuple:
     """``(call, similarity)`` along ``axis``, excluded entries (``where``) zeroed first."""
     c = Call("top", predictions=predictions, targets=targets, where=where)
-    a, b = c.input("predictions"), c.floating("targets", like="predictions")
+    a = c.input("predictions", promote=("targets",))
+    b = c.floating("targets", like="predictions")
     axes = normalize_axes("axis", axis, a.ndim)
     where = c.where("where", "predictions")
     if where is not None:
@@ -141,7 +142,7 @@ def cosine_distance(
 def _pairwise(x: Any, y: Any, eps: float) -> tuple:
     """``(call, similarity matrix)`` of the rows of ``x`` and ``y`` (default ``x``)."""
     c = Call("top", X=x, Y=y)
-    a = c.input("X")
+    a = c.input("X", promote=("Y",))
     if a.ndim != 2:
         msg = f"`X` must be a 2-d array (n_samples, n_features), got shape {tuple(a.shape)}."
         raise ValueError(msg)
@@ -298,7 +299,7 @@ def triplet_margin_loss(
     array([0.1414, 0.1414])
     """
     c = Call("top", anchors=anchors, positives=positives, negatives=negatives, margin=margin)
-    a = c.input("anchors")
+    a = c.input("anchors", promote=("positives", "negatives"))
     p, n = c.floating("positives"), c.floating("negatives")
     check_same_shape("anchors", a, "positives", p)
     check_same_shape("anchors", a, "negatives", n)
@@ -436,7 +437,7 @@ def circle_loss(
         ref_embeddings=ref_embeddings,
         ref_labels=ref_labels,
     )
-    e, labels = c.input("embeddings"), c["labels"]
+    e, labels = c.input("embeddings", promote=("ref_embeddings",)), c["labels"]
     check_integer(c.xp, "labels", labels)
     r = e if ref_embeddings is None else c.floating("ref_embeddings")
     ref_labels = labels if ref_labels is None else c["ref_labels"]

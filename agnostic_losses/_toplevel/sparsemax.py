@@ -13,6 +13,7 @@ from .._dispatch import (
     check_same_shape,
     compute_dtype,
     namespace,
+    promoted,
     stop_gradient,
 )
 from .._docs import fill_doc
@@ -241,7 +242,10 @@ def make_fenchel_young_loss(
         max_value = _apply_last_axis(xp, max_fun, scores, *args, **kwargs)
         if grad_max_fun is not None:
             max_value = _with_gradient(xp, max_value, scores, grad_max_fun(scores, *args, **kwargs))
-        return max_value - xp.sum(cast(xp, targets, scores.dtype) * scores, axis=-1)
+        # optax's arithmetic promotes: bfloat16 scores with float32 targets give float32
+        out = promoted(xp, scores.dtype, targets)
+        linear = xp.sum(cast(xp, targets, out) * cast(xp, scores, out), axis=-1)
+        return cast(xp, max_value, out) - linear
 
     fenchel_young_loss.__doc__ = (
         f"Fenchel-Young loss of ``{getattr(max_fun, '__name__', 'max_fun')}``."

@@ -69,8 +69,10 @@ def binary_cross_entropy_with_logits(
     0.4398902
     """
     c = Call("torch", input=input, target=target, weight=weight, pos_weight=pos_weight)
-    x = c.input("input")
+    x = c.input("input", promote=("target",))
     y = c.target("target", "input", hint=_TARGET_HINT)
+    # torch's kernel updates ``1 - target`` in place: its result has the target's dtype
+    c.dtype = c["target"].dtype
     pos_weight = c.floating("pos_weight", broadcasts="input")
     loss = _k.sigmoid_binary_cross_entropy(c.xp, x, y, pos_weight)
     if weight is not None:
@@ -80,8 +82,10 @@ def binary_cross_entropy_with_logits(
 
 def _layout(c: Call, *, soft: bool) -> tuple[Any, Any, int]:
     """torch's (C,), (N, C) or (N, C, d1..dk) layout: logits with the classes last, the target
-    (class indices, or probabilities of the input's shape when ``soft``), and C."""
-    x = c.input("input")
+    (class indices, or probabilities of the input's shape when ``soft``), and C. Probability
+    targets and the class weight beside them promote the input's dtype, as torch's arithmetic
+    does; beside class indices torch requires a weight of the input's dtype."""
+    x = c.input("input", promote=("target", "weight") if soft else ())
     if x.ndim == 0:
         msg = "`input` must have shape (C,), (N, C) or (N, C, d1, ..., dK); got a 0-d array."
         raise ValueError(msg)
@@ -208,7 +212,7 @@ def cross_entropy(
         )
         raise ValueError(msg)
     x, t, num_classes = _layout(c, soft=soft)
-    w = c.floating("weight", shape=(num_classes,), same_dtype=True)
+    w = c.floating("weight", shape=(num_classes,), same_dtype=not soft)
     options = {"label_smoothing": label_smoothing, "z_loss": z_loss}
     if soft:
         rows = functools.partial(_k.soft_cross_entropy_rows, **options)

@@ -74,7 +74,7 @@ def kl_div(
     0.1732868
     """
     c = Call("torch", input=input, target=target)
-    x, t = c.input("input"), c.target("target", "input")
+    x, t = c.input("input", promote=("target",)), c.target("target", "input")
     loss = _k.kl_terms_log_target(c.xp, x, t) if log_target else _k.kl_terms(c.xp, x, t)
     reduction = torch_reduction(size_average, reduce, reduction)
     if reduction == "batchmean":

@@ -85,7 +85,8 @@ def margin_ranking_loss(
     array([0. , 0.3])
     """
     c = Call("torch", input1=input1, input2=input2, target=target)
-    x1, x2 = c.input("input1"), c.floating("input2", like="input1")
+    x1 = c.input("input1", promote=("input2", "target"))
+    x2 = c.floating("input2", like="input1")
     y = c.target("target", "input1", integers=True)
     loss = _k.margin_ranking(c.xp, x1, x2, y, margin)
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
@@ -250,7 +251,7 @@ def multilabel_soft_margin_loss(
     array([0.69314718, 0.12692801])
     """
     c = Call("torch", input=input, target=target, weight=weight)
-    x = c.input("input")
+    x = c.input("input", promote=("target", "weight"))
     _check_class_input("input", x)
     y = c.target("target", "input", integers=True)
     loss = _k.multilabel_soft_margin(c.xp, x, y, c.param("weight"))

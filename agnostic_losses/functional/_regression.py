@@ -36,13 +36,22 @@ def _one_dim_of_one(input: Any, target: Any) -> bool:
     return len(differ) == 1 and target.shape[differ[0]] == 1
 
 
-def _pair(input: Any, target: Any, *, broadcast_target: bool = False, **extra: Any) -> tuple:
+def _pair(
+    input: Any,
+    target: Any,
+    *,
+    broadcast_target: bool = False,
+    promote_target: bool = True,
+    **extra: Any,
+) -> tuple:
     """``(call, input, target)`` in the work dtype; ``broadcast_target`` admits a target with one
     dimension of size 1, the only broadcast torch documents for an elementwise target
-    (``gaussian_nll_loss``)."""
+    (``gaussian_nll_loss``). The result dtype promotes the input's with the ``extra`` arrays'
+    and (with ``promote_target``) the target's, as torch's arithmetic does."""
     c = Call("torch", input=input, target=target, **extra)
     c._array("target")
-    x = c.input("input")
+    promote = ("target", *extra) if promote_target else tuple(extra)
+    x = c.input("input", promote=promote)
     if broadcast_target and _one_dim_of_one(x, c["target"]):
         return c, x, c.xp.broadcast_to(c.param("target"), tuple(x.shape))
     return c, x, c.target("target", "input", integers=True)
@@ -260,7 +269,8 @@ def huber_loss(
     >>> huber_loss(np.asarray([0.5, 3.0]), np.asarray([0.0, 0.0]), reduction="none", delta=2.0)
     array([0.125, 4.   ])
     """
-    c, x, y = _pair(input, target, weight=weight)
+    # torch's huber kernel returns the input's dtype; its weight multiplies afterwards
+    c, x, y = _pair(input, target, promote_target=False, weight=weight)
     return _weighted(c, _k.huber(c.xp, x - y, delta), reduction, "count")
 
 

@@ -19,7 +19,8 @@ _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, Any, Any, Any]:
     """Floating arrays of one shape, in the work dtype."""
     c = Call("torch", anchor=anchor, positive=positive, negative=negative)
-    a, pos, neg = c.input("anchor"), c.floating("positive"), c.floating("negative")
+    a = c.input("anchor", promote=("positive", "negative"))
+    pos, neg = c.floating("positive"), c.floating("negative")
     if not a.ndim == pos.ndim == neg.ndim:
         msg = (
             "`anchor`, `positive` and `negative` must have the same number of dimensions; got "
@@ -114,7 +115,8 @@ def cosine_embedding_loss(
     array([1., 1.])
     """
     c = Call("torch", input1=input1, input2=input2, target=target)
-    x1, x2 = c.input("input1"), c.floating("input2", like="input1")
+    x1 = c.input("input1", promote=("input2",))
+    x2 = c.floating("input2", like="input1")
     if x1.ndim not in (1, 2):
         msg = f"`input1` must be 1-d (D,) or 2-d (N, D), got shape {tuple(input1.shape)}."
         raise ValueError(msg)

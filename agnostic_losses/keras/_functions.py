@@ -82,11 +82,12 @@ _PROBABILITY_HINT = f"`y_true` must hold probabilities in [0, 1]. {ORDER}"
 def _pair(
     y_true: Any, y_pred: Any, *, probabilities: bool = False, **extra: Any
 ) -> tuple[Call, Any, Any]:
-    """Resolve, apply the rank rule, check and cast: ``(call, y_true, y_pred)``."""
+    """Resolve, apply the rank rule, check and cast: ``(call, y_true, y_pred)``. keras casts
+    ``y_true`` to ``y_pred``'s dtype; an ``extra`` array (a class ``alpha``) promotes it."""
     c = Call("keras", y_true=y_true, y_pred=y_pred, **extra)
     t, p = c._array("y_true"), c._array("y_pred")
     c.args["y_true"], c.args["y_pred"] = rank_aligned(c.xp, t, p)
-    p = c.input("y_pred", hint=ORDER)
+    p = c.input("y_pred", hint=ORDER, promote=tuple(extra))
     if p.ndim == 0:
         msg = "`y_pred` must have at least one dimension (keras reduces its last axis)."
         raise ValueError(msg)
