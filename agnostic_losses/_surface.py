@@ -7,7 +7,8 @@ library, see :func:`~agnostic_losses._dispatch.resolve`) and gives each argument
 =================  ==================================================================
 role               what it checks and returns
 =================  ==================================================================
-``input``          the primary floating input: fixes the result dtype and the compute
+``input``          the primary floating input: fixes the result dtype (promoted with
+                   the arguments the peer's arithmetic promotes it with) and the compute
                    dtype (float32 for half precision)
 ``floating``       another floating array (cast to the compute dtype)
 ``target``         a target of ``input``'s shape (no silent broadcast)
