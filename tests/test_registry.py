@@ -249,24 +249,13 @@ def test_torch_autocast_dtype_matches_torch(case: LossCase) -> None:
     )
 
 
-def _floating_arguments(inputs: Inputs) -> list[int | str]:
-    """Positions and keyword names of the floating array arguments."""
-
-    def floating(a: Any) -> bool:
-        return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
-
-    return [i for i, a in enumerate(inputs.args) if floating(a)] + [
-        k for k, a in inputs.kwargs.items() if floating(a)
-    ]
-
-
 # keras's loss classes cast both arrays to their own dtype before any arithmetic (float32 for
 # half inputs: test_keras's mixed-precision tests), so they have no mixed-dtype rule to mirror.
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
 MIXED_CASES = [
     c
     for c in PEER_CASES
-    if c.surface != "keras_class" and len(_floating_arguments(c.inputs(SEED))) > 1
+    if c.surface != "keras_class" and sum(map(len, c.inputs(SEED).floating())) > 1
 ]
 _MIXED_PAIRS = {
     # what a mixed-precision model gives a loss: half predictions beside float32 targets and
@@ -300,7 +289,7 @@ def test_mixed_float_dtypes_match_peer(case: LossCase, library: Backend) -> None
         pytest.skip(f"peer {peer.label} is not installed")
     peer_fn = peer.load()
     inputs = case.inputs(SEED)
-    names = _floating_arguments(inputs)
+    names = [name for group in inputs.floating() for name in group]
     pairs = _MIXED_PAIRS["half"]
     if library is Backend.TORCH and peer_backend is Backend.TORCH:
         pairs = pairs + _MIXED_PAIRS["double"]
@@ -331,7 +320,8 @@ def test_mixed_float_dtypes_match_peer(case: LossCase, library: Backend) -> None
             except (TypeError, ValueError, RuntimeError, NotImplementedError):
                 continue  # torch refuses mixed dtypes in a few kernels; ours may accept them
             wide = "float64" if "float64" in (base, other) else "float32"
-            exact = peer_fn(*widened(args, kwargs, wide)[0], **widened(args, kwargs, wide)[1])
+            wide_args, wide_kwargs = widened(args, kwargs, wide)
+            exact = peer_fn(*wide_args, **wide_kwargs)
             args, kwargs = convert(library, odd, base, other)
             got = case.func(*args, **kwargs)
             where = f"{case.id} with `{odd}` in {other}, the rest in {base}"

@@ -34,6 +34,13 @@ class Inputs:
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def floating(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """``(positions, keyword names)`` of the floating array arguments."""
+        return (
+            tuple(i for i, a in enumerate(self.args) if _is_float_array(a)),
+            tuple(k for k, v in self.kwargs.items() if _is_float_array(v)),
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Peer:
@@ -203,10 +210,7 @@ class LossCase:
             )
         if not self.grad_argnums:
             return (), ()
-        return (
-            tuple(i for i, a in enumerate(inputs.args) if _is_float_array(a)),
-            tuple(k for k, v in inputs.kwargs.items() if _is_float_array(v)),
-        )
+        return inputs.floating()
 
 
 def _is_float_array(value: Any) -> bool:

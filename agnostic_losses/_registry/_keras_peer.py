@@ -30,10 +30,10 @@ def in_dtype_of(fn: Callable[..., Any]) -> Callable[..., Any]:
     ``y_pred`` with a float32 ``y_true`` depends on it)."""
 
     def call(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
-        keras = keras_module()
-        before = keras.config.floatx()
         if str(y_pred.dtype) != "float64":
             return fn(y_true, y_pred, *args, **kwargs)
+        keras = keras_module()
+        before = keras.config.floatx()
         keras.config.set_floatx("float64")
         try:
             return fn(y_true, y_pred, *args, **kwargs)
