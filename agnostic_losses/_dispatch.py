@@ -482,6 +482,20 @@ def index_dtype(xp: Any, like: Any) -> Any:
     return xp.__array_namespace_info__().default_dtypes()["indexing"]
 
 
+def class_indices(xp: Any, labels: Any) -> Any:
+    """Integer ``labels`` widened to the indexing dtype when theirs is unsigned or under 32 bits.
+
+    Every label is compared with Python ints (the class count, an ignore value) and with an
+    ``arange`` of the classes, and those wrap in a narrow dtype: in uint8, JAX and torch read
+    ``300`` as 44 and ``-100`` as 156, and an ``arange`` of 300 classes repeats 0..43. The
+    peers index with such labels directly and are right for every class count.
+    """
+    dtype = labels.dtype
+    if xp.isdtype(dtype, "unsigned integer") or xp.iinfo(dtype).bits < 32:
+        return cast(xp, labels, index_dtype(xp, labels))
+    return labels
+
+
 def as_index(xp: Any, value: int, like: Any) -> Any:
     """A Python int as a 0-d array of the indexing dtype on ``like``'s device."""
     device = None if library_name(like) == "jax" else device_of(like)

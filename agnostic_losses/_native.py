@@ -130,15 +130,21 @@ def same_shape(input: Any, target: Any, **_: Any) -> bool:
 
 
 def cross_entropy_guard(input: Any, target: Any, **kwargs: Any) -> bool:
-    """Guard of ``cross_entropy``: when a gradient is recorded, every row that does not count (an
-    ignored label, a class of weight 0) has finite logits. Such a row may be all ``-inf`` (a
-    padded position): torch's value stays finite but its gradient there is NaN, where ours is 0.
-    Rows that count need no check (a non-finite one makes torch's value non-finite), nor do
-    probability targets (no row is left out). Reads only the rows left out. (Host tensors only,
-    see the module docstring: these reads cost nothing there.)"""
+    """Guard of ``cross_entropy``: probability targets, or int64 class indices such that, when
+    a gradient is recorded, every row that does not count (an ignored label, a class of weight
+    0) has finite logits. Such a row may be all ``-inf`` (a padded position): torch's value
+    stays finite but its gradient there is NaN, where ours is 0. Rows that count need no check
+    (a non-finite one makes torch's value non-finite). Reads only the rows left out. (Host
+    tensors only, see the module docstring: these reads cost nothing there.)"""
     import torch
 
-    if not (input.requires_grad and torch.is_grad_enabled()) or target.is_floating_point():
+    if target.is_floating_point():
+        return True
+    if target.dtype != torch.int64:
+        # torch takes uint8 class indices too, but its label smoothing compares them with
+        # ignore_index in uint8, where -100 is 156: that class would count as ignored.
+        return False
+    if not (input.requires_grad and torch.is_grad_enabled()):
         return True
     dead = target == kwargs.get("ignore_index", -100)
     weight = kwargs.get("weight")

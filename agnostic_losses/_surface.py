@@ -47,6 +47,7 @@ from ._dispatch import (
     check_probabilities,
     check_same_shape,
     check_values,
+    class_indices,
     compute_dtype,
     has_jax_protocol,
     normalize_axes,
@@ -228,6 +229,7 @@ class Call:
         """
         y = self._array(name)
         check_integer(self.xp, name, y, hint)
+        y = class_indices(self.xp, y)
         check_labels_in_range(self.xp, name, y, num_classes, also=ignore, also_name=ignore_name)
         return y
 

@@ -9,6 +9,7 @@ from .._dispatch import (
     check_floating,
     check_integer,
     check_values,
+    class_indices,
     compute_dtype,
     device_of,
     index_dtype,
@@ -52,6 +53,7 @@ def _forward(
     _check_rank("logits", logits, 3, "(batch, time, classes)")
     _check_rank("labels", labels, 2, "(batch, max_label_length)")
     check_integer(xp, "labels", labels)
+    labels = class_indices(xp, labels)
     batch, _, num_classes = logits.shape
     _check_shape("logit_paddings", logit_paddings, tuple(logits.shape[:2]), "`logits` without K")
     _check_shape("label_paddings", label_paddings, tuple(labels.shape), "the shape of `labels`")

@@ -11,6 +11,7 @@ from .._dispatch import (
     check_integer,
     check_labels_in_range,
     check_same_shape,
+    class_indices,
     compute_dtype,
     namespace,
     promoted,
@@ -131,6 +132,7 @@ def multiclass_sparsemax_loss(scores: Any, labels: Any) -> Any:
             f"`scores` {tuple(scores.shape)} and `labels` {tuple(labels.shape)}."
         )
         raise ValueError(msg)
+    labels = class_indices(xp, labels)
     check_labels_in_range(xp, "labels", labels, scores.shape[-1])
     work = compute_dtype(xp, scores.dtype)
     loss = _k.multiclass_sparsemax(xp, cast(xp, scores, work), labels)

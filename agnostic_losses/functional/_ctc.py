@@ -11,6 +11,7 @@ from .._dispatch import (
     check_floating,
     check_integer,
     check_values,
+    class_indices,
     compute_dtype,
     device_of,
     index_dtype,
@@ -153,6 +154,7 @@ def ctc_loss(
         )
         raise ValueError(msg)
     check_integer(xp, "targets", targets, "Targets are class indices.")
+    targets = class_indices(xp, targets)
     unbatched = log_probs.ndim == 2
     num_frames, num_classes = log_probs.shape[0], log_probs.shape[-1]
     batch = None if unbatched else log_probs.shape[1]
