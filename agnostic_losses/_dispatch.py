@@ -649,16 +649,20 @@ def check_labels_in_range(
     *,
     also: int | None = None,
     also_name: str | None = None,
+    counts: Any = None,
 ) -> None:
     """ValueError naming a label outside ``[0, num_classes)`` (through :func:`check_values`).
 
     ``also`` is one more allowed value (``ignore_index``, or the ``-1`` padding of
     ``multilabel_margin_loss``); ``also_name`` is the argument that set it, for the message.
+    ``counts`` (boolean, ``labels``' shape): only these positions are checked (a position a
+    ``where`` mask excludes may hold a padding label).
     """
 
     def bad() -> Any:
         out = (labels < 0) | (labels >= num_classes)
-        return out if also is None else out & (labels != also)
+        out = out if also is None else out & (labels != also)
+        return out if counts is None else out & counts
 
     def message() -> str:
         flags = bad()

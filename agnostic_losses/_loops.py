@@ -150,12 +150,26 @@ def fold_chunks(
         start = full * size
     for offset in range(start, length, size):
         stop = min(offset + size, length)  # the standard leaves out-of-bounds stops undefined
-        chunk = tuple(None if a is None else a[offset:stop, ...] for a in arrays)
+        # The whole array when one chunk spans it: a full slice is torch's alias op, which
+        # torch's batched tangents and cotangents have no batching rule for.
+        whole = offset == 0 and stop == length
+        chunk = tuple(a if a is None or whole else a[offset:stop, ...] for a in arrays)
         carry, ys = step(carry, offset, chunk)
         blocks.append(ys)
     if len(blocks) == 1:
         return carry, blocks[0]
-    return carry, tuple(xp.concat(list(parts), axis=0) for parts in zip(*blocks))
+    return carry, tuple(_concat_rows(xp, list(parts)) for parts in zip(*blocks))
+
+
+def _concat_rows(xp: Any, parts: list[Any]) -> Any:
+    if type(parts[0]).__module__.startswith("torch"):  # not compat's cached type probe (dynamo)
+        # torch.cat, not its alias concat (what compat calls): torch's batched cotangents
+        # (is_grads_batched, behind jacobian(vectorize=True) and gradcheck's batched check)
+        # have a batching rule for cat only. (test_transforms: batched gradients)
+        import torch
+
+        return torch.cat(parts, dim=0)
+    return xp.concat(parts, axis=0)
 
 
 def compiled(

@@ -256,7 +256,16 @@ def _eligible(torch: Any, input: Any) -> bool:
         and input.numel() > 0
         and on_host(input)
         and not is_lazy(input)
+        and not _forward_ad(torch)
     )
+
+
+def _forward_ad(torch: Any) -> bool:
+    """Whether a ``torch.autograd.forward_ad`` dual level is open. torch's kernels keep the
+    tangents only of the arguments they differentiate: a class ``weight``'s is dropped (no
+    tangent, or part of one with label smoothing), where the generic path carries every one.
+    (``torch.func.jvp`` is a transform, already left to the generic path by ``is_lazy``.)"""
+    return torch.autograd.forward_ad._current_level >= 0
 
 
 def _finite(out: Any) -> Any:

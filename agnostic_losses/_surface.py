@@ -222,15 +222,19 @@ class Call:
         ignore: int | None = None,
         ignore_name: str | None = None,
         hint: str = "",
+        counts: Any = None,
     ) -> Any:
-        """Integer class indices in ``[0, num_classes)`` (or ``ignore``), checked on eager arrays.
+        """Integer class indices in ``[0, num_classes)`` (or ``ignore``), checked on eager arrays
+        where ``counts`` (boolean, the labels' shape) holds.
 
         Elsewhere an out-of-range label gives NaN for its sample (the kernels' convention).
         """
         y = self._array(name)
         check_integer(self.xp, name, y, hint)
         y = class_indices(self.xp, y)
-        check_labels_in_range(self.xp, name, y, num_classes, also=ignore, also_name=ignore_name)
+        check_labels_in_range(
+            self.xp, name, y, num_classes, also=ignore, also_name=ignore_name, counts=counts
+        )
         return y
 
     def index(self, name: str) -> Any:

@@ -72,6 +72,71 @@ def test_value_matches_reference(case: LossCase, backend: Backend, xp: Any, dtyp
     )
 
 
+def _mask_name(case: LossCase) -> str | None:
+    kwargs = case.inputs(SEED).kwargs
+    return next(
+        (k for k, v in kwargs.items() if isinstance(v, np.ndarray) and v.dtype == bool), None
+    )
+
+
+_MASKED = [c for c in CASES if _mask_name(c) is not None]
+
+
+def _pad_excluded(value: Any, mask: np.ndarray) -> Any:
+    """``value`` with a padding value (-1) wherever ``mask`` excludes it: entries of an array
+    of the mask's shape (or of a shape the mask's extends), whole rows of an array of the mask's
+    leading shape (integer labels, one per row) where the mask excludes the entire row."""
+    if not isinstance(value, np.ndarray) or value.dtype == bool or value.ndim == 0:
+        return value
+    if value.shape[: mask.ndim] == mask.shape:
+        m = np.reshape(mask, mask.shape + (1,) * (value.ndim - mask.ndim))
+        return np.where(m, value, np.asarray(-1, dtype=value.dtype))
+    if mask.shape[: value.ndim] == value.shape:
+        rows = np.any(mask, axis=tuple(range(value.ndim, mask.ndim)))
+        return np.where(rows, value, np.asarray(-1, dtype=value.dtype))
+    return value
+
+
+@pytest.mark.parametrize("masked_case", _MASKED, ids=[c.id for c in _MASKED])
+def test_where_excluded_entries_are_not_read(
+    masked_case: LossCase, backend: Backend, xp: Any
+) -> None:
+    """What a ``where`` mask excludes is never read: padding there (-1 in every array, also in
+    integer labels and probabilities, where a counted -1 would be an error) gives the value, and
+    the gradient w.r.t. every differentiable argument, of the same call with clean entries
+    there; finite, and 0 at the excluded entries. (optax also pads; its label gradient is NaN
+    there.) The first row is excluded entirely, so a label of that row is padding too."""
+    case, name = masked_case, _mask_name(masked_case)
+    inputs = case.inputs(SEED)
+    mask = inputs.kwargs[name].copy()
+    mask[0] = False
+    clean = Inputs(inputs.args, {**inputs.kwargs, name: mask})
+    padded = Inputs(
+        tuple(_pad_excluded(a, mask) for a in inputs.args),
+        {k: v if k == name else _pad_excluded(v, mask) for k, v in clean.kwargs.items()},
+    )
+    dtype = backend.float_dtype
+    rtol, atol = default_tolerance(dtype)
+    argnums, argnames = case.differentiable(inputs)
+    results = []
+    for version in (clean, padded):
+        args, kwargs = _convert(backend, version, dtype)
+        if backend.differentiable and (argnums or argnames):
+            value, grads = B.value_and_grad(
+                backend, case.func, args, kwargs, argnums=argnums, argnames=argnames
+            )
+        else:
+            value, grads = B.to_numpy(B.call(backend, case.func, *args, **kwargs)), []
+        results.append((value, grads))
+    (want, want_grads), (got, got_grads) = results
+    assert np.all(np.isfinite(got)), case.id
+    assert_close(got, want, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
+    for where, g, w in zip((*argnums, *argnames), got_grads, want_grads):
+        err = f"{case.id} gradient w.r.t. {where}"
+        assert np.all(np.isfinite(g)), err
+        assert_close(g, w, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=err)
+
+
 def _finite_differences(case: LossCase, inputs: Inputs, cotangent: np.ndarray) -> list[np.ndarray]:
     """Central differences of ``sum(cotangent * reference)`` w.r.t. every differentiable
     argument (positions, then keyword names)."""

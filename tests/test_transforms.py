@@ -7,6 +7,7 @@
   strict refuses to mix) stay on the input's device.
 - ``torch.func.vmap``, ``torch.func.grad`` and ``torch.compile(fullgraph=True)`` (dynamo with the
   eager backend: the graph must have no break; inductor runs in the benchmarks).
+- ``torch.autograd.functional.jacobian``: reverse mode, batched cotangents and forward mode.
 """
 
 from __future__ import annotations
@@ -163,6 +164,52 @@ def test_torch_func_transforms(case: LossCase) -> None:
         atol=atol * case.rtol,
         err_msg=f"{case.id} grad",
     )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_torch_autograd_jacobians(case: LossCase) -> None:
+    """``torch.autograd.functional.jacobian`` w.r.t. every differentiable argument, the three
+    ways torch computes it, agree: reverse mode one output at a time, reverse mode with batched
+    cotangents (``vectorize=True``: ``is_grads_batched``, also behind ``gradcheck``'s batched
+    check) and forward mode (``strategy='forward-mode'``: tangents on dual tensors, where
+    torch's own kernels would drop a class weight's)."""
+    torch = _torch()
+    inputs = case.inputs(SEED)
+    positions, names = case.differentiable(inputs)
+    if not positions and not names:
+        pytest.skip(f"{case.id} differentiates no argument")
+    args, kwargs = _to_torch(torch, inputs, "cpu")
+    args = [a.double() if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+    kwargs = {
+        k: v.double() if torch.is_tensor(v) and v.is_floating_point() else v
+        for k, v in kwargs.items()
+    }
+    primals = tuple([args[i] for i in positions] + [kwargs[k] for k in names])
+
+    def loss(*diff: Any) -> Any:
+        full, options = list(args), dict(kwargs)
+        for i, a in zip(positions, diff):
+            full[i] = a
+        for k, a in zip(names, diff[len(positions) :]):
+            options[k] = a
+        out = case.func(*full, **options)
+        return out[0] if isinstance(out, tuple) else out
+
+    jacobian = torch.autograd.functional.jacobian
+    want = jacobian(loss, primals)
+    for how, options in (
+        ("batched cotangents", {"vectorize": True}),
+        ("forward mode", {"vectorize": True, "strategy": "forward-mode"}),
+    ):
+        got = jacobian(loss, primals, **options)
+        for j, (g, w) in enumerate(zip(got, want)):
+            assert_close(
+                B.to_numpy(g),
+                B.to_numpy(w),
+                rtol=1e-10 * case.rtol,
+                atol=1e-12,
+                err_msg=f"{case.id} {how}, argument {j}",
+            )
 
 
 def _smaller_batches(inputs: Inputs) -> list[Inputs]:

@@ -52,17 +52,22 @@ def _masked_logits(xp: Any, logits: Any, where: Any) -> Any:
     return logits if where is None else xp.where(where, logits, _NEG_INF)
 
 
+def _masked_labels(xp: Any, labels: Any, where: Any) -> Any:
+    # Excluded entries' labels become 0 before the product with their -inf log-probability:
+    # masking the product instead leaves d/dlabels = log p = -inf there, times a zero
+    # cotangent: NaN wherever an excluded label is not 0.
+    return labels if where is None else xp.where(where, labels, 0.0)
+
+
 def softmax_cross_entropy(xp: Any, logits: Any, labels: Any, where: Any = None) -> Any:
     """``-sum(y * log_softmax(x))`` over the last axis.
 
     ``xmul`` makes ``0 * log 0 = 0``: a ``-inf`` logit on a zero-probability class adds nothing
-    and receives a zero gradient (optax needs ``safe_softmax_cross_entropy`` for this).
+    and receives a zero gradient (optax needs ``safe_softmax_cross_entropy`` for this), and so
+    does an excluded entry, whatever its label.
     """
     log_p = log_softmax(xp, _masked_logits(xp, logits, where))
-    terms = xmul(xp, labels, log_p)
-    if where is not None:
-        terms = xp.where(where, terms, 0.0)
-    return -xp.sum(terms, axis=-1)
+    return -xp.sum(xmul(xp, _masked_labels(xp, labels, where), log_p), axis=-1)
 
 
 def softmax_cross_entropy_with_integer_labels(
@@ -85,6 +90,8 @@ def softmax_cross_entropy_with_integer_labels(
     if where is None:
         # An all -inf row that is not excluded: +inf (as the math says), gradient 0.
         out = xp.where(dead, float("inf"), out)
+    else:
+        bad = bad & ~dead  # an excluded row's label is not read (padding such as -1): loss 0
     return xp.where(bad, float("nan"), out), lse
 
 
@@ -300,11 +307,9 @@ def poly_loss_cross_entropy(
 ) -> Any:
     """``CE(x, y) + epsilon * sum(y * (1 - softmax(x)))`` (Poly-1) over the last axis."""
     log_p = log_softmax(xp, _masked_logits(xp, logits, where))
-    ce_terms = xmul(xp, labels, log_p)
-    poly_terms = labels * (1.0 - xp.exp(log_p))
-    if where is not None:
-        ce_terms = xp.where(where, ce_terms, 0.0)
-        poly_terms = xp.where(where, poly_terms, 0.0)
+    y = _masked_labels(xp, labels, where)
+    ce_terms = xmul(xp, y, log_p)
+    poly_terms = y * (1.0 - xp.exp(log_p))
     return -xp.sum(ce_terms, axis=-1) + epsilon * xp.sum(poly_terms, axis=-1)
 
 

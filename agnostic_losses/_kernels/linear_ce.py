@@ -158,7 +158,10 @@ def _backward(
         # What accumulates across chunks, g_h, stays in the work dtype.
         dz_in = cast(xp, dz, hidden.dtype)
         g_h = g_h + cast(xp, dz_in @ w, work)
-        ys = [cast(xp, xp.matrix_transpose(dz_in) @ hidden, weight.dtype)]
+        # permute_dims, not matrix_transpose (here and in _jvp): torch's batched cotangents and
+        # tangents (is_grads_batched; jacobian(vectorize=True); gradcheck's batched checks)
+        # have no batching rule for swapaxes.
+        ys = [cast(xp, xp.permute_dims(dz_in, (1, 0)) @ hidden, weight.dtype)]
         if b is not None:
             ys.append(cast(xp, xp.sum(dz, axis=0), bias.dtype))
         if u_c is not None:
@@ -206,9 +209,9 @@ def _jvp(
         hits = _hits(xp, targets, offset, z.shape[1])
         terms = []
         if t_h is not None:
-            terms.append(cast(xp, t_h @ xp.matrix_transpose(w), work))
+            terms.append(cast(xp, t_h @ xp.permute_dims(w, (1, 0)), work))
         if tw is not None:
-            terms.append(cast(xp, hidden @ xp.matrix_transpose(tw), work))
+            terms.append(cast(xp, hidden @ xp.permute_dims(tw, (1, 0)), work))
         if tb is not None:
             terms.append(expand_rank(xp, cast(xp, tb, work), z.ndim))
         dz = xp.zeros_like(z) if not terms else terms[0]

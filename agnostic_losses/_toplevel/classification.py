@@ -183,8 +183,10 @@ def _hard(c: Call, axis: Any, hint: str) -> tuple[Any, Any, Any]:
             f"{axes}, i.e. {expected}; got {tuple(labels.shape)}."
         )
         raise ValueError(msg)
-    y = c.labels("labels", num_classes, hint=hint)
     _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
+    # A row the mask excludes entirely may hold a padding label (-1): not checked, loss 0.
+    counts = None if w is None else c.xp.any(w, axis=-1)
+    y = c.labels("labels", num_classes, hint=hint, counts=counts)
     return x, y, w
 
 
@@ -292,7 +294,9 @@ def softmax_cross_entropy_with_integer_labels(
         \ell(x, y) = \log \sum_c e^{x_c} - x_y + z \left(\log \sum_c e^{x_c}\right)^2
 
     Labels outside ``[0, C)`` raise a ValueError on eager arrays; under ``jax.jit`` or Dask the
-    sample's loss is NaN (never the loss of a clamped class, as a plain gather would give).
+    sample's loss is NaN (never the loss of a clamped class, as a plain gather would give). The
+    label of a row that ``where`` excludes entirely is not read (a padding value such as -1
+    gives loss 0 there, as in optax).
     The z-loss term (PaLM-style, ``z`` typically ``1e-4``) keeps the log-partition near 0; it is
     0 for a fully excluded row.
 

@@ -37,16 +37,17 @@ def _divergence(
     t = c.floating(target_name, like="log_predictions")
     axes = normalize_axes("axis", axis, lp.ndim)
     where = c.where("where", "log_predictions")
+    if where is not None:
+        # Excluded entries become (0, 0), whose term is exactly 0 with a zero gradient, so no
+        # inf or NaN there can leak into the sum or the gradient.
+        lp, t = c.xp.where(where, lp, 0.0), c.xp.where(where, t, 0.0)
     if probabilities:
+        # After the mask: an excluded entry may hold anything (a padding value such as -1).
         c.check(
             target_name,
             lambda: t < 0,
             lambda: f"`{target_name}` must be non-negative probabilities; got a negative value.",
         )
-    if where is not None:
-        # Excluded entries become (0, 0), whose term is exactly 0 with a zero gradient, so no
-        # inf or NaN there can leak into the sum or the gradient.
-        lp, t = c.xp.where(where, lp, 0.0), c.xp.where(where, t, 0.0)
     loss = terms(c.xp, lp, t)
     if where is not None:
         loss = c.xp.where(where, loss, 0.0)
