@@ -216,6 +216,56 @@ class TestWeights:
             np.testing.assert_allclose(fn(x, y, weight=w), fn(x[keep], y[keep]), rtol=1e-12)
 
 
+class TestComplexL1:
+    """torch's ``l1_loss`` (its only loss that does) takes complex tensors: the modulus of the
+    complex residual, in the matching real dtype."""
+
+    @staticmethod
+    def _complex(xp: Any, make: Any, re: list[float], im: list[float]) -> Any:
+        r = make(re)
+        dtype = xp.complex64 if dtype_name(r) == "float32" else xp.complex128
+        return xp.astype(r, dtype) + xp.astype(make(im), dtype) * 1j
+
+    def test_modulus_of_the_residual(self, xp: Any, make: Any, run: Any, close: Any) -> None:
+        x = self._complex(xp, make, [3.0, 0.0, 1.0], [4.0, 1.0, -1.0])
+        y = self._complex(xp, make, [0.0, 0.0, 1.0], [0.0, 1.0, 1.0])
+        real = dtype_name(make([0.0]))
+        out = run(f_l1_loss, x, y, reduction="none")  # residuals 3 + 4i, 0, -2i
+        assert dtype_name(out) == real
+        close(out, np.asarray([5.0, 0.0, 2.0]), check_dtype=False)
+        close(run(f_l1_loss, x, y), np.asarray(7.0 / 3.0), check_dtype=False)
+        weighted = run(f_l1_loss, x, y, weight=make([1.0, 2.0, 0.0]))
+        close(weighted, np.asarray(5.0 / 3.0), check_dtype=False)
+        # a real target beside a complex input promotes, as torch's subtraction does
+        mixed = run(f_l1_loss, x, make([0.0, 0.0, 1.0]), reduction="none")
+        close(mixed, np.asarray([5.0, 1.0, 1.0]), check_dtype=False)
+
+    def test_integer_target_raises(self, xp: Any, make: Any) -> None:
+        x = self._complex(xp, make, [1.0], [1.0])
+        with pytest.raises(TypeError, match=r"`target` must have a floating or complex dtype"):
+            f_l1_loss(x, make([1], dtype="int32"))
+
+    def test_matches_torch_values_and_gradients(self) -> None:
+        torch = pytest.importorskip("torch")
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(4, 3, dtype=torch.complex64, generator=gen)
+        y = torch.randn(4, 3, dtype=torch.complex64, generator=gen)
+        x[0, 0] = y[0, 0]  # a zero residual: derivative 0
+        w = torch.rand(4, 3, generator=gen)
+        for target in (y, y.real):
+            for options in ({}, {"reduction": "none"}, {"weight": w}):
+                outs, grads = [], []
+                for fn in (f_l1_loss, torch.nn.functional.l1_loss):
+                    leaf = x.clone().requires_grad_(True)
+                    out = fn(leaf, target, **options)
+                    (g,) = torch.autograd.grad(out.sum(), leaf)
+                    outs.append(out)
+                    grads.append(g)
+                assert outs[0].dtype == outs[1].dtype
+                torch.testing.assert_close(outs[0], outs[1])
+                torch.testing.assert_close(grads[0], grads[1])
+
+
 class TestPoissonGaussian:
     def test_poisson_full_gradients_finite_at_zero_targets(self, make: Any, grad: Any) -> None:
         # pitfall 33: Stirling's log(t) at t = 0 must not leak NaN into either gradient

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._dispatch import message_value
+from .._dispatch import cast, check_same_shape, compute_dtype, message_value, promoted
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import native_torch, only_input_grad, same_shape
@@ -144,7 +144,8 @@ def l1_loss(
     Parameters
     ----------
     input : array, shape (*)
-        Predictions, real floating.
+        Predictions, real floating or complex (as torch: ``|x - y|`` is then the modulus of the
+        complex residual, and the loss has the matching real dtype).
     target : array, shape (*)
         Targets, same shape as ``input`` (a mismatch is a ValueError, not a broadcast).
     {legacy}
@@ -163,11 +164,39 @@ def l1_loss(
     >>> from agnostic_losses.functional import l1_loss
     >>> float(l1_loss(np.asarray([1.0, 2.0, 3.0]), np.asarray([1.5, 2.5, 3.5])))
     0.5
+    >>> float(l1_loss(np.asarray([3 + 4j, 1j]), np.asarray([0j, 1j])))  # |3 + 4i| / 2
+    2.5
     """
+    reduction = torch_reduction(size_average, reduce, reduction)
+    if _is_complex(input) or _is_complex(target):
+        c, modulus = _complex_residual(input, target, weight)
+        return _weighted(c, modulus, reduction, "weight_sum")
     c, x, y = _pair(input, target, weight=weight)
-    return _weighted(
-        c, _k.absolute(c.xp, x - y), torch_reduction(size_average, reduce, reduction), "weight_sum"
-    )
+    return _weighted(c, _k.absolute(c.xp, x - y), reduction, "weight_sum")
+
+
+def _is_complex(x: Any) -> bool:
+    return "complex" in str(getattr(x, "dtype", ""))
+
+
+def _complex_residual(input: Any, target: Any, weight: Any) -> tuple[Call, Any]:
+    """``(call, |input - target|)`` for complex tensors, which torch's ``l1_loss`` takes (its
+    other losses refuse them): the modulus of the residual in their promoted complex dtype,
+    and the matching real dtype (promoted with ``weight``'s) as the result's. Each library's
+    ``abs`` gives its own complex-gradient convention (torch's, JAX's conjugate), with
+    derivative 0 at a zero residual."""
+    c = Call("torch", input=input, target=target, weight=weight)
+    xp = c.xp
+    x, y = c._array("input"), c._array("target")
+    for name, a in (("input", x), ("target", y)):
+        if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
+            msg = f"`{name}` must have a floating or complex dtype, got {a.dtype}."
+            raise TypeError(msg)
+    check_same_shape("input", x, "target", y)
+    dtype = xp.result_type(x, y)
+    c.dtype = promoted(xp, xp.float32 if dtype == xp.complex64 else xp.float64, weight)
+    c.work = compute_dtype(xp, c.dtype)
+    return c, cast(xp, xp.abs(cast(xp, x, dtype) - cast(xp, y, dtype)), c.work)
 
 
 @options(**_LEGACY, beta=number(low=0))
