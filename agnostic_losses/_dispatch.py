@@ -681,6 +681,7 @@ def check_probabilities(xp: Any, name: str, x: Any) -> None:
 
     def message() -> str:
         lo, hi = message_value(xp.min(x)), message_value(xp.max(x))
-        return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo:g}, {hi:g}]."
+        # repr, not :g, whose six digits show 1 + 1e-6 as 1: "[0, 1]; got values in [0, 1]"
+        return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo!r}, {hi!r}]."
 
     check_values(xp, x, lambda: (x < 0) | (x > 1), message)

@@ -450,6 +450,9 @@ class TestBinaryPitfalls:
             binary_cross_entropy(make([0.5, 0.5]), make([1.5, 0.0]))
         with pytest.raises(ValueError, match=r"`input` must hold probabilities in \[0, 1\]"):
             binary_cross_entropy(make([-0.1, 0.5]), make([1.0, 0.0]))
+        # the message shows a value just past 1 as past 1 (six significant digits showed "1")
+        with pytest.raises(ValueError, match=r"got values in \[0\.0, 1\.0000\d*\]"):
+            binary_cross_entropy(make([0.5, 0.5]), make([0.0, 1.000001]))
 
     def test_zero_sample_weights_mean_is_plain_mean(self, make: Any, close: Any) -> None:
         # pitfall 29: BCE's weighted 'mean' divides by the element count, zeros included
