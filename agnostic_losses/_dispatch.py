@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
 import os
 import sys
 import warnings
@@ -596,11 +597,22 @@ def check_integer(xp: Any, name: str, x: Any, hint: str = "") -> None:
         raise TypeError(msg)
 
 
-def check_axis(name: str, axis: int, ndim: int) -> int:
+def python_int(value: Any) -> int | None:
+    """``value`` as a Python int when it is an integer scalar, Python's or NumPy's (an axis or
+    a blank index read from a config or computed with NumPy arrives as ``np.int64``; the peers
+    take it); None for anything else (bool, float, an array)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def check_axis(name: str, axis: Any, ndim: int) -> int:
     """Normalise ``axis`` to a non-negative int; raise AxisError if it is out of range."""
-    if not isinstance(axis, int) or isinstance(axis, bool):
+    index = python_int(axis)
+    if index is None:
         msg = f"`{name}` must be an int, got {axis!r}."
         raise TypeError(msg)
+    axis = index
     if not -ndim <= axis < ndim:
         msg = f"`{name}`={axis} is out of range for an input with {ndim} dimensions."
         raise AxisError(msg)
@@ -631,7 +643,7 @@ def normalize_axes(
             msg = f"`{name}` must not repeat an axis, got {axis!r}."
             raise ValueError(msg)
         return out if ordered else tuple(sorted(out))
-    if not isinstance(axis, int) or isinstance(axis, bool):
+    if python_int(axis) is None:
         kinds = " or ".join(["an int", *(["a tuple of ints"] if tuples else [])])
         msg = f"`{name}` must be {kinds}{' or None' if none else ''}, got {axis!r}."
         raise TypeError(msg)

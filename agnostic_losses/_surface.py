@@ -446,6 +446,14 @@ def number(
     return validate
 
 
+def python_scalar(value: Any) -> Any:
+    """An option's NumPy scalar (``np.int64`` from a config or an argmax, ``np.float32``,
+    ``np.str_``) as the Python value it holds, as the peers read it: torch's ops refuse it
+    beside a tensor, array-api-strict refuses it in arithmetic, and ``np.float32`` would
+    promote a half-precision input. Anything else is returned as is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def options(**validators: Validator) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare how a public loss validates its option arguments.
 
@@ -469,7 +477,14 @@ def options(**validators: Validator) -> Callable[[Callable[..., Any]], Callable[
         def checked(*args: Any, **kwargs: Any) -> Any:
             n = len(args)
             for name, i, default, validate in plan:
-                validate(name, args[i] if i < n else kwargs.get(name, default))
+                value = args[i] if i < n else kwargs.get(name, default)
+                if isinstance(value, np.generic):
+                    value = python_scalar(value)
+                    if i < n:
+                        args = (*args[:i], value, *args[i + 1 :])
+                    else:
+                        kwargs[name] = value
+                validate(name, value)
             return fn(*args, **kwargs)
 
         checked.validators = dict(validators)  # type: ignore[attr-defined]
@@ -502,13 +517,20 @@ def companions(surface: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         names = tuple(inspect.signature(fn).parameters)
+        # Options (validated by @options) hold Python values; a NumPy scalar there is one too.
+        scalar_options = frozenset(getattr(fn, "validators", ()))
+
+        def is_array(name: str, value: Any) -> bool:
+            if name in scalar_options and isinstance(value, np.generic):
+                return False
+            return _is_array(value, lists=lists)
 
         @functools.wraps(fn)
         def converted(*args: Any, **kwargs: Any) -> Any:
             given = (*args, *kwargs.values())
             if any(isinstance(v, trigger) or has_jax_protocol(v) for v in given):
                 values = {**dict(zip(names, args)), **kwargs}
-                arrays = {k: v for k, v in values.items() if _is_array(v, lists=lists)}
+                arrays = {k: v for k, v in values.items() if is_array(k, v)}
                 mixed = not all(isinstance(v, _NUMPY) for v in arrays.values())
                 if mixed or any(isinstance(v, list) for v in arrays.values()):
                     _, arrays = resolve(arrays, lists=lists)

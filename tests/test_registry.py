@@ -917,3 +917,60 @@ def test_numpy_companions(case: LossCase, backend: Backend) -> None:
         atol=atol * case.rtol,
         err_msg=case.id,
     )
+
+
+# --- options as NumPy scalars: read from a config, or computed with NumPy ----------------------
+
+SCALAR_OPTION_BACKENDS = [
+    Backend.NUMPY,
+    Backend.ARRAY_API_STRICT,
+    Backend.JAX32,
+    Backend.TORCH,
+    Backend.DASK,
+]
+
+
+def _numpy_scalar(value: Any) -> Any:
+    if isinstance(value, str):
+        return np.str_(value)
+    if isinstance(value, int):
+        return np.int64(value)
+    return np.float32(value)
+
+
+@pytest.mark.parametrize(
+    "backend", SCALAR_OPTION_BACKENDS, ids=[b.value for b in SCALAR_OPTION_BACKENDS]
+)
+def test_numpy_scalar_options(case: LossCase, backend: Backend) -> None:
+    """Every option given as a NumPy scalar (``np.int64`` axis or blank index, ``np.float32``
+    temperature or epsilon, ``np.str_`` reduction) is the Python value it holds, as for the
+    peers: the same value and dtype (np.float32 must not promote a half input, nor become an
+    array beside the backend's)."""
+    reason = backend.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    backend.namespace()
+    inputs = case.inputs(SEED)
+    names = [
+        k
+        for k, v in inputs.kwargs.items()
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    ]
+    if not names:
+        pytest.skip(f"{case.id} passes no number or string option")
+    args, kwargs = _convert(backend, inputs, "float32")
+    expected = B.call(backend, case.func, *args, **kwargs)
+    expected = expected[0] if isinstance(expected, tuple) else expected
+    rtol, atol = default_tolerance("float32")
+    for name in names:
+        got = B.call(backend, case.func, *args, **{**kwargs, name: _numpy_scalar(kwargs[name])})
+        got = got[0] if isinstance(got, tuple) else got
+        err = f"{case.id} {name}={kwargs[name]!r} as a NumPy scalar"
+        assert dtype_name(got) == dtype_name(expected), err
+        assert_close(
+            B.to_numpy(got),
+            B.to_numpy(expected),
+            rtol=rtol * case.rtol,
+            atol=atol * case.rtol,
+            err_msg=err,
+        )

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from .._dispatch import namespace
 from .._reductions import legacy_reduction
 from .._reductions import reduce as _reduce
-from .._surface import REDUCTION
+from .._surface import REDUCTION, python_scalar
 
 __all__ = ["Loss", "WeightedLoss"]
 
@@ -133,7 +133,7 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
             return
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        values = dict(bound.arguments)
+        values = {name: python_scalar(value) for name, value in bound.arguments.items()}
         if any(name in values for name in _LEGACY):
             # torch folds the deprecated flags into `reduction` at construction, too.
             legacy = [values.pop(name, None) for name in _LEGACY]

@@ -15,6 +15,7 @@ from .._dispatch import (
     index_dtype,
     namespace,
     promoted,
+    python_int,
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
@@ -63,9 +64,11 @@ def _forward(
             f"(shapes {tuple(labels.shape)} and {tuple(logits.shape)})."
         )
         raise ValueError(msg)
-    if not isinstance(blank_id, int) or not 0 <= blank_id < num_classes:
+    index = python_int(blank_id)
+    if index is None or not 0 <= index < num_classes:
         msg = f"`blank_id` must be an int in [0, {num_classes}), got {blank_id!r}."
         raise ValueError(msg)
+    blank_id = index
     out = promoted(xp, logits.dtype, logit_paddings, label_paddings)
     work = compute_dtype(xp, out)
     num_labels = labels.shape[1]
@@ -96,7 +99,7 @@ def _forward(
 
 
 # log_epsilon is a static option (it parametrises the compiled recursion), not an array.
-@options(log_epsilon=number())
+@options(blank_id=number(low=0, integer=True), log_epsilon=number())
 @fill_doc
 def ctc_loss_with_forward_probs(
     logits: Any,
@@ -167,7 +170,7 @@ def ctc_loss_with_forward_probs(
     return _forward(logits, logit_paddings, labels, label_paddings, blank_id, log_epsilon)
 
 
-@options(log_epsilon=number())
+@options(blank_id=number(low=0, integer=True), log_epsilon=number())
 @fill_doc
 def ctc_loss(
     logits: Any,

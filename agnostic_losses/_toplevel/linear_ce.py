@@ -197,7 +197,7 @@ def linear_cross_entropy(
     )
 
 
-@options(**CHUNKING)
+@options(**CHUNKING, ignore_index=number(integer=True))
 def linear_cross_entropy_backward(
     hidden: Any,
     weight: Any,

@@ -18,7 +18,7 @@ from .._docs import fill_doc
 from .._kernels import ranking as _k
 from .._numerics import safe_divide
 from .._surface import REDUCTION as _REDUCTION
-from .._surface import with_companions
+from .._surface import options, with_companions
 
 __all__ = ["ranking_softmax_loss"]
 
@@ -57,6 +57,12 @@ def _reduce(xp: Any, loss: Any, mask: Any, reduce_fn: Callable[..., Any] | None)
     return reduce_fn(loss) if mask is None else reduce_fn(loss, where=mask)
 
 
+def _optional_reduction(name: str, value: Any) -> None:
+    if value is not None:
+        _REDUCTION(name, value)
+
+
+@options(reduction=_optional_reduction)
 @fill_doc
 def ranking_softmax_loss(
     logits: Any,
@@ -135,7 +141,6 @@ def ranking_softmax_loss(
     if weights is not None:
         check_same_shape("logits", logits, "weights", weights)
     if reduction is not None:
-        _REDUCTION("reduction", reduction)
         reduce_fn = {"none": None, "mean": mean, "sum": _sum}[reduction]
     if reduce_fn is not None and not callable(reduce_fn):
         msg = f"`reduce_fn` must be callable or None, got {reduce_fn!r}."

@@ -8,7 +8,7 @@ from .._dispatch import check_floating, check_same_shape, message_value, normali
 from .._docs import fill_doc
 from .._kernels import segmentation as _k
 from .._numerics import expand_rank, log_sigmoid, log_softmax
-from .._surface import Call, choice, options
+from .._surface import Call, choice, number, options
 
 __all__ = ["binary_dice_loss", "dice_loss", "multiclass_generalized_dice_loss", "tversky_loss"]
 
@@ -88,7 +88,12 @@ def _dice_per_class(
     return loss
 
 
-@options(reduction=choice("mean", "sum", "none"))
+@options(
+    reduction=choice("mean", "sum", "none"),
+    smooth=number(arrays=True),
+    alpha=number(arrays=True),
+    beta=number(arrays=True),
+)
 @fill_doc
 def dice_loss(
     predictions: Any,
@@ -185,6 +190,7 @@ def dice_loss(
     return c.reduce(loss, reduction, axis=-1)
 
 
+@options(smooth=number(arrays=True))
 @fill_doc
 def binary_dice_loss(
     predictions: Any, targets: Any, *, smooth: Any = 1.0, apply_sigmoid: bool = True
@@ -243,6 +249,7 @@ def binary_dice_loss(
     return c.finish(c.xp.mean(loss, axis=-1))
 
 
+@options(smooth=number(arrays=True))
 @fill_doc
 def multiclass_generalized_dice_loss(
     predictions: Any,
@@ -322,6 +329,7 @@ def multiclass_generalized_dice_loss(
     return c.finish(c.xp.mean(loss))
 
 
+@options(alpha=number(arrays=True), beta=number(arrays=True))
 @fill_doc
 def tversky_loss(
     y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None

@@ -13,7 +13,7 @@ from .._dispatch import (
 )
 from .._docs import fill_doc
 from .._kernels import similarity as _k
-from .._surface import Call
+from .._surface import Call, number, options
 
 __all__ = [
     "circle_loss",
@@ -38,6 +38,7 @@ def _cosine(predictions: Any, targets: Any, epsilon: float, axis: Any, where: An
     return c, _k.cosine_similarity(c.xp, a, b, epsilon, axes)
 
 
+@options(epsilon=number(arrays=True))
 @fill_doc
 def cosine_similarity(
     predictions: Any, targets: Any, *, epsilon: float = 0.0, axis: Any = -1, where: Any = None
@@ -90,6 +91,7 @@ def cosine_similarity(
     return c.finish(sim)
 
 
+@options(epsilon=number(arrays=True))
 @fill_doc
 def cosine_distance(
     predictions: Any, targets: Any, *, epsilon: float = 0.0, axis: Any = -1, where: Any = None
@@ -156,6 +158,7 @@ def _pairwise(x: Any, y: Any, eps: float) -> tuple:
     return c, _k.pairwise_cosine_similarity(c.xp, a, b, eps)
 
 
+@options(eps=number(arrays=True))
 @fill_doc
 def pairwise_cosine_similarity(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     r"""Matrix of cosine similarities between the rows of ``X`` and the rows of ``Y``.
@@ -201,6 +204,7 @@ def pairwise_cosine_similarity(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     return c.finish(sim)
 
 
+@options(eps=number(arrays=True))
 @fill_doc
 def pairwise_cosine_distance(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     r"""Matrix of cosine distances ``1 - S_ij`` between the rows of ``X`` and of ``Y``.
@@ -244,6 +248,7 @@ def pairwise_cosine_distance(X: Any, Y: Any = None, eps: float = 1e-8) -> Any:
     return c.finish(1.0 - sim)
 
 
+@options(norm_degree=number(arrays=True), margin=number(arrays=True), eps=number(arrays=True))
 @fill_doc
 def triplet_margin_loss(
     anchors: Any,
@@ -312,6 +317,7 @@ def triplet_margin_loss(
     return c.finish(_k.triplet_hinge(c.xp, d_pos, d_neg, c.param("margin")))
 
 
+@options(temperature=number(arrays=True))
 @fill_doc
 def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07) -> Any:
     r"""Normalized temperature-scaled cross-entropy (NT-Xent), averaged over positive pairs.
@@ -368,6 +374,7 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07) -> Any:
     return c.finish(_k.ntxent(c.xp, e, labels, c.param("temperature")))
 
 
+@options(gamma=number(arrays=True), margin=number(arrays=True))
 @fill_doc
 def circle_loss(
     embeddings: Any,

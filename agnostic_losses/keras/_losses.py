@@ -28,6 +28,7 @@ import numpy as np
 
 from .._dispatch import cast, compute_dtype, device_of, library_name, resolve
 from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
+from .._surface import python_scalar
 
 __all__ = ["Loss", "LossFunctionWrapper"]
 
@@ -336,7 +337,7 @@ class LossFunctionWrapper(Loss):
                     msg = f"{qualname}() got {how} argument {k!r}."
                     raise TypeError(msg)
                 values[k] = v
-            options = {k: values.pop(k) for k in cls._options}
+            options = {k: python_scalar(values.pop(k)) for k in cls._options}
             for k, v in options.items():
                 if k in validators:
                     validators[k](k, v)
