@@ -667,14 +667,17 @@ def check_labels_in_range(
 
     ``also`` is one more allowed value (``ignore_index``, or the ``-1`` padding of
     ``multilabel_margin_loss``); ``also_name`` is the argument that set it, for the message.
-    ``counts`` (boolean, ``labels``' shape): only these positions are checked (a position a
-    ``where`` mask excludes may hold a padding label).
+    ``counts`` (boolean, ``labels``' shape, or a function making it only when the check runs):
+    only these positions are checked (a position a ``where`` mask excludes may hold a padding
+    label).
     """
 
     def bad() -> Any:
         out = (labels < 0) | (labels >= num_classes)
         out = out if also is None else out & (labels != also)
-        return out if counts is None else out & counts
+        if counts is None:
+            return out
+        return out & (counts() if callable(counts) else counts)
 
     def message() -> str:
         flags = bad()

@@ -225,7 +225,7 @@ class Call:
         counts: Any = None,
     ) -> Any:
         """Integer class indices in ``[0, num_classes)`` (or ``ignore``), checked on eager arrays
-        where ``counts`` (boolean, the labels' shape) holds.
+        where ``counts`` (see ``check_labels_in_range``) holds.
 
         Elsewhere an out-of-range label gives NaN for its sample (the kernels' convention).
         """

@@ -185,7 +185,7 @@ def _hard(c: Call, axis: Any, hint: str) -> tuple[Any, Any, Any]:
         raise ValueError(msg)
     _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
     # A row the mask excludes entirely may hold a padding label (-1): not checked, loss 0.
-    counts = None if w is None else c.xp.any(w, axis=-1)
+    counts = None if w is None else lambda: c.xp.any(w, axis=-1)
     y = c.labels("labels", num_classes, hint=hint, counts=counts)
     return x, y, w
 
