@@ -381,6 +381,18 @@ def _nll_weighted(rng: np.random.Generator) -> Inputs:
     return Inputs((x, y), {"weight": rng.uniform(0.5, 2.0, size=(4,))})
 
 
+def _nll_ignore_sum(rng: np.random.Generator) -> Inputs:
+    x, y = _nll_1d(rng).args
+    y = y.copy()
+    y[1] = 2  # a class index given as ignore_index: that sample is left out
+    return Inputs((x, y), {"ignore_index": 2, "reduction": "sum"})
+
+
+def _keras_focal_alpha(rng: np.random.Generator) -> Inputs:
+    x, y = _keras_focal(rng).args
+    return Inputs((x, y), {"alpha": 0.5, "gamma": 2.0})
+
+
 def _bce(rng: np.random.Generator) -> Inputs:
     return Inputs((rng.uniform(0.05, 0.95, size=(4, 3)), rng.uniform(size=(4, 3))))
 
@@ -771,6 +783,15 @@ CASES = [
         properties=_NONNEG,
     ),
     _case(
+        "softmax_focal_loss",
+        "top",
+        T.softmax_focal_loss,
+        _keras_focal_alpha,
+        ref_softmax_focal,
+        _KERAS_FOCAL,
+        variant="alpha",
+    ),
+    _case(
         "generalized_cross_entropy",
         "top",
         T.generalized_cross_entropy,
@@ -858,6 +879,15 @@ CASES = [
         ref_torch_nll,
         Peer.path("torch", "torch.nn.functional.nll_loss"),
         variant="kdim-weight-ignore",
+    ),
+    _case(
+        "nll_loss",
+        "functional",
+        F.nll_loss,
+        _nll_ignore_sum,
+        ref_torch_nll,
+        Peer.path("torch", "torch.nn.functional.nll_loss"),
+        variant="ignore_index-sum",
     ),
     _case(
         "binary_cross_entropy",

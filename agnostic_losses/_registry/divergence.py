@@ -98,6 +98,17 @@ def _where(rng: np.random.Generator) -> Inputs:
     return Inputs((log_q, t), {"where": mask})
 
 
+def _log_targets_where(rng: np.random.Generator) -> Inputs:
+    log_q, t = _where(rng).args
+    mask = rng.uniform(size=(4, 5)) > 0.3
+    return Inputs((log_q, np.log(t)), {"where": mask})
+
+
+def _measures_where(rng: np.random.Generator) -> Inputs:
+    log_q, t = _measures(rng).args
+    return Inputs((log_q, t), {"where": rng.uniform(size=(4, 5)) > 0.3, "axis": 0})
+
+
 def _axis0(rng: np.random.Generator) -> Inputs:
     log_q, t = _distributions(rng).args
     return Inputs((log_q.T.copy(), t.T.copy()), {"axis": 0})
@@ -177,6 +188,28 @@ CASES = [
         Peer.path("jax", "optax.losses.kl_divergence_with_log_targets"),
         grad_argnums=(0, 1),
         properties=frozenset({"nonnegative"}),
+    ),
+    LossCase(
+        "kl_divergence_with_log_targets",
+        "top",
+        FAMILY,
+        T.kl_divergence_with_log_targets,
+        _log_targets_where,
+        ref_kl_log_targets,
+        Peer.path("jax", "optax.losses.kl_divergence_with_log_targets"),
+        variant="where",
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
+        "generalized_kl_divergence",
+        "top",
+        FAMILY,
+        T.generalized_kl_divergence,
+        _measures_where,
+        ref_generalized_kl,
+        Peer.path("jax", "optax.losses.generalized_kl_divergence"),
+        variant="where-axis0",
+        grad_argnums=(0, 1),
     ),
     LossCase(
         "generalized_kl_divergence",

@@ -236,6 +236,17 @@ CASES = [
         properties=frozenset({"nonnegative"}),
     ),
     LossCase(
+        "cosine_distance",
+        "top",
+        FAMILY,
+        T.cosine_distance,
+        _pairs_where,
+        ref_cosine_distance,
+        Peer.path("jax", _OPTAX + "cosine_distance"),
+        variant="where-epsilon",
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
         "pairwise_cosine_similarity",
         "top",
         FAMILY,
