@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import functional as F
 from .._dispatch import resolve
+from .._surface import python_scalar
 from .._toplevel import linear_ce as T
 from ._case import Inputs, LossCase, Peer
 from .classification import ref_torch_ce
@@ -220,6 +221,9 @@ def _class_call(
     # One module per configuration, built on the first (eager) call: the transform tests then
     # trace only its forward (building torch Parameters under vmap/compile is not a loss call).
     key = (linear_weight.shape[-1], linear_weight.shape[0], linear_bias is not None)
+    # Python values in the key (test_numpy_scalar_options passes np.float32 options): dynamo
+    # models a NumPy scalar as an array, and could not hash the cache's keys when it traces.
+    options = {k: python_scalar(v) for k, v in options.items()}
     key += tuple(sorted(options.items()))
     loss = _MODULES.get(key)
     if loss is None:
