@@ -15,7 +15,6 @@ from .._dispatch import (
     index_dtype,
     namespace,
     promoted,
-    python_int,
 )
 from .._docs import fill_doc
 from .._kernels import ctc as _k
@@ -64,11 +63,10 @@ def _forward(
             f"(shapes {tuple(labels.shape)} and {tuple(logits.shape)})."
         )
         raise ValueError(msg)
-    index = python_int(blank_id)
-    if index is None or not 0 <= index < num_classes:
+    # @options has checked (and unwrapped from NumPy) a non-negative int; the bound is C.
+    if not blank_id < num_classes:
         msg = f"`blank_id` must be an int in [0, {num_classes}), got {blank_id!r}."
         raise ValueError(msg)
-    blank_id = index
     out = promoted(xp, logits.dtype, logit_paddings, label_paddings)
     work = compute_dtype(xp, out)
     num_labels = labels.shape[1]

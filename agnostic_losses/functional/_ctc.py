@@ -33,14 +33,15 @@ def _lengths(xp: Any, name: str, value: Any, batch: int | None, like: Any) -> An
         msg = f"`{name}` must be an integer array (lengths), got the Python {type(value).__name__}."
         raise TypeError(msg)
     if isinstance(value, (list, tuple)):  # torch's int[] overload: lengths as Python ints
-        if not all(python_int(v) is not None for v in value):
+        ints = [python_int(v) for v in value]
+        if None in ints:
             kind = type(value).__name__
             msg = f"`{name}` given as a {kind} must hold Python ints, got {value!r}."
             raise TypeError(msg)
-        value = [python_int(v) for v in value]
-        value = xp.asarray(value, dtype=index_dtype(xp, like), device=device_of(like))
-    if python_int(value) is not None:
-        value = xp.asarray(python_int(value), dtype=index_dtype(xp, like), device=device_of(like))
+        value = xp.asarray(ints, dtype=index_dtype(xp, like), device=device_of(like))
+    scalar = python_int(value)
+    if scalar is not None:
+        value = xp.asarray(scalar, dtype=index_dtype(xp, like), device=device_of(like))
     check_integer(xp, name, value, "Lengths are counts of frames or labels.")
     expected = (batch,) if batch is not None else (1,)
     if batch is None and value.ndim == 0:
@@ -160,11 +161,10 @@ def ctc_loss(
     unbatched = log_probs.ndim == 2
     num_frames, num_classes = log_probs.shape[0], log_probs.shape[-1]
     batch = None if unbatched else log_probs.shape[1]
-    index = python_int(blank)
-    if index is None or not 0 <= index < num_classes:
+    # @options has checked (and unwrapped from NumPy) a non-negative int; the bound is C.
+    if not blank < num_classes:
         msg = f"`blank` must be an int in [0, {num_classes}), got {blank!r}."
         raise ValueError(msg)
-    blank = index
     in_len = _lengths(xp, "input_lengths", input_lengths, batch, log_probs)
     tgt_len = _lengths(xp, "target_lengths", target_lengths, batch, log_probs)
     dev = device_of(log_probs)
