@@ -646,6 +646,25 @@ def test_class_signatures_match_torch(name: str) -> None:
         assert mine == _params(of(getattr(nn, name)))
 
 
+@pytest.mark.parametrize("name", _CLASS_NAMES)
+def test_class_docstring_documents_every_argument(name: str) -> None:
+    # generated from the function's Parameters where the class declares none of its own
+    import inspect
+
+    import agnostic_losses
+    from agnostic_losses._docs import parameter_entries
+
+    cls = getattr(agnostic_losses, name)
+    entries = parameter_entries(cls.__doc__)
+    for p in inspect.signature(cls).parameters.values():
+        names, _, kind = entries[p.name][0].partition(" : ")
+        assert kind or len(entries[p.name]) > 1, names  # a type, or at least a description
+        default = p.default not in (None, inspect.Parameter.empty)
+        single = "," not in names and default and "optional" not in kind
+        assert not single or f"default {p.default!r}" in kind, (names, kind)
+    assert "\nExamples\n--------\n>>> " in inspect.getdoc(cls)
+
+
 @pytest.mark.parametrize(
     "name",
     [

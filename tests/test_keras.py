@@ -14,6 +14,7 @@ import pytest
 from array_api_extra.testing import lazy_xp_function
 
 from agnostic_losses import keras as K
+from agnostic_losses._docs import parameter_entries
 from agnostic_losses._testing.backends import Backend
 
 lazy_xp_function(K.binary_crossentropy)
@@ -178,17 +179,16 @@ class TestConfig:
         # the Parameters section is generated from the function's: an option the function
         # does not document, or a stale default, shows here
         cls = getattr(K, name)
-        doc = inspect.getdoc(cls) or ""
-        section = doc.split("Parameters\n----------\n")[1].split("\n\n")[0].splitlines()
-        heads = {line.partition(" : ")[0]: line for line in section if not line[:1].isspace()}
+        entries = parameter_entries(cls.__doc__)
         for p in inspect.signature(cls).parameters.values():
+            head = entries[p.name][0]
             if p.name in ("reduction", "name", "dtype"):
-                assert "reduction, name, dtype" in heads
+                assert head == "reduction, name, dtype"
                 continue
-            head = heads[p.name]
-            assert " : " in head, head
-            assert p.default is None or f"default {p.default!r}" in head, head
-        assert "\nExamples\n--------\n>>> " in doc
+            names, _, kind = head.partition(" : ")
+            assert kind, head
+            assert p.default is None or "," in names or f"default {p.default!r}" in kind, head
+        assert "\nExamples\n--------\n>>> " in inspect.getdoc(cls)
 
     @pytest.mark.parametrize("name", CLASSES)
     def test_keras_accepts_our_config(self, name: str) -> None:

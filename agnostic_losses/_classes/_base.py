@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from .._dispatch import namespace
+from .._docs import with_parameters
 from .._reductions import legacy_reduction
 from .._reductions import reduce as _reduce
 from .._surface import REDUCTION, python_scalar
@@ -124,6 +125,10 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         )
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = __init__  # type: ignore[method-assign]
+        names = [p.name for p in params]
+        cls.__doc__ = with_parameters(
+            cls.__doc__, function, names, {p.name: p.default for p in params}
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if _Base is not object:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._dispatch import cast, compute_dtype, device_of, library_name, resolve
+from .._docs import with_parameters
 from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
 from .._surface import python_scalar
 
@@ -267,52 +268,6 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
-def _parameter_entries(doc: str | None) -> dict[str, list[str]]:
-    """The entries of a numpydoc ``Parameters`` section: name -> its lines (dedented)."""
-    lines = inspect.cleandoc(doc or "").splitlines()
-    try:
-        start = lines.index("Parameters") + 2
-    except ValueError:
-        return {}
-    entries: dict[str, list[str]] = {}
-    current: list[str] = []
-    for line in lines[start:]:
-        if line and not line.startswith(" "):
-            if not line.partition(" : ")[1] and not line.rstrip().isidentifier():
-                break  # the next section's title
-            current = entries.setdefault(line.partition(" : ")[0].strip(), [])
-        elif not line:
-            break
-        current.append(line)
-    return entries
-
-
-def _with_parameters(
-    doc: str | None, function: Callable[..., Any], options: tuple[str, ...], defaults: dict
-) -> str:
-    """A declared class's docstring with a ``Parameters`` section inserted before its
-    ``Examples``: each option as the function documents it (the default the class's), then
-    ``reduction``, ``name`` and ``dtype``. One source for the options' documentation."""
-    entries = _parameter_entries(function.__doc__)
-    section = ["Parameters", "----------"]
-    for name in options:
-        head, *rest = entries.get(name) or [f"{name}"]
-        kind = re.sub(r",? *default .*$", "", head.partition(" : ")[2]).strip()
-        if defaults[name] is None and kind.endswith("optional"):
-            section += [f"{name} : {kind}", *rest]
-            continue
-        kind = f"{kind}, " if kind else ""
-        section += [f"{name} : {kind}default {defaults[name]!r}", *rest]
-    section += [
-        "reduction, name, dtype",
-        f"    As :class:`Loss`; ``name`` defaults to ``{defaults['name']!r}``.",
-    ]
-    text = inspect.cleandoc(doc or "")
-    head, marker, tail = text.partition("\nExamples\n")
-    body = "\n".join(section)
-    return f"{head.rstrip()}\n\n{body}\n{marker}{tail}" if marker else f"{text}\n\n{body}\n"
-
-
 class LossFunctionWrapper(Loss):
     """A keras-style loss class around a loss function ``fn(y_true, y_pred, **kwargs)``.
 
@@ -399,7 +354,11 @@ class LossFunctionWrapper(Loss):
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = __init__  # type: ignore[method-assign]
         cls.__signature__ = signature  # type: ignore[attr-defined]
-        cls.__doc__ = _with_parameters(cls.__doc__, function, cls._options, defaults)
+        tail = [
+            "reduction, name, dtype",
+            f"    As :class:`Loss`; ``name`` defaults to ``{defaults['name']!r}``.",
+        ]
+        cls.__doc__ = with_parameters(cls.__doc__, function, cls._options, defaults, tail)
 
     def __init__(
         self,
