@@ -376,7 +376,21 @@ _OVERRIDE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 def get_checks() -> str:
-    """The value-check policy in force here: ``'auto'``, ``'always'`` or ``'never'``."""
+    """The value-check policy in force here: ``'auto'``, ``'always'`` or ``'never'``.
+
+    Returns
+    -------
+    str
+        The mode of the innermost :func:`checks` block of this thread, else the process-wide
+        one (:func:`set_checks`).
+
+    Examples
+    --------
+    >>> import agnostic_losses as al
+    >>> with al.checks("always"):
+    ...     al.get_checks()
+    'always'
+    """
     return _OVERRIDE.get() or _POLICY["mode"]
 
 
@@ -391,6 +405,26 @@ def set_checks(mode: str) -> str:
     ``'never'``: no value check. Under ``jax.jit``, on Dask, inside ``torch.compile`` and
     ``torch.func`` transforms and on ``meta`` tensors nothing can be read, whatever the policy.
     Wherever a check does not run, an invalid value gives NaN for its sample instead.
+
+    Parameters
+    ----------
+    mode : {'auto', 'always', 'never'}
+
+    Returns
+    -------
+    str
+        The previous process-wide mode (pass it back to restore it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import agnostic_losses as al
+    >>> log_p = np.log(np.asarray([[0.5, 0.5]]))
+    >>> previous = al.set_checks("never")
+    >>> float(al.functional.nll_loss(log_p, np.asarray([2])))  # class 2 of 2: not checked
+    nan
+    >>> al.set_checks(previous)
+    'never'
     """
     check_choice("mode", mode, CHECK_MODES)
     previous = _POLICY["mode"]
@@ -400,8 +434,25 @@ def set_checks(mode: str) -> str:
 
 @contextlib.contextmanager
 def checks(mode: str) -> Iterator[None]:
-    """:func:`set_checks` for a block only (and only in this thread):
-    ``with agnostic_losses.checks("always"): ...``."""
+    """:func:`set_checks` for a block only (and only in this thread).
+
+    Parameters
+    ----------
+    mode : {'auto', 'always', 'never'}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import agnostic_losses as al
+    >>> log_p = np.log(np.asarray([[0.5, 0.5]]))
+    >>> with al.checks("never"):
+    ...     float(al.functional.nll_loss(log_p, np.asarray([2])))
+    nan
+    >>> al.functional.nll_loss(log_p, np.asarray([2]))
+    Traceback (most recent call last):
+    ...
+    ValueError: `target` must hold class indices in [0, 2) or `ignore_index`=-100; got 2.
+    """
     check_choice("mode", mode, CHECK_MODES)
     token = _OVERRIDE.set(mode)
     try:
