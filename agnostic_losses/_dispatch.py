@@ -742,12 +742,20 @@ def check_labels_in_range(
     check_values(xp, labels, bad, message)
 
 
-def check_probabilities(xp: Any, name: str, x: Any) -> None:
-    """ValueError unless every value of ``x`` lies in [0, 1] (through :func:`check_values`)."""
+def check_probabilities(xp: Any, name: str, x: Any, *, nan: bool = True) -> None:
+    """ValueError unless every value of ``x`` lies in [0, 1] (through :func:`check_values`).
+
+    ``nan=False``: a NaN is out of range too (torch's ``binary_cross_entropy`` refuses one).
+    """
 
     def message() -> str:
+        if not nan and bool(xp.any(xp.isnan(x))):
+            return f"`{name}` must hold probabilities in [0, 1]; got NaN."
         lo, hi = message_value(xp.min(x)), message_value(xp.max(x))
         # repr, not :g, whose six digits show 1 + 1e-6 as 1: "[0, 1]; got values in [0, 1]"
         return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo!r}, {hi!r}]."
 
-    check_values(xp, x, lambda: (x < 0) | (x > 1), message)
+    if nan:
+        check_values(xp, x, lambda: (x < 0) | (x > 1), message)
+    else:
+        check_values(xp, x, lambda: ~((x >= 0) & (x <= 1)), message)

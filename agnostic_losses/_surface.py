@@ -113,7 +113,8 @@ class Call:
     ) -> Any:
         """The primary floating input, cast to the compute dtype; sets the result dtype.
 
-        ``probabilities``: its values must lie in [0, 1] (checked on eager arrays).
+        ``probabilities``: its values must lie in [0, 1] (checked on eager arrays; on the
+        torch surface a NaN is refused too, as torch's ``binary_cross_entropy`` refuses it).
         ``keep_dtype``: returned in its own dtype (a kernel that upcasts chunk by chunk).
         ``promote``: the other arguments whose floating dtype joins the input's in the result
         dtype, by the library's own promotion (bfloat16 predictions with float32 targets give
@@ -123,7 +124,7 @@ class Call:
         x = self._array(name)
         check_floating(self.xp, name, x, hint)
         if probabilities:
-            check_probabilities(self.xp, name, x)
+            check_probabilities(self.xp, name, x, nan=self.surface != "torch")
         self.dtype = promoted(self.xp, x.dtype, *(self.args.get(n) for n in promote))
         self.work = compute_dtype(self.xp, self.dtype)
         return x if keep_dtype else cast(self.xp, x, self.work)
@@ -211,7 +212,7 @@ class Call:
             self._check_floating(name, p, like, hint)
         if like is not None:
             check_same_shape(like, self.args[like], name, p)
-        check_probabilities(self.xp, name, p)
+        check_probabilities(self.xp, name, p, nan=self.surface != "torch")
         return cast(self.xp, p, self.work)
 
     def labels(

@@ -454,6 +454,22 @@ class TestBinaryPitfalls:
         with pytest.raises(ValueError, match=r"got values in \[0\.0, 1\.0000\d*\]"):
             binary_cross_entropy(make([0.5, 0.5]), make([0.0, 1.000001]))
 
+    def test_nan_probabilities_raise_as_torch(self, backend: Any, make: Any, run: Any) -> None:
+        # torch's binary_cross_entropy refuses NaN input and target ("all elements of input
+        # should be between 0 and 1"); optax's and keras's probabilities let NaN through
+        nan = float("nan")
+        if not backend.lazy:
+            with pytest.raises(ValueError, match=r"`input` must hold probabilities .*; got NaN"):
+                binary_cross_entropy(make([0.5, nan]), make([1.0, 0.0]))
+            with pytest.raises(ValueError, match=r"`target` must hold probabilities .*; got NaN"):
+                binary_cross_entropy(make([0.5, 0.5]), make([nan, 0.0]))
+        from agnostic_losses import keras as K
+
+        out = run(sigmoid_focal_loss, make([1.0, 0.0]), make([nan, 1.0]))
+        assert np.isnan(np.asarray(_to_numpy(out))[0])
+        keras_out = run(K.binary_crossentropy, make([[nan, 1.0]]), make([[0.5, 0.5]]))
+        assert np.isnan(np.asarray(_to_numpy(keras_out))[0])
+
     def test_zero_sample_weights_mean_is_plain_mean(self, make: Any, close: Any) -> None:
         # pitfall 29: BCE's weighted 'mean' divides by the element count, zeros included
         out = binary_cross_entropy(make([0.9, 0.2]), make([1.0, 0.0]), weight=make([1.0, 0.0]))
