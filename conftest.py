@@ -205,9 +205,9 @@ def _share_jax_compilations(config: pytest.Config) -> None:
     45 s against 32 min 50 s without the cache (the workers and cells share compilations).
     Set by environment variables so the xdist workers and any subprocess inherit them;
     ``JAX_COMPILATION_CACHE_DIR`` set by the user wins, ``AGNOSTIC_LOSSES_JAX_CACHE=0`` turns
-    it off. Wiped when it outgrows 2 GiB. JAX writes
-    an entry in place: a worker reading one the other is writing falls back to compiling (the
-    warning it gives is filtered in pyproject.toml).
+    it off. Wiped when it outgrows 2 GiB. JAX writes an entry in place: a worker reading one
+    the other is writing falls back to compiling (the warning it gives is filtered in
+    pyproject.toml).
     """
     if os.environ.get("AGNOSTIC_LOSSES_JAX_CACHE") == "0" or "jax" in sys.modules:
         return  # off, or too late for the environment to reach an imported jax

@@ -742,20 +742,22 @@ def check_labels_in_range(
     check_values(xp, labels, bad, message)
 
 
-def check_probabilities(xp: Any, name: str, x: Any, *, nan: bool = True) -> None:
+def check_probabilities(xp: Any, name: str, x: Any, *, allow_nan: bool = True) -> None:
     """ValueError unless every value of ``x`` lies in [0, 1] (through :func:`check_values`).
 
-    ``nan=False``: a NaN is out of range too (torch's ``binary_cross_entropy`` refuses one).
+    ``allow_nan=False``: a NaN is out of range too (torch's ``binary_cross_entropy`` refuses
+    one).
     """
 
+    def bad() -> Any:
+        out = (x < 0) | (x > 1)
+        return out if allow_nan else out | xp.isnan(x)
+
     def message() -> str:
-        if not nan and bool(xp.any(xp.isnan(x))):
+        if not allow_nan and bool(xp.any(xp.isnan(x))):
             return f"`{name}` must hold probabilities in [0, 1]; got NaN."
         lo, hi = message_value(xp.min(x)), message_value(xp.max(x))
         # repr, not :g, whose six digits show 1 + 1e-6 as 1: "[0, 1]; got values in [0, 1]"
         return f"`{name}` must hold probabilities in [0, 1]; got values in [{lo!r}, {hi!r}]."
 
-    if nan:
-        check_values(xp, x, lambda: (x < 0) | (x > 1), message)
-    else:
-        check_values(xp, x, lambda: ~((x >= 0) & (x <= 1)), message)
+    check_values(xp, x, bad, message)

@@ -124,7 +124,7 @@ class Call:
         x = self._array(name)
         check_floating(self.xp, name, x, hint)
         if probabilities:
-            check_probabilities(self.xp, name, x, nan=self.surface != "torch")
+            self._check_probabilities(name, x)
         self.dtype = promoted(self.xp, x.dtype, *(self.args.get(n) for n in promote))
         self.work = compute_dtype(self.xp, self.dtype)
         return x if keep_dtype else cast(self.xp, x, self.work)
@@ -212,8 +212,12 @@ class Call:
             self._check_floating(name, p, like, hint)
         if like is not None:
             check_same_shape(like, self.args[like], name, p)
-        check_probabilities(self.xp, name, p, nan=self.surface != "torch")
+        self._check_probabilities(name, p)
         return cast(self.xp, p, self.work)
+
+    def _check_probabilities(self, name: str, p: Any) -> None:
+        # torch's binary_cross_entropy refuses a NaN; optax's and keras's let it through
+        check_probabilities(self.xp, name, p, allow_nan=self.surface != "torch")
 
     def labels(
         self,

@@ -125,10 +125,8 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         )
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = __init__  # type: ignore[method-assign]
-        names = [p.name for p in params]
-        cls.__doc__ = with_parameters(
-            cls.__doc__, function, names, {p.name: p.default for p in params}
-        )
+        options = {p.name: p.default for p in params}
+        cls.__doc__ = with_parameters(cls.__doc__, function, list(options), options)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if _Base is not object:
