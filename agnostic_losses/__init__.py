@@ -18,6 +18,7 @@ from typing import Any
 from . import functional
 from ._classes import NAMES as _CLASS_NAMES
 from ._dispatch import checks, get_checks, set_checks
+from ._toplevel import adaptive as _top_adaptive
 from ._toplevel import classification as _top_classification
 from ._toplevel import ctc as _top_ctc
 from ._toplevel import divergence as _top_divergence
@@ -28,6 +29,7 @@ from ._toplevel import regression as _top_regression
 from ._toplevel import segmentation as _top_segmentation
 from ._toplevel import similarity as _top_similarity
 from ._toplevel import sparsemax as _top_sparsemax
+from ._toplevel.adaptive import *
 from ._toplevel.classification import *
 from ._toplevel.ctc import *
 from ._toplevel.divergence import *
@@ -50,6 +52,7 @@ __all__ += sorted(
             for module in (
                 _top_classification,
                 _top_linear_ce,
+                _top_adaptive,
                 _top_regression,
                 _top_margin,
                 _top_sparsemax,

@@ -86,6 +86,7 @@ from . import _delegation
 from ._dispatch import is_lazy, on_host, values_readable
 
 __all__ = [
+    "adaptive_softmax",
     "all_of",
     "cross_entropy_guard",
     "disabled",
@@ -610,6 +611,68 @@ def weighted_cross_entropy(
             flat, target, reduction=reduction, label_smoothing=label_smoothing, **options
         )
         return out.reshape(predicts.shape[:-1]) if reduction == "none" else out
+
+    return call
+
+
+class _AdaptiveLayer:
+    """What ``torch.nn.AdaptiveLogSoftmaxWithLoss.forward`` reads of its module, made of given
+    weights (a plain class, not a Module: nothing is registered or initialised)."""
+
+    def __init__(self, torch: Any, head: Any, bias: Any, tails: list[tuple[Any, Any]]) -> None:
+        linear = torch.nn.functional.linear
+        self.head = functools.partial(linear, weight=head, bias=bias)
+        self.tail = [
+            functools.partial(lambda x, p, o: linear(linear(x, p), o), p=p, o=o) for p, o in tails
+        ]
+        self.shortlist_size = head.shape[0] - len(tails)
+        self.cutoffs = [self.shortlist_size]
+        for _, o in tails:
+            self.cutoffs.append(self.cutoffs[-1] + o.shape[0])
+        self.n_classes = self.cutoffs[-1]
+
+
+def adaptive_softmax(
+    torch: Any, input: Any, target: Any, head_weight: Any, tail_weights: Any, head_bias: Any = None
+) -> Callable[[], Any] | None:
+    """``adaptive_log_softmax_with_loss`` as torch's own ``AdaptiveLogSoftmaxWithLoss.forward``
+    on the given weights, which evaluates each tail only on the rows whose targets fall in its
+    cluster (measured: the generic path, every tail on every row, took 10x torch's layer,
+    forward + backward, N=4096, D=256, V=20000, cutoffs [1000, 5000], Zipf targets). float32 /
+    float64 tensors of one dtype, int64 targets, consistent shapes; torch's ``(output, loss)``
+    (finite: torch raises for an out-of-range target, and the generic path answers)."""
+    if input.dtype not in (torch.float32, torch.float64) or input.ndim not in (1, 2):
+        return None
+    if not isinstance(tail_weights, (list, tuple)) or not tail_weights:
+        return None
+    if type(target) is not torch.Tensor or target.dtype != torch.int64 or not on_host(target):
+        return None
+    if tuple(target.shape) != tuple(input.shape[:-1]):
+        return None
+    tails = [tuple(pair) for pair in tail_weights]
+    weights = [head_weight, *(w for pair in tails for w in pair)]
+    if head_bias is not None:
+        weights.append(head_bias)
+    if any(len(pair) != 2 for pair in tails) or not all(
+        type(w) in (torch.Tensor, torch.nn.Parameter) and w.dtype == input.dtype and on_host(w)
+        for w in weights
+    ):
+        return None
+    d = input.shape[-1]
+    if head_weight.ndim != 2 or head_weight.shape[1] != d or head_weight.shape[0] <= len(tails):
+        return None
+    if head_bias is not None and tuple(head_bias.shape) != (head_weight.shape[0],):
+        return None
+    for p, o in tails:
+        if p.ndim != 2 or o.ndim != 2 or p.shape[1] != d or o.shape[1] != p.shape[0]:
+            return None
+        if o.shape[0] < 1:
+            return None
+    layer = _AdaptiveLayer(torch, head_weight, head_bias, tails)
+
+    def call() -> Any:
+        out = torch.nn.AdaptiveLogSoftmaxWithLoss.forward(layer, input, target)
+        return (out.output, out.loss) if math.isfinite(out.loss.item()) else None
 
     return call
 

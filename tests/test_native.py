@@ -74,6 +74,7 @@ def test_native_set() -> None:
         "triplet_margin_with_distance_loss",
     } == NATIVE
     assert {
+        "adaptive_log_softmax_with_loss",
         "cross_entropy_loss",
         "huber_loss",
         "kl_divergence",

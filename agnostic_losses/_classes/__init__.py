@@ -26,6 +26,7 @@ FAMILIES = (
 )
 
 NAMES = (
+    "AdaptiveLogSoftmaxWithLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",

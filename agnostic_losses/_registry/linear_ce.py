@@ -9,6 +9,7 @@ import numpy as np
 from .. import functional as F
 from .._dispatch import resolve
 from .._surface import python_scalar
+from .._toplevel import adaptive as A
 from .._toplevel import linear_ce as T
 from ._case import Inputs, LossCase, Peer
 from .classification import ref_torch_ce
@@ -257,3 +258,193 @@ CASES.append(
         variant="bias-ignore-smoothing",
     )
 )
+
+
+# --- adaptive softmax: S = 3 shortlist classes, clusters of 4 and 5 (C = 12), D = 8 ----------
+# Flat arguments (input, target, head_weight, projection_0, output_0, projection_1, output_1,
+# head_bias): the tests convert each array argument to the backend under test.
+
+_CLUSTERS = ((4, 4), (2, 5))  # (h_k, o_k), as torch's div_value=2.0 for in_features=8
+
+
+def _asm_weights(arrays: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+    return [(arrays[2 * k], arrays[2 * k + 1]) for k in range(len(arrays) // 2)]
+
+
+def _ref_asm_log_prob(input, head_weight, tails, head_bias=None):
+    def log_softmax(z):
+        z = z - z.max(axis=-1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+    head = input @ head_weight.T + (0.0 if head_bias is None else head_bias)
+    head = log_softmax(head)
+    shortlist = head_weight.shape[0] - len(tails)
+    parts = [head[..., :shortlist]]
+    for k, (p, o) in enumerate(tails):
+        parts.append(log_softmax(input @ p.T @ o.T) + head[..., shortlist + k, None])
+    return np.concatenate(parts, axis=-1)
+
+
+def _ref_asm_nll(input, target, head_weight, *tails, head_bias=None):
+    logp = _ref_asm_log_prob(input, head_weight, _asm_weights(tails), head_bias)
+    return -np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]
+
+
+def _ref_asm_loss(input, target, head_weight, *tails, head_bias=None):
+    return np.mean(_ref_asm_nll(input, target, head_weight, *tails, head_bias=head_bias))
+
+
+def _ref_asm_log_softmax(input, head_weight, *tails, head_bias=None):
+    return _ref_asm_log_prob(input, head_weight, _asm_weights(tails), head_bias)
+
+
+def _asm_arrays(rng: np.random.Generator, n: int, bias: bool) -> tuple[Any, ...]:
+    x = rng.normal(size=(n, 8))
+    target = rng.permutation(np.asarray([0, 2, 3, 6, 7, 11] * (n // 6 + 1))[:n])
+    head = rng.normal(size=(3 + len(_CLUSTERS), 8))
+    tails = [w for h, o in _CLUSTERS for w in (rng.normal(size=(h, 8)), rng.normal(size=(o, h)))]
+    kwargs = {"head_bias": rng.normal(size=(head.shape[0],))} if bias else {}
+    return (x, target, head, *tails), kwargs
+
+
+def _asm_inputs_bias(rng: np.random.Generator) -> Inputs:
+    return Inputs(*_asm_arrays(rng, 6, bias=True))
+
+
+def _asm_inputs(rng: np.random.Generator) -> Inputs:
+    return Inputs(*_asm_arrays(rng, 7, bias=False))
+
+
+def _asm_inputs_one_sample(rng: np.random.Generator) -> Inputs:
+    (x, target, *weights), kwargs = _asm_arrays(rng, 6, bias=True)
+    return Inputs((x[3], np.asarray(target[3]), *weights), kwargs)
+
+
+def _asm_log_softmax_inputs(rng: np.random.Generator) -> Inputs:
+    (x, _, *weights), kwargs = _asm_arrays(rng, 6, bias=True)
+    return Inputs((x, *weights), kwargs)
+
+
+def _named(name: str):
+    def decorate(func):
+        func.__name__ = func.__qualname__ = name
+        return func
+
+    return decorate
+
+
+@_named("adaptive_log_softmax_with_loss")
+def _asm_nll(input, target, head_weight, *tails, head_bias=None):
+    """Each sample's negated log-probability: ``-output``."""
+    out = A.adaptive_log_softmax_with_loss(
+        input, target, head_weight, _asm_weights(tails), head_bias
+    )
+    return -out.output
+
+
+@_named("adaptive_log_softmax_with_loss")
+def _asm_loss(input, target, head_weight, *tails, head_bias=None):
+    return A.adaptive_log_softmax_with_loss(
+        input, target, head_weight, _asm_weights(tails), head_bias
+    ).loss
+
+
+@_named("adaptive_log_softmax")
+def _asm_log_softmax(input, head_weight, *tails, head_bias=None):
+    return A.adaptive_log_softmax(input, head_weight, _asm_weights(tails), head_bias)
+
+
+@_named("AdaptiveLogSoftmaxWithLoss")
+def _asm_class_loss(input, target, head_weight, *tails, head_bias=None):
+    """The class's ``forward(input, target).loss`` with its layers' weights set to the case's
+    arrays (``forward`` reads ``self.head`` and ``self.tail``)."""
+    from .._classes.classification import AdaptiveLogSoftmaxWithLoss
+
+    layers = _View(
+        None,
+        head=_View(None, weight=head_weight, bias=head_bias),
+        tail=[[_View(None, weight=p), _View(None, weight=o)] for p, o in _asm_weights(tails)],
+    )
+    return AdaptiveLogSoftmaxWithLoss.forward(layers, input, target).loss
+
+
+def _torch_asm(select: str) -> Any:
+    """torch's ``nn.AdaptiveLogSoftmaxWithLoss`` with the case's arrays as its weights
+    (``torch.func.functional_call``: gradients reach them)."""
+    import torch
+
+    def call(input, target, head_weight, *tails, head_bias=None):
+        pairs = _asm_weights(tails)
+        cutoffs = np.cumsum([head_weight.shape[0] - len(pairs)] + [o.shape[0] for _, o in pairs])
+        layer = torch.nn.AdaptiveLogSoftmaxWithLoss(
+            input.shape[-1],
+            int(cutoffs[-1]),
+            [int(c) for c in cutoffs[:-1]],
+            div_value=1.0,  # any sizes: the case's weights replace the layer's
+            head_bias=head_bias is not None,
+            device="meta",
+        )
+        params = {"head.weight": head_weight}
+        if head_bias is not None:
+            params["head.bias"] = head_bias
+        for k, (p, o) in enumerate(pairs):
+            params[f"tail.{k}.0.weight"], params[f"tail.{k}.1.weight"] = p, o
+        out = torch.func.functional_call(layer, params, (input, target))
+        return -out.output if select == "nll" else out.loss
+
+    return call
+
+
+def _torch_asm_peer(select: str) -> Peer:
+    return Peer("torch", "torch.nn.AdaptiveLogSoftmaxWithLoss", lambda: _torch_asm(select))
+
+
+CASES += [
+    _case(
+        "adaptive_log_softmax_with_loss",
+        "top",
+        _asm_nll,
+        _asm_inputs_bias,
+        _ref_asm_nll,
+        _torch_asm_peer("nll"),
+        variant="output-head_bias",
+        properties=frozenset({"nonnegative"}),
+    ),
+    _case(
+        "adaptive_log_softmax_with_loss",
+        "top",
+        _asm_loss,
+        _asm_inputs,
+        _ref_asm_loss,
+        _torch_asm_peer("loss"),
+        variant="loss",
+    ),
+    _case(
+        "adaptive_log_softmax",
+        "top",
+        _asm_log_softmax,
+        _asm_log_softmax_inputs,
+        _ref_asm_log_softmax,
+        Peer.label_only("torch.nn.AdaptiveLogSoftmaxWithLoss.log_prob"),
+    ),
+    _case(
+        "AdaptiveLogSoftmaxWithLoss",
+        "class",
+        _asm_class_loss,
+        _asm_inputs_bias,
+        _ref_asm_loss,
+        _torch_asm_peer("loss"),
+        variant="head_bias",
+    ),
+    _case(
+        "AdaptiveLogSoftmaxWithLoss",
+        "class",
+        _asm_class_loss,
+        _asm_inputs_one_sample,
+        _ref_asm_loss,
+        # not run as an oracle: torch evaluates only the target's cluster, so it takes a tail
+        # of another dtype that ours refuses (tests/test_adaptive.py compares one sample)
+        Peer.label_only("torch.nn.AdaptiveLogSoftmaxWithLoss"),
+        variant="unbatched",
+    ),
+]
