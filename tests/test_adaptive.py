@@ -163,6 +163,17 @@ class TestAgainstTorchLayer:
         assert all(after[k].shape == before[k].shape for k in before)
         assert not any(self.torch.equal(after[k], before[k]) for k in before)
 
+    def test_methods_take_torchs_argument_names(self) -> None:
+        import inspect
+
+        theirs, ours = self.torch.nn.AdaptiveLogSoftmaxWithLoss, al.AdaptiveLogSoftmaxWithLoss
+        for method in ("forward", "log_prob", "predict", "reset_parameters"):
+            mine = inspect.signature(getattr(ours, method)).parameters
+            assert list(mine) == list(inspect.signature(getattr(theirs, method)).parameters)
+        x, y = self.torch.randn(3, 8), self.torch.tensor([0, 5, 9])
+        layer = al.AdaptiveLogSoftmaxWithLoss(8, 10, [4])
+        self.torch.testing.assert_close(layer(input_=x, target_=y).loss, layer(x, y).loss)
+
     @pytest.mark.parametrize(
         "cutoffs",
         [[], [5, 3], [3, 3], [0, 4], [4, 10], [4, 12], [2.5]],

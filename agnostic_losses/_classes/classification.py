@@ -345,11 +345,11 @@ class AdaptiveLogSoftmaxWithLoss(_Base):  # type: ignore[misc,valid-type]
         for layer in (self.head, *(layer for tail in self.tail for layer in tail)):
             layer.reset_parameters()
 
-    def forward(self, input: Any, target: Any) -> Any:
-        """``(output, loss)`` for ``input`` (N, D) and ``target`` (N,), or (D,) and ():
-        each target's log-probability and their negated mean."""
+    def forward(self, input_: Any, target_: Any) -> Any:
+        """``(output, loss)`` for ``input_`` (N, D) and ``target_`` (N,), or (D,) and ():
+        each target's log-probability and their negated mean (torch's argument names)."""
         head, tails, bias = _asm_weights(self)
-        return adaptive_log_softmax_with_loss(input, target, head, tails, bias)
+        return adaptive_log_softmax_with_loss(input_, target_, head, tails, bias)
 
     def log_prob(self, input: Any) -> Any:
         """Every class's log-probability, ``(N, C)``."""
@@ -362,8 +362,8 @@ class AdaptiveLogSoftmaxWithLoss(_Base):  # type: ignore[misc,valid-type]
 
     if _Base is object:  # pragma: no cover - torch's Module provides __call__ (with hooks)
 
-        def __call__(self, input: Any, target: Any) -> Any:
-            return self.forward(input, target)
+        def __call__(self, input_: Any, target_: Any) -> Any:
+            return self.forward(input_, target_)
 
         def __repr__(self) -> str:
             return (
