@@ -1,6 +1,7 @@
 """``python -m benchmarks``: see :func:`benchmarks.suite.main`; ``python -m benchmarks dask``:
 :func:`benchmarks.dask_scaling.main`; ``python -m benchmarks linear_ce``:
-:func:`benchmarks.linear_ce.main`."""
+:func:`benchmarks.linear_ce.main`; ``python -m benchmarks adaptive``:
+:func:`benchmarks.adaptive.main`."""
 
 from __future__ import annotations
 
@@ -17,4 +18,8 @@ if __name__ == "__main__":
         from .linear_ce import main as linear_ce_main
 
         sys.exit(linear_ce_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["adaptive"]:  # see benchmarks/adaptive.py
+        from .adaptive import main as adaptive_main
+
+        sys.exit(adaptive_main(sys.argv[2:]))
     sys.exit(main())

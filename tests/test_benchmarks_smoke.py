@@ -95,3 +95,19 @@ def test_targets_summary_lists_every_miss() -> None:
     assert "| `a` | torch |" in text
     assert "`b`" not in text
     assert "`d`" not in text
+
+
+def test_adaptive_benchmark_ways_compute_the_same_loss() -> None:
+    """``python -m benchmarks adaptive`` at a tiny size: every way (torch's layer, ours routed
+    and generic, ours under jax.jit) gives torch's loss, so each ratio compares one loss."""
+    pytest.importorskip("torch")
+    from benchmarks import adaptive
+
+    result = adaptive.run(tokens=64, features=16, classes=50, cutoffs=(5, 20), repeats=1, threads=0)
+    rows = {r["way"]: r for r in result["rows"]}
+    assert {"torch", "ours", "ours, generic"} <= set(rows)
+    assert rows["torch"]["ratio"] == 1.0
+    for row in rows.values():
+        assert row["loss"] == pytest.approx(rows["torch"]["loss"], rel=1e-5)
+        assert row["seconds"] > 0
+    assert "| ours, generic |" in adaptive.markdown(result)
