@@ -1,4 +1,5 @@
-"""Registry cases of linear cross-entropy (the projection fused with the loss, issue 11)."""
+"""Registry cases of linear cross-entropy (the projection fused with the loss, issue 11) and of
+the adaptive softmax (torch's ``AdaptiveLogSoftmaxWithLoss`` and its two functions)."""
 
 from __future__ import annotations
 

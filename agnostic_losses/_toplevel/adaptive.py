@@ -104,7 +104,9 @@ def adaptive_log_softmax_with_loss(
     ``c_{k+1} - c_k`` is tail ``k``'s output rows. Every tail is evaluated for every sample
     (static shapes, so it runs under ``jax.jit`` and on lazy arrays; torch evaluates a tail only
     on the samples whose targets fall in it): the same values, for a full projection's compute.
-    A target outside ``[0, C)`` raises on eager arrays and gives NaN for its sample elsewhere.
+    Eager CPU float32/float64 torch tensors with int64 targets run torch's own layer on these
+    weights instead, each tail on its cluster's rows. A target outside ``[0, C)`` raises on
+    eager arrays and gives NaN for its sample elsewhere.
 
     {backends}
 
