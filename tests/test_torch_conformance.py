@@ -38,8 +38,8 @@ one turns its entry into an XPASS failure to remove.
 
 Subsampling: at most ``MAX_SAMPLES`` samples per OpInfo / ModuleInfo (evenly spaced indices,
 deterministic); only ``gaussian_nll_loss`` (324 samples) and ``CrossEntropyLoss`` (105 module
-inputs) exceed it. ``LinearCrossEntropyLoss`` has no counterpart here; the
-``AdaptiveLogSoftmaxWithLoss`` layer is compared with its parameters loaded from torch's.
+inputs) exceed it. ``LinearCrossEntropyLoss`` and ``AdaptiveLogSoftmaxWithLoss`` have no
+counterpart here (``tests/test_adaptive.py`` compares the latter with torch's layer).
 
 Importing ``torch.testing._internal`` needs ``expecttest`` (a torch test dependency); without it
 the module is skipped. That import freezes ``torch.backends`` flags for the whole process
