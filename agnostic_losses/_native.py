@@ -107,6 +107,7 @@ __all__ = [
     "soft_label_cross_entropy",
     "squared_residual",
     "triplet",
+    "try_route",
     "weighted_cross_entropy",
 ]
 
@@ -341,6 +342,15 @@ def _try_route(
     except Exception:  # a wrong call or a failed check: the generic path says it its way
         return None
     return out if out is None or everywhere else _finite(out)
+
+
+def try_route(route: Route, *args: Any, everywhere: bool = False, **kwargs: Any) -> Any:
+    """``route``'s answer, or None, for a call that the public function has already validated:
+    :func:`native_route` without the decorator, for a loss whose torch twin checks less than
+    ours does, so that the route runs after our validation, not before it."""
+    if not _STATE["enabled"] or not args:
+        return None
+    return _try_route(route, args, kwargs, everywhere)
 
 
 def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
@@ -619,56 +629,38 @@ class _AdaptiveLayer:
     """What ``torch.nn.AdaptiveLogSoftmaxWithLoss.forward`` reads of its module, made of given
     weights (a plain class, not a Module: nothing is registered or initialised)."""
 
-    def __init__(self, torch: Any, head: Any, bias: Any, tails: list[tuple[Any, Any]]) -> None:
+    def __init__(self, torch: Any, head: Any, bias: Any, tails: Any, cutoffs: list[int]) -> None:
         linear = torch.nn.functional.linear
         self.head = functools.partial(linear, weight=head, bias=bias)
         self.tail = [
             functools.partial(lambda x, p, o: linear(linear(x, p), o), p=p, o=o) for p, o in tails
         ]
-        self.shortlist_size = head.shape[0] - len(tails)
-        self.cutoffs = [self.shortlist_size]
-        for _, o in tails:
-            self.cutoffs.append(self.cutoffs[-1] + o.shape[0])
-        self.n_classes = self.cutoffs[-1]
+        self.cutoffs, self.shortlist_size, self.n_classes = cutoffs, cutoffs[0], cutoffs[-1]
 
 
 def adaptive_softmax(
-    torch: Any, input: Any, target: Any, head_weight: Any, tail_weights: Any, head_bias: Any = None
+    torch: Any, input: Any, target: Any, head_weight: Any, tails: Any, head_bias: Any, cutoffs: Any
 ) -> Callable[[], Any] | None:
     """``adaptive_log_softmax_with_loss`` as torch's own ``AdaptiveLogSoftmaxWithLoss.forward``
     on the given weights, which evaluates each tail only on the rows whose targets fall in its
     cluster (measured: the generic path, every tail on every row, took 10x torch's layer,
-    forward + backward, N=4096, D=256, V=20000, cutoffs [1000, 5000], Zipf targets). float32 /
-    float64 tensors of one dtype, int64 targets, consistent shapes; torch's ``(output, loss)``
-    (finite: torch raises for an out-of-range target, and the generic path answers)."""
-    if input.dtype not in (torch.float32, torch.float64) or input.ndim not in (1, 2):
-        return None
-    if not isinstance(tail_weights, (list, tuple)) or not tail_weights:
+    forward + backward, N=4096, D=256, V=20000, cutoffs [1000, 5000], Zipf targets).
+
+    Called through :func:`try_route` on arguments the public function has validated (torch's
+    ``forward`` checks less): ``input`` (N, D), ``target`` (N,), ``tails`` the (projection,
+    output) pairs, ``cutoffs`` torch's. Eligible: float32 / float64 host tensors, int64
+    targets, a shortlist of at least one class (torch's own constraint); torch's ``(output,
+    loss)`` where finite."""
+    if input.dtype not in (torch.float32, torch.float64) or cutoffs[0] < 1:
         return None
     if type(target) is not torch.Tensor or target.dtype != torch.int64 or not on_host(target):
         return None
-    if tuple(target.shape) != tuple(input.shape[:-1]):
-        return None
-    tails = [tuple(pair) for pair in tail_weights]
     weights = [head_weight, *(w for pair in tails for w in pair)]
     if head_bias is not None:
         weights.append(head_bias)
-    if any(len(pair) != 2 for pair in tails) or not all(
-        type(w) in (torch.Tensor, torch.nn.Parameter) and w.dtype == input.dtype and on_host(w)
-        for w in weights
-    ):
+    if not all(type(w) in (torch.Tensor, torch.nn.Parameter) and on_host(w) for w in weights):
         return None
-    d = input.shape[-1]
-    if head_weight.ndim != 2 or head_weight.shape[1] != d or head_weight.shape[0] <= len(tails):
-        return None
-    if head_bias is not None and tuple(head_bias.shape) != (head_weight.shape[0],):
-        return None
-    for p, o in tails:
-        if p.ndim != 2 or o.ndim != 2 or p.shape[1] != d or o.shape[1] != p.shape[0]:
-            return None
-        if o.shape[0] < 1:
-            return None
-    layer = _AdaptiveLayer(torch, head_weight, head_bias, tails)
+    layer = _AdaptiveLayer(torch, head_weight, head_bias, tails, cutoffs)
 
     def call() -> Any:
         out = torch.nn.AdaptiveLogSoftmaxWithLoss.forward(layer, input, target)

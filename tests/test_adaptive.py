@@ -124,9 +124,15 @@ class TestAgainstTorchLayer:
             torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
         ours(x, y.to(torch.int32))  # torch's forward gathers with int64 only: generic
         assert calls == ["_AdaptiveLayer"]
+        bad = torch.where(y == 19, 20, y)
         with pytest.raises(ValueError, match=r"class indices in \[0, 20\); got 20"):
-            ours(x, torch.where(y == 19, 20, y))  # torch raises: the generic path's error
+            ours(x, bad)  # our check runs first: torch's forward never sees the bad target
+        assert calls == ["_AdaptiveLayer"]
+        with al.checks("never"):  # torch's forward raises: the generic path's NaN
+            output = ours(x, bad).output.detach()
         assert calls == ["_AdaptiveLayer", "_AdaptiveLayer"]
+        assert torch.isnan(output[y == 19]).all()
+        assert torch.isfinite(output[y != 19]).all()
 
     def test_one_sample_and_a_torch_checkpoint(self) -> None:
         torch = self.torch

@@ -40,9 +40,9 @@ def _head_log_probs(xp: Any, x: Any, head_weight: Any, head_bias: Any) -> Any:
     return log_softmax(xp, logits)
 
 
-def _tail_log_probs(xp: Any, x: Any, tail: tuple[Any, Any]) -> Any:
+def _tail_logits(xp: Any, x: Any, tail: tuple[Any, Any]) -> Any:
     projection, out = tail
-    return log_softmax(xp, (x @ xp.matrix_transpose(projection)) @ xp.matrix_transpose(out))
+    return (x @ xp.matrix_transpose(projection)) @ xp.matrix_transpose(out)
 
 
 def adaptive_target_log_prob(
@@ -59,10 +59,10 @@ def adaptive_target_log_prob(
         cluster = cluster + xp.astype(safe >= start, safe.dtype)
     head_index = xp.where(cluster == 0, safe, cluster + (shortlist - 1))
     out = gather_labels(xp, _head_log_probs(xp, x, head_weight, head_bias), head_index)
-    for k, (projection, weight) in enumerate(tails, start=1):
+    for k, tail in enumerate(tails, start=1):
         mine = cluster == k
         relative = xp.where(mine, safe - cutoffs[k - 1], xp.zeros_like(safe))
-        z = (x @ xp.matrix_transpose(projection)) @ xp.matrix_transpose(weight)
+        z = _tail_logits(xp, x, tail)
         # log softmax(z)[y] = z[y] - logsumexp(z): one (N, o_k) pass fewer than log_softmax
         tail = gather_labels(xp, z, relative) - logsumexp(xp, z)
         # where(), not a product: another cluster's row adds exactly 0 and gets no gradient
@@ -77,5 +77,6 @@ def adaptive_log_softmax(xp: Any, x: Any, head_weight: Any, head_bias: Any, tail
     shortlist = head_weight.shape[0] - len(tails)
     parts = [head[..., :shortlist]]
     for k, tail in enumerate(tails):
-        parts.append(_tail_log_probs(xp, x, tail) + head[..., shortlist + k : shortlist + k + 1])
+        cluster = head[..., shortlist + k : shortlist + k + 1]
+        parts.append(log_softmax(xp, _tail_logits(xp, x, tail)) + cluster)
     return xp.concat(parts, axis=-1)

@@ -210,6 +210,15 @@ class _View:
             setattr(self, name, value)
 
 
+def _named(name: str):
+    def decorate(func):
+        func.__name__ = func.__qualname__ = name
+        return func
+
+    return decorate
+
+
+@_named("LinearCrossEntropyLoss")
 def _class_call(
     input: Any, linear_weight: Any, target: Any, linear_bias: Any = None, **options: Any
 ) -> Any:
@@ -232,9 +241,6 @@ def _class_call(
         loss = _MODULES[key] = LinearCrossEntropyLoss(*key[:2], bias=key[2], **options)
     view = _View(loss, _View(None, weight=linear_weight, bias=linear_bias))
     return type(loss).forward(view, input, target)
-
-
-_class_call.__name__ = _class_call.__qualname__ = "LinearCrossEntropyLoss"
 
 
 def _class_inputs(rng: np.random.Generator) -> Inputs:
@@ -324,14 +330,6 @@ def _asm_inputs_one_sample(rng: np.random.Generator) -> Inputs:
 def _asm_log_softmax_inputs(rng: np.random.Generator) -> Inputs:
     (x, _, *weights), kwargs = _asm_arrays(rng, 6, bias=True)
     return Inputs((x, *weights), kwargs)
-
-
-def _named(name: str):
-    def decorate(func):
-        func.__name__ = func.__qualname__ = name
-        return func
-
-    return decorate
 
 
 @_named("adaptive_log_softmax_with_loss")

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from .. import _native
 from .._docs import fill_doc
 from .._kernels import adaptive as _k
-from .._native import native_route
+from .._native import try_route
 from .._surface import Call
 
 __all__ = ["adaptive_log_softmax", "adaptive_log_softmax_with_loss"]
@@ -146,20 +146,8 @@ def adaptive_log_softmax_with_loss(
     >>> np.round(out.output, 4), round(float(out.loss), 4)
     (array([-0.6803, -2.0423]), 1.3613)
     """
-    output, loss = _with_loss(input, target, head_weight, tail_weights, head_bias)
-    return ASMOutput(output, loss)
-
-
-# on eager CPU torch, torch's own layer: each tail on its cluster's rows only (_native)
-adaptive_log_softmax_with_loss.native_route = "adaptive_softmax"  # type: ignore[attr-defined]
-
-
-@native_route(_native.adaptive_softmax, everywhere=True)
-def _with_loss(
-    input: Any, target: Any, head_weight: Any, tail_weights: Any, head_bias: Any
-) -> tuple[Any, Any]:
     c, x, w, b, tails = _resolve(input, head_weight, tail_weights, head_bias, target=target)
-    num_classes = _k.cutoffs_of(w.shape[0], tails)[-1]
+    cutoffs = _k.cutoffs_of(w.shape[0], tails)
     y = c["target"]
     expected = tuple(c["input"].shape[:-1])
     if tuple(getattr(y, "shape", ())) != expected:
@@ -168,11 +156,20 @@ def _with_loss(
             f"got {tuple(getattr(y, 'shape', ()))}."
         )
         raise ValueError(msg)
-    y = c.labels("target", num_classes, hint="Class indices must be integers.")
     xp = c.xp
-    out = _k.adaptive_target_log_prob(xp, x, xp.reshape(y, (-1,)), w, b, tails)
-    loss = c.reduce(-out, "mean")
-    return c.finish(xp.reshape(out, expected)), loss
+    y = xp.reshape(c.labels("target", cutoffs[-1], hint="Class indices must be integers."), (-1,))
+    routed = None
+    if c.dtype == c.work:  # (half precision computes on float32 copies: the generic path)
+        # on eager CPU torch, torch's own layer: each tail on its cluster's rows only
+        routed = try_route(_native.adaptive_softmax, x, y, w, tails, b, cutoffs, everywhere=True)
+    if routed is None:
+        out = _k.adaptive_target_log_prob(xp, x, y, w, b, tails)
+        routed = out, c.reduce(-out, "mean")
+    out, loss = routed
+    return ASMOutput(c.finish(xp.reshape(out, expected)), loss)
+
+
+adaptive_log_softmax_with_loss.native_route = "adaptive_softmax"  # type: ignore[attr-defined]
 
 
 @fill_doc
