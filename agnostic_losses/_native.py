@@ -242,7 +242,8 @@ def native_torch(
             return generic(*args, **kwargs)
 
         loss.native_name = name  # type: ignore[attr-defined]
-        return loss
+        # Outermost: the native kernel and the generic path both see autocast's float32 copies.
+        return autocast_float32(loss)
 
     return decorate
 
@@ -669,24 +670,56 @@ def adaptive_softmax(
     return call
 
 
-# torch.autocast's float32 policy, as it applies to our torch-named losses: under CPU autocast
-# torch computes these in float32 and returns float32 for bfloat16/float16 inputs (measured with
-# torch 2.13, `test_torch_autocast_dtype_matches_torch`), while our composition of them would run
-# no op of that policy and keep bfloat16. The other torch-named losses already agree (torch's own
-# kernel runs, or their ops are on the policy, or torch keeps bfloat16 too, as
-# gaussian_nll_loss). CUDA autocast is not measured here (no GPU).
+# torch.autocast's float32 policy, as it applies to our torch-named losses: under autocast torch
+# computes these in float32 and returns float32 for bfloat16/float16 inputs, where our
+# composition would keep the half dtype (no op of it is on the policy).
+# - "cpu": measured with torch 2.13 (`test_torch_autocast_dtype_matches_torch`, which runs the
+#   generic path as well as the native kernels: on eager CPU the native kernel is autocast by
+#   torch itself, but the generic path runs under torch.compile, transforms, on a declined call).
+#   Not listed: the Python compositions that CPU autocast leaves in the half dtype
+#   (gaussian_nll_loss, multilabel_soft_margin_loss, triplet_margin_with_distance_loss).
+# - "cuda": the loss kernels of the CUDA float32 list in aten/src/ATen/autocast_mode.cpp;
+#   cross_entropy (log_softmax and nll_loss, both on it); gaussian_nll_loss (its log(var) and
+#   square are on it) and multilabel_soft_margin_loss (its sum is) return float32 there; so does
+#   linear_cross_entropy (its cross entropy). Not measured (no GPU here). Not listed:
+#   binary_cross_entropy (CUDA autocast refuses it), ctc_loss (not on the list),
+#   triplet_margin_with_distance_loss (a user's distance decides).
+_AUTOCAST_FLOAT32_BOTH = frozenset(
+    {
+        "binary_cross_entropy_with_logits",
+        "cosine_embedding_loss",
+        "cross_entropy",
+        "hinge_embedding_loss",
+        "huber_loss",
+        "kl_div",
+        "l1_loss",
+        "linear_cross_entropy",
+        "margin_ranking_loss",
+        "mse_loss",
+        "multi_margin_loss",
+        "multilabel_margin_loss",
+        "nll_loss",
+        "poisson_nll_loss",
+        "smooth_l1_loss",
+        "soft_margin_loss",
+        "triplet_margin_loss",
+    }
+)
 _AUTOCAST_FLOAT32 = {
-    "cpu": frozenset(
-        {
-            "cosine_embedding_loss",
-            "ctc_loss",
-            "hinge_embedding_loss",
-            "kl_div",
-            "linear_cross_entropy",
-            "margin_ranking_loss",
-        }
-    )
+    "cpu": _AUTOCAST_FLOAT32_BOTH | {"binary_cross_entropy", "ctc_loss"},
+    "cuda": _AUTOCAST_FLOAT32_BOTH | {"gaussian_nll_loss", "multilabel_soft_margin_loss"},
 }
+
+
+def _weighted_elementwise(device: str, kwargs: dict[str, Any]) -> bool:
+    """Whether torch's ``mse_loss`` / ``l1_loss`` with a ``weight`` still autocasts: with one,
+    torch 2.13 computes them in Python (``pow`` or ``abs``, then ``sum``), not with its kernel.
+    CPU autocast casts none of those ops (measured: the half dtype comes back); CUDA autocast
+    casts ``pow`` and ``sum`` (its float32 list), not ``abs``: an unreduced weighted ``l1_loss``
+    stays in the half dtype there."""
+    if kwargs.get("weight") is None:
+        return True
+    return device == "cuda" and kwargs.get("reduction", "mean") != "none"
 
 
 def autocast_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -696,20 +729,28 @@ def autocast_float32(fn: Callable[..., Any]) -> Callable[..., Any]:
     devices = tuple(d for d, names in _AUTOCAST_FLOAT32.items() if fn.__name__ in names)
     if not devices:
         return fn
+    weighted = fn.__name__ in ("mse_loss", "l1_loss")
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         torch = sys.modules.get("torch")
-        if torch is not None and any(torch.is_autocast_enabled(d) for d in devices):
-            half = (torch.float16, torch.bfloat16)
+        if torch is not None:
+            on = tuple(
+                d
+                for d in devices
+                if torch.is_autocast_enabled(d)
+                and (not weighted or _weighted_elementwise(d, kwargs))
+            )
+            if on:
+                half = (torch.float16, torch.bfloat16)
 
-            def up(a: Any) -> Any:
-                if isinstance(a, torch.Tensor) and a.dtype in half and a.device.type in devices:
-                    return a.float()  # differentiable: the gradient comes back in `a`'s dtype
-                return a
+                def up(a: Any) -> Any:
+                    if isinstance(a, torch.Tensor) and a.dtype in half and a.device.type in on:
+                        return a.float()  # differentiable: the gradient comes back in a's dtype
+                    return a
 
-            args = tuple(up(a) for a in args)
-            kwargs = {k: up(v) for k, v in kwargs.items()}
+                args = tuple(up(a) for a in args)
+                kwargs = {k: up(v) for k, v in kwargs.items()}
         return fn(*args, **kwargs)
 
     return call

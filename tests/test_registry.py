@@ -290,25 +290,37 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
 TORCH_PEER_CASES = [c for c in PEER_CASES if c.peer.library == "torch"]
 
 
+@pytest.mark.parametrize("path", ["native", "generic"])
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
 @pytest.mark.parametrize("case", TORCH_PEER_CASES, ids=[c.id for c in TORCH_PEER_CASES])
-def test_torch_autocast_dtype_matches_torch(case: LossCase) -> None:
-    """Under ``torch.autocast("cpu", dtype=torch.bfloat16)``, bfloat16 inputs (what an autocast
-    matmul hands the loss): the result's dtype is torch's own (float32 for the losses of
-    autocast's float32 policy), and so is its value."""
+def test_torch_autocast_dtype_matches_torch(case: LossCase, half: str, path: str) -> None:
+    """Under ``torch.autocast("cpu", dtype=half)``, inputs of that dtype (what an autocast matmul
+    hands the loss): the result's dtype is torch's own (float32 for the losses of autocast's
+    float32 policy), and so is its value. Both paths: on eager CPU tensors torch's own kernel
+    (autocast by torch) answers most calls, but the generic path is what runs under
+    ``torch.compile``, ``torch.func`` and on accelerators."""
     if Backend.TORCH.unavailable_reason() or not case.peer.available():
         pytest.skip("torch is not installed")
     import torch
 
-    args, kwargs = _convert(Backend.TORCH, case.inputs(SEED), "bfloat16")
+    from agnostic_losses import _native
+
+    args, kwargs = _convert(Backend.TORCH, case.inputs(SEED), half)
     peer_fn = case.peer.load()
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.autocast("cpu", dtype=getattr(torch, half)):
         try:
             want = peer_fn(*args, **kwargs)
         except (RuntimeError, NotImplementedError):
-            pytest.skip("torch has no bfloat16 CPU kernel for this case")
-        got = case.func(*args, **kwargs)
+            pytest.skip(f"torch has no {half} CPU kernel for this case")
+        if path == "generic":
+            with _native.disabled():
+                got = case.func(*args, **kwargs)
+        else:
+            got = case.func(*args, **kwargs)
+    if isinstance(want, tuple):  # AdaptiveLogSoftmaxWithLoss: (output, loss)
+        got, want = got[1], want[1]
     assert got.dtype == want.dtype, (case.id, got.dtype, want.dtype)
-    rtol, atol = default_tolerance("bfloat16")
+    rtol, atol = default_tolerance(half)
     assert_close(
         B.to_numpy(got.float()), B.to_numpy(want.float()), rtol=rtol, atol=atol, err_msg=case.id
     )

@@ -282,6 +282,49 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
     assert len(graphs) <= min(len(calls), 2), f"{case.id}: {len(graphs)} compilations"
 
 
+@pytest.mark.parametrize("name", ["cross_entropy", "mse_loss", "kl_div", "nll_loss"])
+def test_torch_compile_under_autocast(name: str) -> None:
+    """An AMP training step compiled whole: under ``torch.autocast`` (CPU, bfloat16) the
+    compiled loss (the generic path, traced by dynamo without a graph break) returns torch's
+    float32, and its value and input gradient equal torch's own loss's under autocast."""
+    torch = _torch()
+    import agnostic_losses.functional as F
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 5, generator=gen).to(torch.bfloat16).requires_grad_()
+    if name in ("cross_entropy", "nll_loss"):
+        target = torch.randint(0, 5, (8,), generator=gen)
+    else:
+        target = torch.rand(8, 5, generator=gen).to(torch.bfloat16)
+
+    def forward(fn: Any, inp: Any) -> Any:
+        arg = torch.log_softmax(inp.float(), -1).to(inp.dtype) if name == "nll_loss" else inp
+        # (kl_div's default 'mean' warns: torch's own does; batchmean is what users pass)
+        options = {"reduction": "batchmean"} if name == "kl_div" else {}
+        return fn(arg, target, **options)
+
+    def step(fn: Any) -> Any:
+        loss = fn(x)
+        (grad,) = torch.autograd.grad(loss, x)
+        return loss, grad
+
+    torch._dynamo.reset()
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            compiled = torch.compile(
+                lambda inp: forward(getattr(F, name), inp), backend="eager", fullgraph=True
+            )
+            got, got_grad = step(compiled)
+            want, want_grad = step(lambda inp: forward(getattr(torch.nn.functional, name), inp))
+    finally:
+        torch._dynamo.reset()
+    assert got.dtype == want.dtype == torch.float32, (got.dtype, want.dtype)
+    assert got_grad.dtype == want_grad.dtype == torch.bfloat16
+    rtol, atol = default_tolerance("bfloat16")
+    assert_close(B.to_numpy(got), B.to_numpy(want), rtol=rtol, atol=atol)
+    assert_close(B.to_numpy(got_grad.float()), B.to_numpy(want_grad.float()), rtol=rtol, atol=atol)
+
+
 _ORDER = """
 import torch
 from torch._dynamo.utils import counters

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._docs import fill_doc
 from .._kernels import divergence as _k
-from .._native import autocast_float32, native_torch, same_shape_input_grad
+from .._native import native_torch, same_shape_input_grad
 from .._surface import Call, choice, flag, options, torch_reduction
 
 __all__ = ["kl_div"]
@@ -15,7 +15,6 @@ __all__ = ["kl_div"]
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
-@autocast_float32
 @options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
 @native_torch("kl_div", same_shape_input_grad)
 @fill_doc
