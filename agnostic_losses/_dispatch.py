@@ -24,6 +24,7 @@ __all__ = [
     "CHECK_MODES",
     "AxisError",
     "as_index",
+    "at_least_float32",
     "cast",
     "check_axis",
     "check_choice",
@@ -556,6 +557,16 @@ def as_index(xp: Any, value: int, like: Any) -> Any:
 
 def compute_dtype(xp: Any, dtype: Any) -> Any:
     """Dtype to accumulate in: float32 for half-precision inputs, the input dtype otherwise."""
+    if xp.isdtype(dtype, "real floating") and xp.finfo(dtype).bits < 32:
+        return xp.float32
+    return dtype
+
+
+def at_least_float32(xp: Any, dtype: Any) -> Any:
+    """``dtype``, or float32 for a half-precision one: the result dtype of a loss whose peer
+    meets its input with a float32 array of its own (optax's, keras's and brainpy's
+    ``one_hot`` of integer labels defaults to float32, optax's CTC builds float32 constants),
+    so that bfloat16 or float16 scores give a float32 loss there."""
     if xp.isdtype(dtype, "real floating") and xp.finfo(dtype).bits < 32:
         return xp.float32
     return dtype

@@ -438,6 +438,8 @@ def soft_label_cross_entropy(
 def perceptron_margin(torch: Any, scores: Any, labels: Any) -> Callable[[], Any] | None:
     """``multiclass_perceptron_loss`` as ``amax(x) - x.gather(y)``: the same two reductions, one
     kernel each (out-of-range labels make ``gather`` raise; the generic path answers)."""
+    if scores.dtype not in (torch.float32, torch.float64):
+        return None  # half precision: optax's result is float32, the generic path's too
     if not _class_indices(torch, scores, labels):
         return None
     index = (labels if labels.dtype is torch.int64 else labels.long()).unsqueeze(-1)
@@ -596,6 +598,8 @@ def weighted_cross_entropy(
     count pass ``cross_entropy_guard``."""
     if reduction not in ("mean", "sum", "none") or predicts.ndim < 2:
         return None
+    if predicts.dtype not in (torch.float32, torch.float64):
+        return None  # half precision: brainpy's float32 one-hot makes its result float32
     if weight is not None and (
         label_smoothing
         or type(weight) is not torch.Tensor

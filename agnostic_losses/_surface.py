@@ -40,6 +40,7 @@ import numpy as np
 
 from ._dispatch import (
     as_index,
+    at_least_float32,
     cast,
     check_floating,
     check_integer,
@@ -356,6 +357,11 @@ class Call:
         return x
 
     # --- epilogue ------------------------------------------------------------------------
+
+    def widen_half(self) -> None:
+        """A half-precision result dtype becomes float32: the peer meets its input with a
+        float32 array of its own (:func:`~agnostic_losses._dispatch.at_least_float32`)."""
+        self.dtype = at_least_float32(self.xp, self.dtype)
 
     def finish(self, out: Any) -> Any:
         """``out`` in the result dtype; a reduced NumPy result is a 0-d array, not a scalar."""

@@ -326,6 +326,36 @@ def test_torch_autocast_dtype_matches_torch(case: LossCase, half: str, path: str
     )
 
 
+# keras_class peers are built with the inputs' dtype (``dtype=y_pred.dtype``: the registry
+# compares values in that dtype), where ours is called as users call it (dtype None).
+HALF_PEER_CASES = [c for c in PEER_CASES if c.surface != "keras_class"]
+
+
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
+@pytest.mark.parametrize("case", HALF_PEER_CASES, ids=[c.id for c in HALF_PEER_CASES])
+def test_half_precision_dtype_matches_peer(case: LossCase, half: str) -> None:
+    """Every floating argument in one half dtype: the result has the peer's dtype (on the peer's
+    library, without autocast), which ``_half_result`` (what ``test_half_precision`` asserts
+    on every backend) must state. Calls the peer refuses in that dtype are not compared."""
+    peer = case.peer
+    assert peer is not None
+    backend = Backend.TORCH if peer.library == "torch" else Backend.JAX32
+    if backend.unavailable_reason() or not peer.available():
+        pytest.skip(f"peer {peer.label} is not installed")
+    backend.namespace()
+    inputs = case.inputs(SEED)
+    args, kwargs = _convert(backend, inputs, half)
+    try:
+        want = peer.load()(*args, **kwargs)
+    except (RuntimeError, NotImplementedError, TypeError, ValueError):
+        pytest.skip(f"{peer.label} refuses {half} inputs here")
+    want = want[0] if isinstance(want, tuple) else want
+    got = case.func(*args, **kwargs)
+    got = got[0] if isinstance(got, tuple) else got
+    assert dtype_name(got) == dtype_name(want), (case.id, dtype_name(got), dtype_name(want))
+    assert dtype_name(want) == _half_result(case, inputs, half), case.id
+
+
 # keras's loss classes cast both arrays to their own dtype before any arithmetic (float32 for
 # half inputs: test_keras's mixed-precision tests), so they have no mixed-dtype rule to mirror.
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -602,15 +632,40 @@ def _torch_differentiates(func: Any, args: list[Any], kwargs: dict[str, Any], w:
     return True
 
 
+# Peers that meet a half-precision input with a float32 array of their own return float32:
+# optax's, keras's and brainpy's one_hot of integer labels (float32 by default), optax's CTC
+# (its float32 log_epsilon fill), keras's CTC (result_type(y_pred, float32)).
+_WIDENS_HALF = {
+    "top.multiclass_hinge_loss",
+    "top.multiclass_perceptron_loss",
+    "top.multiclass_sparsemax_loss",
+    "top.ctc_loss",
+    "top.ctc_loss_with_forward_probs",
+    "keras.sparse_categorical_crossentropy",
+    "keras.ctc",
+}
+
+
+def _half_result(case: LossCase, inputs: Inputs, half: str) -> str:
+    """The result dtype of a call whose floating arguments are all ``half``."""
+    name = f"{case.surface}.{case.name}"
+    if case.surface == "keras_class" or name in _WIDENS_HALF:
+        # keras's loss classes score half-precision predictions in float32 (floatx())
+        return "float32"
+    if name == "top.cross_entropy_loss" and np.issubdtype(inputs.args[1].dtype, np.integer):
+        return "float32"  # brainpy's class-index path one-hot encodes
+    return half
+
+
 def test_half_precision(case: LossCase, backend: Backend, xp: Any, half_dtype: str) -> None:
-    """float16/bfloat16 in, same dtype out, finite where the reference is, loosely close."""
+    """float16/bfloat16 in, the peer's dtype out (the same half dtype, or float32 where the peer
+    widens: ``_WIDENS_HALF``), finite where the reference is, loosely close."""
     if case.reference is None:
         pytest.skip(f"{case.id} has no NumPy reference")
     inputs = case.inputs(SEED)
     args, kwargs = _convert(backend, inputs, half_dtype)
     out = B.call(backend, case.func, *args, **kwargs)
-    # keras's loss classes score half-precision predictions in float32 (dtype None: floatx())
-    assert dtype_name(out) == ("float32" if case.surface == "keras_class" else half_dtype)
+    assert dtype_name(out) == _half_result(case, inputs, half_dtype)
     expected = _reference(case, _rounded(inputs, backend, half_dtype))
     got = np.asarray(B.to_numpy(out), dtype=np.float64)
     assert np.array_equal(np.isfinite(got), np.isfinite(expected)), case.id

@@ -589,6 +589,7 @@ def cross_entropy_loss(
             )
             raise ValueError(msg)
         t = c.labels("targets", num_classes, ignore=ignore_index, ignore_name="ignore_index")
+        c.widen_half()  # brainpy's one_hot(targets) is float32
     else:
         t = c.target("targets", "predicts", hint="Pass class indices as an integer array.")
     loss, s = _k.cross_entropy_sample_weighted(c.xp, x, t, w, ignore_index, label_smoothing)

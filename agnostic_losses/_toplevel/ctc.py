@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._dispatch import (
+    at_least_float32,
     cast,
     check_floating,
     check_integer,
@@ -67,7 +68,8 @@ def _forward(
     if not blank_id < num_classes:
         msg = f"`blank_id` must be an int in [0, {num_classes}), got {blank_id!r}."
         raise ValueError(msg)
-    out = promoted(xp, logits.dtype, logit_paddings, label_paddings)
+    # optax's float32 constants (its log_epsilon fill) make a half-precision call float32
+    out = at_least_float32(xp, promoted(xp, logits.dtype, logit_paddings, label_paddings))
     work = compute_dtype(xp, out)
     num_labels = labels.shape[1]
     # optax's label length: max length minus the number of padded positions.

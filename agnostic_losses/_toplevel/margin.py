@@ -41,6 +41,7 @@ def _multiclass(func: Any, scores: Any, labels: Any, binary: str) -> Any:
             f"`scores` {tuple(x.shape)} and `labels` {tuple(y.shape)}."
         )
         raise ValueError(msg)
+    c.widen_half()  # optax's one_hot(labels) is float32
     return c.finish(func(c.xp, x, c.labels("labels", x.shape[-1])))
 
 

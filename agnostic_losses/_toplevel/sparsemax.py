@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._dispatch import (
+    at_least_float32,
     cast,
     check_floating,
     check_integer,
@@ -136,7 +137,7 @@ def multiclass_sparsemax_loss(scores: Any, labels: Any) -> Any:
     check_labels_in_range(xp, "labels", labels, scores.shape[-1])
     work = compute_dtype(xp, scores.dtype)
     loss = _k.multiclass_sparsemax(xp, cast(xp, scores, work), labels)
-    return cast(xp, loss, scores.dtype)
+    return cast(xp, loss, at_least_float32(xp, scores.dtype))  # optax's one_hot is float32
 
 
 def _apply_last_axis(xp: Any, fun: Callable[..., Any], scores: Any, *args: Any, **kw: Any) -> Any:

@@ -838,6 +838,7 @@ def sparse_masked(
     hint = "Pass class indices."
     c, y, p, num_classes = _class_labels(y_true, y_pred, axis, hint, ignore_class)
     safe, keep, bad = sanitize_labels(c.xp, y, num_classes, ignore_class)
+    c.widen_half()  # keras's one_hot(y_true) is float32
     if from_logits:
         loss = _kc.softmax_cross_entropy_with_integer_labels(c.xp, p, safe)[0]
     else:
@@ -997,6 +998,7 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
         )
         raise ValueError(msg)
     y = c.labels("y_true", x.shape[-1])
+    c.widen_half()  # keras's CTC computes in result_type(y_pred, float32)
     xp = c.xp
     lengths = xp.sum(xp.astype(y != 0, y.dtype), axis=1)
     positions = xp.arange(y.shape[1], dtype=y.dtype, device=device_of(y))
