@@ -517,13 +517,43 @@ def test_float_class_labels_are_cast_as_keras_casts_them() -> None:
 
 # --- keras's NumPy backend as a second oracle ---------------------------------------------------
 
-_NUMPY_BACKEND_SCRIPT = r"""
+_OTHER_BACKEND_SCRIPT = r"""
 import json, os, sys
 import numpy as np
 import keras
-assert keras.backend.backend() == "numpy", keras.backend.backend()
+backend = keras.backend.backend()
+assert backend == os.environ["KERAS_BACKEND"], backend
 keras.config.set_floatx("float64")
 from agnostic_losses._registry import CASES
+
+if backend == "torch":
+    import torch
+
+    def convert(a, grad=False):
+        if not isinstance(a, np.ndarray):
+            return a
+        t = torch.asarray(a)
+        return t.requires_grad_() if grad and t.is_floating_point() else t
+
+    def listed(t):
+        return t.detach().numpy().tolist()
+else:
+    def convert(a, grad=False):
+        return a
+
+    def listed(t):
+        return np.asarray(t, dtype=np.float64).tolist()
+
+def run(fn, case, inputs):
+    # keras's order: y_pred is the second positional argument; its gradient on torch
+    args = [convert(a, grad=i == 1) for i, a in enumerate(inputs.args)]
+    kwargs = {k: convert(v) for k, v in inputs.kwargs.items()}
+    value = fn(*args, **kwargs)
+    grad = None
+    if backend == "torch" and getattr(args[1], "requires_grad", False):
+        (g,) = torch.autograd.grad(value.sum(), args[1], allow_unused=True)
+        grad = None if g is None else listed(g)
+    return [listed(value), grad]
 
 out = {}
 for case in CASES:
@@ -531,33 +561,44 @@ for case in CASES:
         continue
     inputs = case.inputs(20261123)
     theirs = getattr(keras.losses, case.peer.label.rsplit(".", 1)[1])
+    if case.surface == "keras_class":
+        options = {k: v for k, v in inputs.kwargs.items() if k != "sample_weight"}
+        weight = {k: v for k, v in inputs.kwargs.items() if k == "sample_weight"}
+        peer = lambda *a, **w: theirs(dtype="float64", **options)(*a, **w)
+        from agnostic_losses._registry._case import Inputs
+        peer_inputs = Inputs(inputs.args, weight)
+    else:
+        peer, peer_inputs = theirs, inputs
     try:
-        if case.surface == "keras_class":
-            value = theirs(dtype="float64", **inputs.kwargs)(*inputs.args)
-        else:
-            value = theirs(*inputs.args, **inputs.kwargs)
+        want = run(peer, case, peer_inputs)
     except Exception as exc:
         out[case.id] = f"{type(exc).__name__}: {exc}"
         continue
-    ours = case.func(*inputs.args, **inputs.kwargs)
-    out[case.id] = [np.asarray(value, dtype=np.float64).tolist(), np.asarray(ours).tolist()]
+    # fresh inputs: keras 3.15 on torch rescales a sample_weight of its own dtype in place
+    # (ignore_class), and torch.asarray shares the NumPy buffers
+    out[case.id] = [want, run(case.func, case, case.inputs(20261123))]
 json.dump(out, sys.stdout)
 """
 
 
-def test_matches_keras_numpy_backend(tmp_path: Any) -> None:
-    """Every keras registry case against keras on its NumPy backend (a process of its own:
-    keras picks one backend per process). Values only; float32 tolerance, as keras's
-    reductions accumulate in float32."""
+@pytest.mark.parametrize("keras_backend", ["numpy", "torch"])
+def test_matches_keras_other_backend(keras_backend: str) -> None:
+    """Every keras registry case against keras on its NumPy and torch backends (a process of
+    its own: keras picks one backend per process; the rest of the suite runs keras on JAX),
+    ours called on that backend's arrays as a keras-on-torch user calls it. Values, and on
+    torch the gradient w.r.t. ``y_pred``; float32 tolerance, as keras's reductions accumulate
+    in float32."""
     import json
     import subprocess
     import sys
 
     if importlib.util.find_spec("keras") is None:
         pytest.skip("keras is not installed")
-    env = {**os.environ, "KERAS_BACKEND": "numpy", "JAX_PLATFORMS": "cpu"}
+    if keras_backend == "torch" and importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    env = {**os.environ, "KERAS_BACKEND": keras_backend, "JAX_PLATFORMS": "cpu"}
     done = subprocess.run(
-        [sys.executable, "-c", _NUMPY_BACKEND_SCRIPT],
+        [sys.executable, "-c", _OTHER_BACKEND_SCRIPT],
         env=env,
         capture_output=True,
         text=True,
@@ -568,17 +609,25 @@ def test_matches_keras_numpy_backend(tmp_path: Any) -> None:
     results = json.loads(done.stdout)
     assert len(results) >= 50
     failed = {k: v for k, v in results.items() if isinstance(v, str)}
-    assert failed == _KERAS_NUMPY_FAILS, failed
+    assert failed == _KERAS_OTHER_BACKEND_FAILS[keras_backend], failed
     for case_id, result in results.items():
         if case_id not in failed:
-            theirs, ours = result
+            (theirs, their_grad), (ours, our_grad) = result
             np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=1e-6, err_msg=case_id)
+            if their_grad is not None:
+                assert our_grad is not None, case_id
+                np.testing.assert_allclose(
+                    our_grad, their_grad, rtol=2e-5, atol=1e-6, err_msg=f"{case_id} gradient"
+                )
 
 
-# keras 3.15's NumPy backend itself fails these (ours run): case id -> keras's error. Its
-# normalize() reads axis=0 as -1 on NumPy arrays (`axis = axis or -1`).
-_KERAS_NUMPY_FAILS: dict[str, str] = {
-    "keras.cosine_similarity[axis0]": (
-        "ValueError: operands could not be broadcast together with shapes (4,3) (3,1) "
-    ),
+# keras 3.15's other backends themselves fail these (ours run): case id -> keras's error. Its
+# NumPy normalize() reads axis=0 as -1 on NumPy arrays (`axis = axis or -1`).
+_KERAS_OTHER_BACKEND_FAILS: dict[str, dict[str, str]] = {
+    "numpy": {
+        "keras.cosine_similarity[axis0]": (
+            "ValueError: operands could not be broadcast together with shapes (4,3) (3,1) "
+        ),
+    },
+    "torch": {},
 }

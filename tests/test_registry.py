@@ -356,6 +356,27 @@ def test_half_precision_dtype_matches_peer(case: LossCase, half: str) -> None:
     assert dtype_name(want) == _half_result(case, inputs, half), case.id
 
 
+@pytest.mark.parametrize("library", [Backend.NUMPY, Backend.TORCH], ids=lambda b: b.value)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_arguments_are_not_modified(case: LossCase, library: Backend) -> None:
+    """No argument is written to: a call leaves every array it was given as it was (values,
+    also of a weight already in the loss's dtype; keras 3.15 on torch rescales such a
+    ``sample_weight`` in place). On the two libraries whose arrays can be written."""
+    if library.unavailable_reason():
+        pytest.skip(library.unavailable_reason())
+    args, kwargs = _convert(library, case.inputs(SEED), library.float_dtype)
+    given = [*args, *kwargs.values()]
+    before = [np.array(B.to_numpy(a), copy=True) if _is_array(a) else None for a in given]
+    case.func(*args, **kwargs)
+    for i, (a, b) in enumerate(zip(given, before)):
+        if b is not None:
+            np.testing.assert_array_equal(B.to_numpy(a), b, err_msg=f"{case.id} argument {i}")
+
+
+def _is_array(a: Any) -> bool:
+    return hasattr(a, "shape") and hasattr(a, "dtype")
+
+
 # keras's loss classes cast both arrays to their own dtype before any arithmetic (float32 for
 # half inputs: test_keras's mixed-precision tests), so they have no mixed-dtype rule to mirror.
 _FLOATS = ("float16", "bfloat16", "float32", "float64")
