@@ -184,7 +184,7 @@ def triplet(anchor: Any, positive: Any, negative: Any, *args: Any, **kwargs: Any
         return False
     if kwargs.get("distance_function") is None:
         return True
-    return anchor.dtype in (torch.float32, torch.float64)
+    return _full_precision(torch, anchor)
 
 
 def only_input_grad(*arrays: Any, **kwargs: Any) -> bool:
@@ -354,6 +354,12 @@ def try_route(route: Route, *args: Any, everywhere: bool = False, **kwargs: Any)
     return _try_route(route, args, kwargs, everywhere)
 
 
+def _full_precision(torch: Any, x: Any) -> bool:
+    """float32 or float64: the routes that leave half precision to the generic path (its
+    result dtype or its precision is not torch's kernel's there)."""
+    return x.dtype in (torch.float32, torch.float64)
+
+
 def _same_tensor(torch: Any, like: Any, other: Any) -> bool:
     return type(other) is torch.Tensor and other.dtype == like.dtype and other.shape == like.shape
 
@@ -438,7 +444,7 @@ def soft_label_cross_entropy(
 def perceptron_margin(torch: Any, scores: Any, labels: Any) -> Callable[[], Any] | None:
     """``multiclass_perceptron_loss`` as ``amax(x) - x.gather(y)``: the same two reductions, one
     kernel each (out-of-range labels make ``gather`` raise; the generic path answers)."""
-    if scores.dtype not in (torch.float32, torch.float64):
+    if not _full_precision(torch, scores):
         return None  # half precision: optax's result is float32, the generic path's too
     if not _class_indices(torch, scores, labels):
         return None
@@ -598,7 +604,7 @@ def weighted_cross_entropy(
     count pass ``cross_entropy_guard``."""
     if reduction not in ("mean", "sum", "none") or predicts.ndim < 2:
         return None
-    if predicts.dtype not in (torch.float32, torch.float64):
+    if not _full_precision(torch, predicts):
         return None  # half precision: brainpy's float32 one-hot makes its result float32
     if weight is not None and (
         label_smoothing
@@ -656,7 +662,7 @@ def adaptive_softmax(
     output) pairs, ``cutoffs`` torch's. Eligible: float32 / float64 host tensors, int64
     targets, a shortlist of at least one class (torch's own constraint); torch's ``(output,
     loss)`` where finite."""
-    if input.dtype not in (torch.float32, torch.float64) or cutoffs[0] < 1:
+    if not _full_precision(torch, input) or cutoffs[0] < 1:
         return None
     if type(target) is not torch.Tensor or target.dtype != torch.int64 or not on_host(target):
         return None

@@ -561,16 +561,12 @@ for case in CASES:
         continue
     inputs = case.inputs(20261123)
     theirs = getattr(keras.losses, case.peer.label.rsplit(".", 1)[1])
-    if case.surface == "keras_class":
-        options = {k: v for k, v in inputs.kwargs.items() if k != "sample_weight"}
-        weight = {k: v for k, v in inputs.kwargs.items() if k == "sample_weight"}
-        peer = lambda *a, **w: theirs(dtype="float64", **options)(*a, **w)
-        from agnostic_losses._registry._case import Inputs
-        peer_inputs = Inputs(inputs.args, weight)
+    if case.surface == "keras_class":  # options build the class; sample_weight is positional
+        peer = lambda *args, **options: theirs(dtype="float64", **options)(*args)
     else:
-        peer, peer_inputs = theirs, inputs
+        peer = theirs
     try:
-        want = run(peer, case, peer_inputs)
+        want = run(peer, case, inputs)
     except Exception as exc:
         out[case.id] = f"{type(exc).__name__}: {exc}"
         continue
