@@ -32,7 +32,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import library_name
+from ._dispatch import library_name, match_varying
 
 __all__ = ["Vjp", "custom_vjp", "define_vjp"]
 
@@ -96,7 +96,10 @@ def _jax_function(xp: Any, vjp: Vjp, key: tuple[Any, ...]) -> Any:
 
     def bwd(saved: tuple[Any, Any], cotangents: tuple[Any, ...]) -> tuple[Any, ...]:
         arrays, outputs = saved
-        return tuple(vjp.backward(xp, arrays, outputs, cotangents, **static))
+        grads = vjp.backward(xp, arrays, outputs, cotangents, **static)
+        # Inside shard_map each cotangent must be typed as its primal is (a replicated weight's
+        # gradient summed over the shards, as JAX's own autodiff gives it).
+        return tuple(match_varying(g, a) for g, a in zip(grads, arrays))
 
     function.defvjp(fwd, bwd)
     # jit: eager JAX would otherwise trace (and compile the lax.scan in) both passes per call;

@@ -41,6 +41,7 @@ __all__ = [
     "index_dtype",
     "is_lazy",
     "library_name",
+    "match_varying",
     "namespace",
     "normalize_axes",
     "on_host",
@@ -50,6 +51,7 @@ __all__ = [
     "set_checks",
     "stop_gradient",
     "values_readable",
+    "varying_axes",
 ]
 
 _SCALARS = (bool, int, float, complex)
@@ -509,6 +511,40 @@ def stop_gradient(x: Any) -> Any:
         return x.detach()
     if library == "jax":
         return sys.modules["jax"].lax.stop_gradient(x)
+    return x
+
+
+# --- JAX's shard_map: values typed by the mesh axes they vary over ---------------------------
+
+
+def varying_axes(x: Any) -> frozenset[str]:
+    """The ``shard_map`` mesh axes over which the JAX value ``x`` varies (empty outside one).
+
+    Inside ``shard_map`` JAX types a value by the manual mesh axes it may differ across: a
+    caller's sharded input varies over its axis, a constant built in the loss varies over none.
+    ``lax.scan`` carries and ``custom_vjp`` cotangents must keep their counterpart's type.
+    """
+    aval = sys.modules["jax"].typeof(x)
+    manual = getattr(aval, "manual_axis_type", None)  # jax 0.10; ``vma`` in the releases before
+    return frozenset(manual.varying if manual is not None else getattr(aval, "vma", ()))
+
+
+def match_varying(x: Any, like: Any) -> Any:
+    """The JAX value ``x`` typed as varying over exactly ``like``'s ``shard_map`` axes.
+
+    Axes only ``x`` varies over are summed (``psum``): that is the transpose of the implicit
+    broadcast of an invariant ``like`` (a replicated weight) into varying per-shard work, what
+    JAX's own autodiff gives an invariant input's gradient. Axes only ``like`` varies over are
+    a type cast (``pcast``), which moves no data. Outside ``shard_map``: ``x`` itself.
+    """
+    lax = sys.modules["jax"].lax
+    if x is None or like is None or not hasattr(lax, "pcast"):
+        return x
+    mine, theirs = varying_axes(x), varying_axes(like)
+    if extra := mine - theirs:
+        x = lax.psum(x, tuple(sorted(extra)))
+    if missing := theirs - mine:
+        x = lax.pcast(x, tuple(sorted(missing)), to="varying")
     return x
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import array_api_compat
 
 from . import _dask
+from ._dispatch import varying_axes
 
 __all__ = ["compiled", "fold_chunks", "rowwise", "scan"]
 
@@ -87,6 +88,7 @@ def scan(
         # Steady-state run time is similar (about 1 ms vs 3 ms per call at T=50).
         import jax
 
+        carry = _varying_carry(jax, step, carry, tuple(x[0, ...] for x in xs))
         return jax.lax.scan(step, carry, xs)
     length = xs[0].shape[0]
     if length is None or length != length:  # Dask's unknown (NaN) length
@@ -145,6 +147,8 @@ def fold_chunks(
         def body(c: Carry, xs: tuple[Any, Any]) -> tuple[Carry, tuple[Any, ...]]:
             return step(c, xs[0], xs[1])
 
+        first = (offsets[0], tuple(None if a is None else a[0, ...] for a in stacked))
+        carry = _varying_carry(jax, body, carry, first)
         carry, ys = jax.lax.scan(body, carry, (offsets, stacked))
         blocks.append(tuple(xp.reshape(y, (full * size, *y.shape[2:])) for y in ys))
         start = full * size
@@ -159,6 +163,36 @@ def fold_chunks(
     if len(blocks) == 1:
         return carry, blocks[0]
     return carry, tuple(_concat_rows(xp, list(parts)) for parts in zip(*blocks))
+
+
+def _varying_carry(jax: Any, step: Step, carry: Carry, x0: tuple[Any, ...]) -> Carry:
+    """``carry``, marked as varying over every ``shard_map`` axis that ``step`` makes its
+    output carry vary over.
+
+    Why: inside ``shard_map`` JAX types each value by the mesh axes it varies over, and
+    ``lax.scan`` needs the carry's type to be a fixed point of the body. An initial carry of
+    constants (zeros, ``-inf``) is invariant, while the body mixes in the caller's sharded
+    arrays (through ``xs`` or closed over, as ``hidden`` in ``linear_cross_entropy``), so the
+    scan would be refused (optax's ``ctc_loss`` is, in jax 0.10). Tracing the body's carry
+    (``eval_shape``, no computation) says which axes it varies over; the initial carry is cast
+    to them (``lax.pcast``, a type change that moves no data), repeated until nothing changes.
+    Outside ``shard_map`` (no manual axes) this returns ``carry`` untouched, without a trace.
+    """
+    if not hasattr(jax.lax, "pcast") or not jax.sharding.get_abstract_mesh().manual_axes:
+        return carry
+    leaves, tree = jax.tree.flatten(carry)
+    while True:
+        out = jax.tree.leaves(jax.eval_shape(lambda c: step(c, x0)[0], carry))
+        axes = [varying_axes(c) | varying_axes(o) for c, o in zip(leaves, out)]
+        if all(a == varying_axes(c) for a, c in zip(axes, leaves)):
+            return carry
+        leaves = [
+            jax.lax.pcast(c, tuple(sorted(a - varying_axes(c))), to="varying")
+            if a != varying_axes(c)
+            else c
+            for c, a in zip(leaves, axes)
+        ]
+        carry = jax.tree.unflatten(tree, leaves)
 
 
 def _concat_rows(xp: Any, parts: list[Any]) -> Any:

@@ -52,7 +52,8 @@ def _run_checks(tmp_path: Path, *flags: str) -> dict[str, Any]:
 @jax_only
 def test_registry_cases_sharded_over_the_batch(backend: Backend, tmp_path: Path) -> None:
     """Every case with a batch axis: the unsharded value, an unreduced output sharded like the
-    input, no collective that moves the input; the exclusions are exactly the documented ones."""
+    input, no collective that moves the input; the exclusions are exactly the documented ones.
+    And inside ``jax.shard_map``, each shard's value and gradient."""
     results = _run_checks(tmp_path, "--cases-only")
     records = {r["case"]: r for r in results["cases"]}
     failed = {
@@ -70,6 +71,12 @@ def test_registry_cases_sharded_over_the_batch(backend: Backend, tmp_path: Path)
     # the checks saw both kinds of output and the all-reduce of a mean
     assert any(r["unreduced"] for r in ran)
     assert any(r["all_reduce"] for r in ran)
+    # inside jax.shard_map: each shard's value and gradient (scan carries and custom_vjp
+    # cotangents typed by the mesh axes they vary over)
+    mapped = {c: r["shard_map"] for c, r in records.items() if "shard_map" in r}
+    not_ok = {c: m for c, m in mapped.items() if m != "ok" and not m.startswith("skipped")}
+    assert not not_ok, json.dumps(not_ok, indent=1)
+    assert sum(m == "ok" for m in mapped.values()) >= len(ran) - 1
     explicit_fails = {c for c, r in records.items() if r.get("explicit", "ok") != "ok"}
     assert explicit_fails == set(sharding.EXPLICIT_MODE_FAILS), {
         c: records[c]["explicit"] for c in explicit_fails

@@ -40,6 +40,12 @@ On a mesh with automatic axes (the compiler propagates the input sharding):
    per-class sum) is the data-parallel pattern and is allowed; moving a small integer argument
    is allowed only where :data:`ALLOWED_GATHERS` says why.
 
+4. Inside ``jax.shard_map`` over the same mesh (each device computes the loss of its own
+   examples), each shard's value is the reference on that shard's inputs and the gradient
+   with respect to the first floating argument is the one-device gradient (per shard, or
+   summed over the shards for a replicated argument): :func:`shard_map_check`. Skipped for
+   CTC's concatenated targets, which no shard can own.
+
 Cases that need the whole batch on every device are listed in :data:`EXPECTED_EXCLUDED` with
 the reason. On a mesh with explicit axes (``jax.make_mesh``'s default) each case is traced too;
 :data:`EXPLICIT_MODE_FAILS` lists those that do not trace there.
@@ -314,6 +320,7 @@ def check_case(case: LossCase, copies: int = DEVICES) -> dict[str, Any]:
         record["explicit"] = "ok"
     except Exception as exc:
         record["explicit"] = f"{type(exc).__name__}: {exc}"[:300]
+    record["shard_map"] = shard_map_check(case, layout, inputs, copies)
     got = np.asarray(out)
     problems = []
     with np.errstate(all="ignore"):
@@ -365,6 +372,111 @@ def check_case(case: LossCase, copies: int = DEVICES) -> dict[str, Any]:
     else:
         record["status"] = "fail"
     return record
+
+
+def shard_map_check(case: LossCase, layout: BatchLayout, inputs: Inputs, copies: int) -> str:
+    """The case inside ``jax.shard_map`` over the batch (JAX's default ``check_vma=True``):
+    ``"ok"``, ``"skipped: ..."`` or what differed.
+
+    Each device computes the loss of its own examples, so the expected value per shard is the
+    case's NumPy reference on that shard's inputs (one seed's), and the gradient with respect
+    to the first floating argument is that of the same call under ``jax.jit`` on one device:
+    concatenated over the shards for a sharded argument, summed for a replicated one (JAX types
+    a replicated input's gradient as invariant: the sum over the shards).
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import PartitionSpec as P
+
+    from .assertions import default_tolerance
+
+    if layout.concatenated:
+        return "skipped: a replicated argument that grows with the batch (ragged targets)"
+    keys = [k for k, v in _items(inputs) if _is_array(v)]
+    values = [inputs.args[k] if isinstance(k, int) else inputs.kwargs[k] for k in keys]
+    floating = [i for i, v in enumerate(values) if np.issubdtype(v.dtype, np.floating)]
+
+    def call(*arrays: Any) -> Any:
+        args, kwargs = _place(inputs, keys, arrays)
+        return case.func(*args, **kwargs)
+
+    def batched(out: Any, first: Any) -> bool:  # an unreduced output: one row per example
+        return out.ndim >= 1 and out.shape[0] == first.shape[layout.axes[keys[0]]]
+
+    def shard(i: int, s: int) -> Any:
+        key, value = keys[i], values[i]
+        if key not in layout.axes:
+            return value
+        axis = layout.axes[key]
+        size = value.shape[axis] // copies
+        return np.take(value, np.arange(s * size, (s + 1) * size), axis=axis)
+
+    def total(*arrays: Any) -> Any:
+        return jnp.sum(call(*arrays))
+
+    def local(*arrays: Any) -> Any:
+        out = call(*arrays)
+        value = out if batched(out, arrays[0]) else jnp.reshape(out, (1, *out.shape))
+        if not floating:
+            return (value,)
+        i = floating[0]
+        grad = jax.grad(lambda a: total(*arrays[:i], a, *arrays[i + 1 :]))(arrays[i])
+        return value, grad
+
+    specs = tuple(
+        P(
+            *[
+                MESH_AXIS if (k in layout.axes and d == layout.axes[k]) else None
+                for d in range(v.ndim)
+            ]
+        )
+        for k, v in zip(keys, values)
+    )
+    out_specs: tuple[Any, ...] = (P(MESH_AXIS),)
+    if floating:
+        out_specs += (specs[floating[0]],)
+    mesh = _mesh("auto")
+    try:
+        mapped = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=out_specs))
+        got = [np.asarray(o) for o in mapped(*values)]
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:400]
+    rtol, atol = default_tolerance("float64")
+    rtol, atol = rtol * case.rtol, atol * case.rtol
+    shards = [[shard(i, s) for i in range(len(values))] for s in range(copies)]
+    refs = []
+    for sh in shards:
+        args, kwargs = _place(inputs, keys, sh)
+        with np.errstate(all="ignore"):
+            ref = np.asarray(case.reference(*args, **kwargs), dtype=np.float64)
+        refs.append(ref if batched(ref, sh[0]) else ref[None])
+    want = np.concatenate(refs)
+    if got[0].shape != want.shape or not np.allclose(
+        got[0], want, rtol=rtol, atol=atol, equal_nan=True
+    ):
+        return f"shard_map value differs from the per-shard reference: {got[0]} vs {want}"[:400]
+    if floating:
+        i = floating[0]
+        grad = jax.jit(jax.grad(total, argnums=i))
+        parts = [np.asarray(grad(*sh)) for sh in shards]
+        sharded_arg = keys[i] in layout.axes
+        want_grad = np.concatenate(parts, axis=layout.axes[keys[i]]) if sharded_arg else sum(parts)
+        if not np.allclose(got[1], want_grad, rtol=rtol, atol=atol, equal_nan=True):
+            return f"shard_map gradient differs by {_max_diff(got[1], want_grad):.3g}"
+    return "ok"
+
+
+def _place(
+    inputs: Inputs, keys: Sequence[int | str], values: Sequence[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """``inputs``' arguments with the arrays at ``keys`` replaced by ``values``."""
+    args, kwargs = list(inputs.args), dict(inputs.kwargs)
+    for key, value in zip(keys, values):
+        if isinstance(key, int):
+            args[key] = value
+        else:
+            kwargs[key] = value
+    return args, kwargs
 
 
 def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
