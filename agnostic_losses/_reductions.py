@@ -137,7 +137,7 @@ def keras_reduce(
     if mask is not None:
         m = xp.astype(mask, values.dtype)
         if reduction in ("mean", "sum_over_batch_size"):
-            m = m * safe_divide(xp, float(math.prod(mask.shape)), xp.sum(m))
+            m = m * safe_divide(xp, math.prod(mask.shape), xp.sum(m))
         if sample_weight is None:
             sample_weight = m
         else:

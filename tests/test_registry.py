@@ -810,6 +810,51 @@ def test_traced_scalar_options(case: LossCase) -> None:
         np.testing.assert_allclose(float(grad), want_grad, rtol=1e-5, atol=1e-7, err_msg=err)
 
 
+def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
+    """``jax.export`` of the jitted loss with a symbolic batch size (shape polymorphism, as a
+    serialised training step is exported), called on the case's arrays: the eager value. The
+    batch axes are those of the sharding checks; CTC's concatenated targets get a symbol of
+    their own."""
+    import jax
+    from jax import export
+
+    from agnostic_losses._testing.sharding import batch_layout
+
+    backend = _jax32()
+    inputs = case.inputs(SEED)
+    layout = batch_layout(case, inputs)
+    if isinstance(layout, str):
+        pytest.skip(layout)
+    args, kwargs = _convert(backend, inputs, "float32")
+    keys = [i for i, a in enumerate(args) if isinstance(a, jax.Array)]
+    keys += [k for k, v in kwargs.items() if isinstance(v, jax.Array)]
+    values = [args[k] if isinstance(k, int) else kwargs[k] for k in keys]
+    batch, ragged = export.symbolic_shape("b, s")
+
+    def spec(key: int | str, value: Any) -> Any:
+        shape: list[Any] = list(value.shape)
+        if key in layout.axes:
+            shape[layout.axes[key]] = batch
+        elif key in layout.concatenated:
+            shape[0] = ragged
+        return jax.ShapeDtypeStruct(tuple(shape), value.dtype)
+
+    def call(*arrays: Any) -> Any:
+        a, k = list(args), dict(kwargs)
+        for key, value in zip(keys, arrays):
+            if isinstance(key, int):
+                a[key] = value
+            else:
+                k[key] = value
+        return case.func(*a, **k)
+
+    exported = export.export(jax.jit(call))(*[spec(k, v) for k, v in zip(keys, values)])
+    got = B.to_numpy(exported.call(*values))
+    rtol, atol = default_tolerance("float32")
+    expected = B.to_numpy(call(*values))
+    assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
+
+
 def test_jit_with_captured_arguments(case: LossCase) -> None:
     """``jax.jit(lambda x: loss(x, t))``: every argument but the first floating one is a
     concrete array closed over by the trace (value checks must not read it, issue 8.2)."""

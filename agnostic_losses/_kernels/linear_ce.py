@@ -46,6 +46,9 @@ __all__ = [
 # bfloat16, peak 50 MiB instead of 100-430 MiB; jax.jit 1.15x faster, 41 MiB instead of 65.
 # Not measured on a GPU, where wider chunks may pay: pass ``chunk_size``.
 DEFAULT_CHUNK_ELEMENTS = 2**20
+# The token count assumed where it is symbolic and undecidable (see default_chunk_size): a
+# large training batch per device, so the chunk (128 classes) is small rather than too wide.
+ASSUMED_TOKENS = 8192
 
 
 def default_chunk_size(num_tokens: int, num_classes: int) -> int:
@@ -57,10 +60,16 @@ def default_chunk_size(num_tokens: int, num_classes: int) -> int:
     Under ``torch.compile`` a batch of another size makes the token count symbolic; these
     comparisons then guard a range of sizes, where ``DEFAULT_CHUNK_ELEMENTS // num_tokens``
     would need the exact count (a recompile per batch size) or trace a symbolic loop length.
+    A count that no comparison can decide (``jax.export`` with a symbolic batch: ``b >= 2`` is
+    neither true nor false for every ``b``) takes the chunk of :data:`ASSUMED_TOKENS` tokens,
+    whose blocks hold the default number of logits at that many tokens per call.
     """
     bucket = 1
-    while 2 * bucket <= num_tokens:
-        bucket *= 2
+    try:
+        while 2 * bucket <= num_tokens:
+            bucket *= 2
+    except Exception:  # an undecidable symbolic comparison, whatever its type
+        bucket = ASSUMED_TOKENS
     return max(1, min(int(num_classes), max(128, DEFAULT_CHUNK_ELEMENTS // bucket)))
 
 
