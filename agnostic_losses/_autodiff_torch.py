@@ -10,7 +10,7 @@ import torch
 from ._autodiff import VJPS
 from ._dispatch import namespace
 
-__all__ = ["SLOTS", "Function", "apply"]
+__all__ = ["SLOTS", "Function", "TracedFunction", "apply"]
 
 
 def _xp(arrays: tuple[Any, ...]) -> Any:
@@ -21,11 +21,16 @@ SLOTS = 6
 
 
 class Function(torch.autograd.Function):
-    """``apply(index, key, count, a0, ..., a5)``: ``VJPS[index]`` on the first ``count`` arrays
-    (the rest None) with static options ``dict(key)``.
+    """``apply(index, key, layout, a0, ..., a5)``: ``VJPS[index]`` with static options
+    ``dict(key)`` on the arrays ``layout`` describes: entry ``i`` is the slot ``a<j>`` that
+    holds array ``i``, or -1 for None.
 
-    A fixed arity, not ``*arrays``: dynamo's no-grad path counts the parameters of ``forward``
-    to decide whether it takes a ``ctx`` (torch 2.13), and a star-argument miscounts.
+    Slots, not the arrays themselves: a kernel may pass one tensor as two arguments
+    (``linear_cross_entropy``'s class weight is also its smoothing weights), which dynamo
+    refuses to trace ("autograd.Function.apply: duplicate tensor input"); each tensor takes
+    one slot and its gradient is the sum over the arguments that hold it. A fixed arity, not
+    ``*arrays``: dynamo's no-grad path counts the parameters of ``forward`` to decide whether
+    it takes a ``ctx`` (torch 2.13), and a star-argument miscounts.
 
     setup_context (not ``ctx`` in forward) and a generated vmap rule, so that
     ``torch.func.grad``, ``torch.func.vmap`` and ``torch.compile`` take it like a torch op;
@@ -39,7 +44,7 @@ class Function(torch.autograd.Function):
     def forward(  # type: ignore[override]
         index: int,
         key: tuple[Any, ...],
-        count: int,
+        layout: tuple[int, ...],
         a0: Any,
         a1: Any,
         a2: Any,
@@ -47,41 +52,74 @@ class Function(torch.autograd.Function):
         a4: Any,
         a5: Any,
     ) -> tuple[Any, ...]:
-        arrays = (a0, a1, a2, a3, a4, a5)[:count]
+        arrays = _arrays(layout, (a0, a1, a2, a3, a4, a5))
         return tuple(VJPS[index].forward(_xp(arrays), *arrays, **dict(key)))
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, ...]) -> None:
-        index, key, count, *arrays = inputs
-        ctx.index, ctx.key, ctx.count = index, key, count
-        ctx.save_for_backward(*arrays[:count], *output)
-        ctx.save_for_forward(*arrays[:count], *output)
+        index, key, layout, *slots = inputs
+        ctx.index, ctx.key, ctx.layout, ctx.count = index, key, layout, _used(layout)
+        ctx.save_for_backward(*slots[: ctx.count], *output)
+        ctx.save_for_forward(*slots[: ctx.count], *output)
 
     @staticmethod
     def backward(ctx: Any, *cotangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
         saved = ctx.saved_tensors
-        arrays, outputs = tuple(saved[: ctx.count]), tuple(saved[ctx.count :])
+        arrays, outputs = _arrays(ctx.layout, saved[: ctx.count]), tuple(saved[ctx.count :])
         vjp = VJPS[ctx.index]
         grads = vjp.backward(_xp(arrays), arrays, outputs, cotangents, **dict(ctx.key))
-        return (None, None, None, *grads, *(None,) * (SLOTS - len(grads)))
+        summed: list[Any] = [None] * SLOTS
+        for j, g in zip(ctx.layout, grads):
+            if j >= 0 and g is not None:
+                summed[j] = g if summed[j] is None else summed[j] + g
+        return (None, None, None, *summed)
 
     @staticmethod
     def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
         saved = ctx.saved_tensors
-        arrays, outputs = tuple(saved[: ctx.count]), tuple(saved[ctx.count :])
+        arrays, outputs = _arrays(ctx.layout, saved[: ctx.count]), tuple(saved[ctx.count :])
         vjp = VJPS[ctx.index]
         if vjp.jvp is None:
             msg = "this custom gradient has no forward-mode rule (jvp)"
             raise NotImplementedError(msg)
-        # Tangents of the non-tensor arguments (index, key, count) come first.
-        tangents = tangents[3 : 3 + ctx.count]
-        return tuple(vjp.jvp(_xp(arrays), arrays, outputs, tangents, **dict(ctx.key)))
+        # Tangents of the non-tensor arguments (index, key, layout) come first.
+        per_array = _arrays(ctx.layout, tangents[3 : 3 + ctx.count])
+        return tuple(vjp.jvp(_xp(arrays), arrays, outputs, per_array, **dict(ctx.key)))
+
+
+def _used(layout: tuple[int, ...]) -> int:
+    return max(layout, default=-1) + 1
+
+
+def _arrays(layout: tuple[int, ...], slots: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(None if j < 0 else slots[j] for j in layout)
+
+
+class TracedFunction(Function):
+    """:class:`Function` without its forward-mode rule, for ``torch.compile``: dynamo (torch
+    2.13) refuses to trace an ``autograd.Function`` that defines ``jvp`` once an input requires
+    a gradient ("Unsupported custom jvp"), a graph break in every compiled training step, an
+    error under ``fullgraph=True``. Forward mode is not traced by dynamo anyway."""
+
+    jvp = torch.autograd.Function.jvp
 
 
 def apply(index: int, key: tuple[Any, ...], arrays: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``Function.apply`` with ``arrays`` padded to the fixed arity."""
-    if len(arrays) > SLOTS:
-        msg = f"a custom gradient takes at most {SLOTS} arrays, got {len(arrays)}"
+    """``Function.apply`` (``TracedFunction.apply`` while dynamo traces) with each distinct
+    tensor of ``arrays`` in one slot, padded to the fixed arity."""
+    slots: list[Any] = []
+    layout = []
+    for a in arrays:
+        if a is None:
+            layout.append(-1)
+            continue
+        j = next((j for j, s in enumerate(slots) if s is a), len(slots))
+        if j == len(slots):
+            slots.append(a)
+        layout.append(j)
+    if len(slots) > SLOTS:
+        msg = f"a custom gradient takes at most {SLOTS} arrays, got {len(slots)}"
         raise ValueError(msg)
-    padded = (*arrays, *(None,) * (SLOTS - len(arrays)))
-    return Function.apply(index, key, len(arrays), *padded)
+    padded = (*slots, *(None,) * (SLOTS - len(slots)))
+    function = TracedFunction if torch.compiler.is_compiling() else Function
+    return function.apply(index, key, tuple(layout), *padded)

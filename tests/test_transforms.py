@@ -282,6 +282,57 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
     assert len(graphs) <= min(len(calls), 2), f"{case.id}: {len(graphs)} compilations"
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_torch_compile_training_step(case: LossCase) -> None:
+    """The compiled training step's half: ``torch.compile(fullgraph=True)`` of the summed loss
+    with the first floating argument requiring a gradient (dynamo traces autograd then, and
+    refuses what it does not support, such as an ``autograd.Function`` with a ``jvp``), and
+    the gradient from the compiled graph: eager's value and gradient."""
+    torch = _torch()
+    args, kwargs = _to_torch(torch, case.inputs(SEED), "cpu")
+    first = next(
+        (i for i, a in enumerate(args) if torch.is_tensor(a) and a.is_floating_point()), None
+    )
+    if first is None:
+        pytest.skip("no floating positional argument")
+
+    def summed(x: Any, rest: list[Any], options: dict[str, Any]) -> Any:
+        full = list(rest)
+        full[first] = x
+        return case.func(*full, **options).sum()
+
+    def value_and_grad(fn: Any) -> tuple[Any, Any]:
+        x = args[first].detach().clone().requires_grad_(True)
+        value = fn(x, args, kwargs)
+        (grad,) = torch.autograd.grad(value, x, allow_unused=True)
+        return value.detach(), torch.zeros_like(x) if grad is None else grad
+
+    want = value_and_grad(summed)
+    graphs = []
+
+    def backend(gm: Any, example_inputs: Any) -> Any:
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
+        try:
+            got = value_and_grad(torch.compile(summed, backend=backend, fullgraph=True))
+        finally:
+            torch._dynamo.reset()
+    rtol, atol = default_tolerance("float32")
+    for what, g, w in zip(("value", "gradient"), got, want):
+        assert_close(
+            B.to_numpy(g),
+            B.to_numpy(w),
+            rtol=rtol * case.rtol,
+            atol=atol * case.rtol,
+            err_msg=f"{case.id} {what}",
+        )
+    assert len(graphs) == 1, f"{case.id}: {len(graphs)} graphs"
+
+
 @pytest.mark.parametrize("name", ["cross_entropy", "mse_loss", "kl_div", "nll_loss"])
 def test_torch_compile_under_autocast(name: str) -> None:
     """An AMP training step compiled whole: under ``torch.autocast`` (CPU, bfloat16) the
