@@ -117,17 +117,23 @@ def test_array_api_strict_other_device(case: LossCase) -> None:
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_torch_func_transforms(case: LossCase) -> None:
-    """``vmap`` over a new leading axis equals the stacked calls; ``grad`` of the summed loss
-    w.r.t. the first floating argument equals autograd's."""
-    torch = _torch()
+def _torch_case(torch: Any, case: LossCase) -> tuple[list[Any], dict[str, Any], int]:
+    """The case's CPU tensors and the position of its first floating one (skip without)."""
     args, kwargs = _to_torch(torch, case.inputs(SEED), "cpu")
     first = next(
         (i for i, a in enumerate(args) if torch.is_tensor(a) and a.is_floating_point()), None
     )
     if first is None:
         pytest.skip("no floating positional argument")
+    return args, kwargs, first
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_torch_func_transforms(case: LossCase) -> None:
+    """``vmap`` over a new leading axis equals the stacked calls; ``grad`` of the summed loss
+    w.r.t. the first floating argument equals autograd's."""
+    torch = _torch()
+    args, kwargs, first = _torch_case(torch, case)
     tensors = [i for i, a in enumerate(args) if torch.is_tensor(a)]
 
     def call(*batched: Any) -> Any:
@@ -289,12 +295,7 @@ def test_torch_compile_training_step(case: LossCase) -> None:
     refuses what it does not support, such as an ``autograd.Function`` with a ``jvp``), and
     the gradient from the compiled graph: eager's value and gradient."""
     torch = _torch()
-    args, kwargs = _to_torch(torch, case.inputs(SEED), "cpu")
-    first = next(
-        (i for i, a in enumerate(args) if torch.is_tensor(a) and a.is_floating_point()), None
-    )
-    if first is None:
-        pytest.skip("no floating positional argument")
+    args, kwargs, first = _torch_case(torch, case)
 
     def summed(x: Any, rest: list[Any], options: dict[str, Any]) -> Any:
         full = list(rest)
