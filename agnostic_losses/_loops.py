@@ -183,14 +183,12 @@ def _varying_carry(jax: Any, step: Step, carry: Carry, x0: tuple[Any, ...]) -> C
     leaves, tree = jax.tree.flatten(carry)
     while True:
         out = jax.tree.leaves(jax.eval_shape(lambda c: step(c, x0)[0], carry))
-        axes = [varying_axes(c) | varying_axes(o) for c, o in zip(leaves, out)]
-        if all(a == varying_axes(c) for a, c in zip(axes, leaves)):
+        missing = [varying_axes(o) - varying_axes(c) for c, o in zip(leaves, out)]
+        if not any(missing):
             return carry
         leaves = [
-            jax.lax.pcast(c, tuple(sorted(a - varying_axes(c))), to="varying")
-            if a != varying_axes(c)
-            else c
-            for c, a in zip(leaves, axes)
+            jax.lax.pcast(c, tuple(sorted(m)), to="varying") if m else c
+            for c, m in zip(leaves, missing)
         ]
         carry = jax.tree.unflatten(tree, leaves)
 

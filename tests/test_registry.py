@@ -818,7 +818,7 @@ def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
     import jax
     from jax import export
 
-    from agnostic_losses._testing.sharding import batch_layout
+    from agnostic_losses._testing.sharding import batch_layout, place_arrays
 
     backend = _jax32()
     inputs = case.inputs(SEED)
@@ -840,12 +840,7 @@ def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
         return jax.ShapeDtypeStruct(tuple(shape), value.dtype)
 
     def call(*arrays: Any) -> Any:
-        a, k = list(args), dict(kwargs)
-        for key, value in zip(keys, arrays):
-            if isinstance(key, int):
-                a[key] = value
-            else:
-                k[key] = value
+        a, k = place_arrays(Inputs(tuple(args), kwargs), keys, arrays)
         return case.func(*a, **k)
 
     exported = export.export(jax.jit(call))(*[spec(k, v) for k, v in zip(keys, values)])

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -238,13 +238,37 @@ def _smaller_batches(inputs: Inputs) -> list[Inputs]:
     ]
 
 
+@contextlib.contextmanager
+def _dynamo_graphs(
+    torch: Any, kwargs: dict[str, Any]
+) -> Iterator[tuple[Callable[[Any], Any], list[Any]]]:
+    """``(compile, graphs)``: ``compile(fn)`` is ``torch.compile(fn, fullgraph=True)`` with a
+    backend that records every graph dynamo hands it (and runs it as traced), between two
+    dynamo resets. A user's distance function among ``kwargs`` that resolves its namespace
+    with array-api-compat (as the registry's do) makes dynamo warn about compat's lru_cache;
+    that warning is ignored then only (ours do not cause it)."""
+    graphs: list[Any] = []
+
+    def backend(gm: Any, example_inputs: Any) -> Any:
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    with warnings.catch_warnings():
+        if any(callable(v) for v in kwargs.values()):
+            warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
+        try:
+            yield (lambda fn: torch.compile(fn, backend=backend, fullgraph=True)), graphs
+        finally:
+            torch._dynamo.reset()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_torch_compile_fullgraph(case: LossCase) -> None:
     """``torch.compile(fullgraph=True)`` without a graph break; then batches of two other sizes
     through the same compiled function: dynamo's automatic dynamic shapes recompile once with a
     symbolic batch size (which must trace too), and the third size reuses that graph."""
     torch = _torch()
-    dynamo = torch._dynamo
 
     inputs = case.inputs(SEED)
     calls = [_to_torch(torch, inputs, "cpu")]
@@ -256,26 +280,9 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
             break  # the case's shapes do not allow another batch size (pairs, lengths)
         calls.append((args, kwargs))
     expected = [case.func(*args, **kwargs) for args, kwargs in calls]
-    graphs = []
-
-    def backend(gm: Any, example_inputs: Any) -> Any:
-        graphs.append(gm)
-        return gm.forward
-
-    dynamo.reset()
-    user_code = any(callable(v) for v in calls[0][1].values())
-    with warnings.catch_warnings():
-        if user_code:
-            # A user's distance function that resolves its namespace with array-api-compat
-            # (as the registry's does) makes dynamo warn about compat's lru_cache; ours do not.
-            warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
-        try:
-            compiled = torch.compile(
-                lambda a, k: case.func(*a, **k), backend=backend, fullgraph=True
-            )
-            got = [compiled(args, kwargs) for args, kwargs in calls]
-        finally:
-            dynamo.reset()
+    with _dynamo_graphs(torch, calls[0][1]) as (compile_, graphs):
+        compiled = compile_(lambda a, k: case.func(*a, **k))
+        got = [compiled(args, kwargs) for args, kwargs in calls]
     rtol, atol = default_tolerance("float32")
     for size, (g, e) in enumerate(zip(got, expected)):
         assert_close(
@@ -309,19 +316,8 @@ def test_torch_compile_training_step(case: LossCase) -> None:
         return value.detach(), torch.zeros_like(x) if grad is None else grad
 
     want = value_and_grad(summed)
-    graphs = []
-
-    def backend(gm: Any, example_inputs: Any) -> Any:
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Dynamo detected a call to a `functools")
-        try:
-            got = value_and_grad(torch.compile(summed, backend=backend, fullgraph=True))
-        finally:
-            torch._dynamo.reset()
+    with _dynamo_graphs(torch, kwargs) as (compile_, graphs):
+        got = value_and_grad(compile_(summed))
     rtol, atol = default_tolerance("float32")
     for what, g, w in zip(("value", "gradient"), got, want):
         assert_close(

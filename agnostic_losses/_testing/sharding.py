@@ -76,6 +76,8 @@ __all__ = [
     "check_case",
     "collectives",
     "main",
+    "place_arrays",
+    "shard_map_check",
     "training_step_check",
 ]
 
@@ -287,12 +289,7 @@ def check_case(case: LossCase, copies: int = DEVICES) -> dict[str, Any]:
     dynamic = [(k, v) for k, v in _items(inputs) if _is_array(v)]
 
     def call(values: list[Any]) -> Any:
-        args, kwargs = list(inputs.args), dict(inputs.kwargs)
-        for (key, _), value in zip(dynamic, values):
-            if isinstance(key, int):
-                args[key] = value
-            else:
-                kwargs[key] = value
+        args, kwargs = place_arrays(inputs, [key for key, _ in dynamic], values)
         return case.func(*args, **kwargs)
 
     def put(mesh: Any) -> list[Any]:
@@ -397,7 +394,7 @@ def shard_map_check(case: LossCase, layout: BatchLayout, inputs: Inputs, copies:
     floating = [i for i, v in enumerate(values) if np.issubdtype(v.dtype, np.floating)]
 
     def call(*arrays: Any) -> Any:
-        args, kwargs = _place(inputs, keys, arrays)
+        args, kwargs = place_arrays(inputs, keys, arrays)
         return case.func(*args, **kwargs)
 
     def batched(out: Any, first: Any) -> bool:  # an unreduced output: one row per example
@@ -446,7 +443,7 @@ def shard_map_check(case: LossCase, layout: BatchLayout, inputs: Inputs, copies:
     shards = [[shard(i, s) for i in range(len(values))] for s in range(copies)]
     refs = []
     for sh in shards:
-        args, kwargs = _place(inputs, keys, sh)
+        args, kwargs = place_arrays(inputs, keys, sh)
         with np.errstate(all="ignore"):
             ref = np.asarray(case.reference(*args, **kwargs), dtype=np.float64)
         refs.append(ref if batched(ref, sh[0]) else ref[None])
@@ -466,10 +463,11 @@ def shard_map_check(case: LossCase, layout: BatchLayout, inputs: Inputs, copies:
     return "ok"
 
 
-def _place(
+def place_arrays(
     inputs: Inputs, keys: Sequence[int | str], values: Sequence[Any]
 ) -> tuple[list[Any], dict[str, Any]]:
-    """``inputs``' arguments with the arrays at ``keys`` replaced by ``values``."""
+    """``inputs``' arguments with those at ``keys`` (a position or a keyword) replaced by
+    ``values``: ``(args, kwargs)``."""
     args, kwargs = list(inputs.args), dict(inputs.kwargs)
     for key, value in zip(keys, values):
         if isinstance(key, int):
