@@ -29,6 +29,8 @@ SURFACES = (
 )
 
 _KERAS_BASES = ("Loss", "LossFunctionWrapper")
+# keras.losses's lookups, listed with the functions under "Other"
+_KERAS_LOOKUPS = ("deserialize", "get", "serialize")
 
 
 def _table(module: str, names: list[str]) -> list[str]:
@@ -56,9 +58,11 @@ def write_api_pages(out: Path) -> None:
         "keras": [
             n
             for n in keras_surface.__all__
-            if n[:1].islower() and n != "get" and n == getattr(keras_surface, n).__name__
+            if n[:1].islower()
+            and n not in _KERAS_LOOKUPS
+            and n == getattr(keras_surface, n).__name__
         ]
-        + ["get"],
+        + list(_KERAS_LOOKUPS),
         "keras_class": [
             n
             for n in keras_surface.__all__

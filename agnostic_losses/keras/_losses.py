@@ -261,7 +261,7 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        return cls(**config)
+        return cls(**deserialize_values(config))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -388,3 +388,38 @@ class LossFunctionWrapper(Loss):
         if type(self).function is None:
             config = {"fn": self.fn, **config, **self._fn_kwargs}
         return config
+
+
+def serialize_value(value: Any) -> Any:
+    """A config's value as ``keras.losses.serialize`` writes it: a nested loss or function (a
+    wrapper's ``fn``) as its config, a NumPy array in keras's ``'__numpy__'`` form, a NumPy
+    scalar as a Python number."""
+    if isinstance(value, Loss) or (callable(value) and not isinstance(value, type)):
+        from . import serialize  # the package's (it imports this module)
+
+        return serialize(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(serialize_value(v) for v in value)
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        config = {"value": value.tolist(), "dtype": str(value.dtype)}
+        return {"class_name": "__numpy__", "config": config}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def deserialize_values(config: dict[str, Any], custom_objects: Any = None) -> dict[str, Any]:
+    """A config's values back from :func:`serialize_value`'s forms (``from_config`` runs it:
+    ``keras.losses.deserialize`` hands the config over as it was written)."""
+    from . import deserialize  # the package's registry of names (it imports this module)
+
+    def value_of(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            return np.asarray(value["config"]["value"], dtype=value["config"]["dtype"])
+        if isinstance(value, dict) and "class_name" in value and "config" in value:
+            return deserialize(value, custom_objects)
+        if isinstance(value, (list, tuple)):
+            return type(value)(value_of(v) for v in value)
+        return value
+
+    return {k: value_of(v) for k, v in config.items()}
