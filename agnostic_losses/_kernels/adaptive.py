@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .._numerics import expand_rank, gather_labels, log_softmax, logsumexp, sanitize_labels
+from .._numerics import (
+    expand_rank,
+    gather_labels,
+    log_softmax,
+    logsumexp_and_rounding,
+    sanitize_labels,
+)
 
 __all__ = ["adaptive_log_softmax", "adaptive_target_log_prob", "cutoffs_of"]
 
@@ -64,7 +70,9 @@ def adaptive_target_log_prob(
         relative = xp.where(mine, safe - cutoffs[k - 1], xp.zeros_like(safe))
         z = _tail_logits(xp, x, tail)
         # log softmax(z)[y] = z[y] - logsumexp(z): one (N, o_k) pass fewer than log_softmax
-        tail = gather_labels(xp, z, relative) - logsumexp(xp, z)
+        # (plus the rounding of logsumexp's max + log sum, for log_softmax's accuracy)
+        lse, rounding = logsumexp_and_rounding(xp, z)
+        tail = (gather_labels(xp, z, relative) - lse) + rounding
         # where(), not a product: another cluster's row adds exactly 0 and gets no gradient
         out = out + xp.where(mine, tail, 0.0)
     return xp.where(bad, float("nan"), out)

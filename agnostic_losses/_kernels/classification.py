@@ -17,7 +17,7 @@ from .._numerics import (
     log_sigmoid_pair,
     log_softmax,
     log_softmax_and_lse,
-    logsumexp,
+    logsumexp_and_rounding,
     safe_log,
     sanitize_labels,
     squared_lse,
@@ -82,11 +82,12 @@ def softmax_cross_entropy_with_integer_labels(
     num_classes = logits.shape[-1]
     safe, _, bad = sanitize_labels(xp, labels, num_classes)
     masked = _masked_logits(xp, logits, where)
-    lse = logsumexp(xp, masked)
+    lse, rounding = logsumexp_and_rounding(xp, masked)
     label_logit = gather_labels(xp, logits, safe, use_take=use_take)
     # lse = -inf only for a fully excluded row; keep x - x = NaN out of that row's value/grad.
     dead = lse == _NEG_INF
-    out = xp.where(dead, 0.0, xp.where(dead, 0.0, lse) - xp.where(dead, 0.0, label_logit))
+    diff = xp.where(dead, 0.0, lse) - xp.where(dead, 0.0, label_logit)
+    out = xp.where(dead, 0.0, diff - rounding)
     if where is None:
         # An all -inf row that is not excluded: +inf (as the math says), gradient 0.
         out = xp.where(dead, float("inf"), out)
