@@ -86,8 +86,9 @@ def relu(xp: Any, z: Any, *, delegate: bool = True) -> Any:
 def clamp_min_zero(xp: Any, z: Any) -> Any:
     """``max(z, 0)`` with derivative 1 at ``z = 0``: ``torch.clamp_min``'s subgradient, which
     torch's margin-ranking, hinge-embedding, cosine-embedding and triplet losses take at their
-    margin (:func:`relu` takes 0 there, ``xp.maximum`` splits 1/2); a NaN stays NaN."""
-    return xp.where(z < 0, 0.0, z)
+    margin (:func:`relu` takes 0 there, ``xp.maximum`` splits 1/2). A NaN stays NaN with
+    derivative 0, as torch's (its backward passes the gradient where ``z >= 0``)."""
+    return xp.where(z >= 0, z, stop_gradient(xp.where(z < 0, 0.0, z)))
 
 
 def softplus(xp: Any, x: Any, *, delegate: bool = True) -> Any:

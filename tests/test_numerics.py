@@ -35,6 +35,17 @@ def test_softplus_gradient_is_sigmoid_everywhere(xp: Any, make: Any, grad: Any) 
     np.testing.assert_allclose(g_pair, special.expit(-x), rtol=1e-6, atol=1e-37)
 
 
+def test_clamp_min_zero_is_torch_clamp_min(xp: Any, make: Any, run: Any, grad: Any) -> None:
+    """Value ``max(z, 0)``, NaN kept; derivative 1 where ``z >= 0`` (the margin included) and 0
+    elsewhere, a NaN included, as ``torch.clamp_min``'s backward (torch's margin ranking
+    reference inputs hold NaN scores)."""
+    z = np.asarray([np.nan, -np.inf, -1.0, 0.0, 2.0, np.inf])
+    value = to_numpy(run(N.clamp_min_zero, xp, make(z)))
+    np.testing.assert_array_equal(value, [np.nan, 0.0, 0.0, 0.0, 2.0, np.inf])
+    _, (g,) = grad(lambda v: N.clamp_min_zero(xp, v), (make(z),))
+    np.testing.assert_array_equal(g, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+
+
 def test_second_derivatives_exact_at_zero(xp: Any, make: Any, hvp: Any) -> None:
     """softplus'' = sigmoid (1 - sigmoid) everywhere, 1/4 at 0: the point a zero-initialised
     head starts from, where Newton steps and influence functions take their Hessian. (The

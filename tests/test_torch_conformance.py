@@ -102,7 +102,12 @@ def _subsample(n: int) -> list[int]:
 def _samples(name: str) -> list[Any]:
     with torch.random.fork_rng():
         torch.manual_seed(SEED)
-        return list(OPS[name].sample_inputs("cpu", torch.float64, requires_grad=True))
+        op = OPS[name]
+        # reference_inputs (where defined) are the samples plus torch's harder cases
+        # (broadcasting, NaN and inf entries): margin ranking, multi margin, multilabel
+        # margin and hinge embedding
+        inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
+        return list(inputs("cpu", torch.float64, requires_grad=True))
 
 
 @functools.cache
@@ -248,6 +253,7 @@ _ELEMENTWISE = {
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "margin_ranking_loss",  # input2 (its first argument) and target against input1
     "mse_loss",
     "poisson_nll_loss",
     "smooth_l1_loss",
@@ -256,12 +262,16 @@ _ELEMENTWISE = {
 
 
 def _broadcasts(name: str, index: int, sample: Any, path: str) -> bool:
-    """torch broadcasts ``input`` against ``target`` in an elementwise loss."""
+    """torch broadcasts ``input`` against ``target`` in an elementwise loss (margin ranking:
+    ``input1`` against ``input2`` and ``target``)."""
     if path in ("error", "module") or name not in _ELEMENTWISE:
         return False
-    target = sample.args[0] if sample.args else None
-    if not isinstance(target, torch.Tensor) or target.shape == sample.input.shape:
+    others = [a for a in sample.args if isinstance(a, torch.Tensor)][
+        : 2 if name == "margin_ranking_loss" else 1
+    ]
+    if not others or all(a.shape == sample.input.shape for a in others):
         return False
+    target = others[0]
     if name == "gaussian_nll_loss":  # one dimension of size 1 is torch's documented broadcast
         shape, other = sample.input.shape, target.shape
         differ = [a != b for a, b in zip(shape, other)]
