@@ -27,7 +27,7 @@ along a random direction for those tensors. Every ``error_inputs`` sample of the
 OpInfo defines them) must raise on our side too (any exception; the default path, which falls back
 to the generic one whenever torch raises). The loss classes of ``common_modules.module_db`` that we
 mirror at top level are constructed with the same constructor arguments and their forward values
-compared (default path).
+compared (default path), and each of their ModuleInfo error inputs must raise on our class too.
 
 A mismatch is allowed only where README.md, section "Deliberate differences from the peers",
 covers it: ``DOCUMENTED`` maps a predicate over (loss, sample, path) to a distinctive substring of
@@ -496,3 +496,38 @@ def test_module_input(cls_name: str, index: int) -> None:
         expected = theirs(*forward.args, **forward.kwargs)
     value = ours(*forward.args, **forward.kwargs)
     _assert_close(value, expected, f"{cls_name} input {index} ({module_input.desc})")
+
+
+@functools.cache
+def _module_error_inputs(cls_name: str) -> list[Any]:
+    info = MODULES[cls_name]
+    if info.module_error_inputs_func is None:
+        return []
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        return list(
+            info.module_error_inputs_func(
+                info, "cpu", torch.float64, requires_grad=False, training=True
+            )
+        )
+
+
+MODULE_ERRORS = [
+    pytest.param(cls_name, index, id=f"{cls_name}-error{index}")
+    for cls_name in sorted(MODULES)
+    for index in range(len(_module_error_inputs(cls_name)))
+]
+
+
+@pytest.mark.parametrize(("cls_name", "index"), MODULE_ERRORS)
+def test_module_error_input(cls_name: str, index: int) -> None:
+    """Every ModuleInfo error input (a target of the wrong shape or dtype, a weight of the
+    wrong size or dtype, an out-of-range option) raises on our class too, at construction or
+    at the call, as on torch's (any exception: ours name the argument, torch's type may
+    differ)."""
+    error = _module_error_inputs(cls_name)[index].module_error_input
+    ctor, forward = error.constructor_input, error.forward_input
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception):  # noqa: B017 - torch's type/message need not match
+            getattr(al, cls_name)(*ctor.args, **ctor.kwargs)(*forward.args, **forward.kwargs)
