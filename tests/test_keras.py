@@ -137,6 +137,10 @@ class TestDtype:
         assert K.MeanSquaredError(dtype=Policy())(y, y).dtype == np.float32
         with pytest.raises(ValueError, match="`dtype`"):
             K.MeanSquaredError(dtype="banana")
+        # keras's own test passes NumPy arrays with dtype="bfloat16" (keras converts them to
+        # its backend's tensors); NumPy has no bfloat16: a clear error, not an AttributeError
+        with pytest.raises(TypeError, match="`dtype='bfloat16'`: numpy has no bfloat16"):
+            K.MeanSquaredError(dtype="bfloat16")(y, y)
 
 
 class TestConfig:

@@ -226,7 +226,13 @@ class Loss:
         name = self.dtype
         dtype = None
         if name is not None:
-            dtype = getattr(xp, name)
+            dtype = getattr(xp, name, None)
+            if dtype is None:  # bfloat16 on NumPy, Dask or array-api-strict
+                msg = (
+                    f"`dtype={name!r}`: {library_name(y_pred)} has no {name} dtype; pass "
+                    "arrays of a library that has it (JAX, torch) or another `dtype`."
+                )
+                raise TypeError(msg)
         elif xp.isdtype(y_pred.dtype, "real floating"):
             # keras's None is floatx(), float32: under a mixed-precision policy the model's
             # half-precision output is scored in float32 (a float16 squared error overflows
