@@ -307,6 +307,25 @@ class TestCustomLoss:
         assert float(out.detach()) == pytest.approx((8.0 + 3.0) / 2)
         assert y_pred.grad.tolist() == [[6.0], [4.5]]
 
+    def test_subclass_gets_integer_targets_in_the_compute_dtype(self) -> None:
+        # keras casts y_true to the loss's dtype before call(): int32 targets with float32
+        # predictions give a float32 loss (NumPy alone promotes int32 - float32 to float64)
+        class Squared(K.Loss):
+            def call(self, y_true: Any, y_pred: Any) -> Any:
+                return (y_true - y_pred) ** 2
+
+        y_true = np.asarray([1, 0, 1, 0], dtype=np.int32)
+        y_pred = np.asarray([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+        weights = np.asarray([0.4, 0.3, 0.2, 0.1])
+        loss = Squared()(y_true, y_pred, sample_weight=weights)
+        assert loss.dtype == np.float32
+        expected = np.sum(weights * (y_true - y_pred.astype(np.float64)) ** 2) / 4
+        assert float(loss) == pytest.approx(expected, rel=1e-6)
+        # our own losses read integer labels as they are
+        probs = np.asarray([[0.9, 0.1], [0.2, 0.8]], dtype=np.float32)
+        sparse = K.SparseCategoricalCrossentropy()(np.asarray([0, 1]), probs)
+        assert float(sparse) == pytest.approx(-np.mean(np.log([0.9, 0.8])), rel=1e-6)
+
     def test_wrapper(self) -> None:
         loss = K.LossFunctionWrapper(K.huber, delta=0.5, reduction="sum")
         assert loss.get_config()["delta"] == 0.5

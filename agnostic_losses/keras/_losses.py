@@ -193,6 +193,10 @@ class Loss:
         """The compute dtype's name (None: ``y_pred``'s own, at least float32)."""
         return _dtype_name(self._dtype)
 
+    def _user_call(self) -> bool:
+        # call() written by a user (subclass of Loss), not one of this package's losses
+        return not type(self).call.__module__.startswith("agnostic_losses.")
+
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """The per-sample losses (subclasses implement this)."""
         msg = f"{type(self).__name__} must implement call(y_true, y_pred)."
@@ -240,7 +244,13 @@ class Loss:
             dtype = compute_dtype(xp, y_pred.dtype)
         if dtype is not None:
             y_pred = cast(xp, y_pred, dtype)
-            if hasattr(y_true, "dtype") and xp.isdtype(y_true.dtype, "real floating"):
+            if hasattr(y_true, "dtype") and (
+                xp.isdtype(y_true.dtype, "real floating")
+                # keras casts y_true to the dtype too; our own losses read integer labels as
+                # they are, a subclass's call() gets them as keras's would (NumPy would
+                # otherwise promote int32 - float32 to float64)
+                or (xp.isdtype(y_true.dtype, ("integral", "bool")) and self._user_call())
+            ):
                 y_true = cast(xp, y_true, dtype)
         losses, out_mask = self._call_masked(y_true, y_pred)
         mask = args["mask"]
