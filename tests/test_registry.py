@@ -203,6 +203,14 @@ PEER_CASES = [c for c in CASES if c.peer is not None and c.peer.runnable]
 _NOT_DIFFERENTIABLE = re.compile(r"not differentiable with respect to argument '(\w+)'")
 
 
+def _positional(case: LossCase) -> tuple[str, ...]:
+    """The names of ``case.func``'s positional parameters; a class case calls
+    ``forward(input, target, ...)``, as torch's modules name them."""
+    params = inspect.signature(case.func).parameters.values()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in params if p.kind in kinds) or ("input", "target")
+
+
 def _peer_gradients(
     backend: Backend,
     peer_fn: Any,
@@ -253,12 +261,8 @@ def test_matches_peer(case: LossCase, dtype: str) -> None:
     argnums, argnames = case.differentiable(inputs, peer=True)
     grads_compared = bool(argnums or argnames)
     if grads_compared:
-        params = inspect.signature(case.func).parameters.values()
-        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        # A class case calls forward(input, target, ...), as torch's modules name them.
-        positional = tuple(p.name for p in params if p.kind in kinds) or ("input", "target")
         argnums, argnames, peer_value, peer_grads = _peer_gradients(
-            backend, peer_fn, args, kwargs, argnums, argnames, positional
+            backend, peer_fn, args, kwargs, argnums, argnames, _positional(case)
         )
     if argnums or argnames:
         wrt = {"argnums": argnums, "argnames": argnames}
@@ -292,11 +296,8 @@ def _peer_and_ours(case: LossCase, backend: Backend, inputs: Inputs, dtype: str)
     both differentiate."""
     args, kwargs = _convert(backend, inputs, dtype)
     argnums, argnames = case.differentiable(inputs, peer=True)
-    params = inspect.signature(case.func).parameters.values()
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    positional = tuple(p.name for p in params if p.kind in kinds) or ("input", "target")
     argnums, argnames, peer_value, peer_grads = _peer_gradients(
-        backend, case.peer.load(), args, kwargs, argnums, argnames, positional
+        backend, case.peer.load(), args, kwargs, argnums, argnames, _positional(case)
     )
     value, grads = B.value_and_grad(
         backend, case.func, args, kwargs, argnums=argnums, argnames=argnames

@@ -98,16 +98,22 @@ def _subsample(n: int) -> list[int]:
     return sorted({round(i * (n - 1) / (MAX_SAMPLES - 1)) for i in range(MAX_SAMPLES)})
 
 
-@functools.cache
-def _samples(name: str) -> list[Any]:
+def _seeded(make: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    """``list(make(*args, **kwargs))`` under torch's RNG seeded with ``SEED`` (and restored):
+    the same inputs in every process, whatever ran before."""
     with torch.random.fork_rng():
         torch.manual_seed(SEED)
-        op = OPS[name]
-        # reference_inputs (where defined) are the samples plus torch's harder cases
-        # (broadcasting, NaN and inf entries): margin ranking, multi margin, multilabel
-        # margin and hinge embedding
-        inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
-        return list(inputs("cpu", torch.float64, requires_grad=True))
+        return list(make(*args, **kwargs))
+
+
+@functools.cache
+def _samples(name: str) -> list[Any]:
+    op = OPS[name]
+    # reference_inputs (where defined) are the samples plus torch's harder cases
+    # (broadcasting, NaN and inf entries): margin ranking, multi margin, multilabel
+    # margin and hinge embedding
+    inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
+    return _seeded(inputs, "cpu", torch.float64, requires_grad=True)
 
 
 @functools.cache
@@ -115,9 +121,7 @@ def _error_inputs(name: str) -> list[Any]:
     op = OPS[name]
     if op.error_inputs_func is None:
         return []
-    with torch.random.fork_rng():
-        torch.manual_seed(SEED)
-        return list(op.error_inputs("cpu"))
+    return _seeded(op.error_inputs, "cpu")
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,13 +466,14 @@ MODULES = {
 @functools.cache
 def _module_inputs(cls_name: str) -> list[Any]:
     info = MODULES[cls_name]
-    with torch.random.fork_rng():
-        torch.manual_seed(SEED)
-        return list(
-            info.module_inputs_func(
-                info, device="cpu", dtype=torch.float64, requires_grad=True, training=True
-            )
-        )
+    return _seeded(
+        info.module_inputs_func,
+        info,
+        device="cpu",
+        dtype=torch.float64,
+        requires_grad=True,
+        training=True,
+    )
 
 
 def _module_params() -> list[Any]:
@@ -503,13 +508,8 @@ def _module_error_inputs(cls_name: str) -> list[Any]:
     info = MODULES[cls_name]
     if info.module_error_inputs_func is None:
         return []
-    with torch.random.fork_rng():
-        torch.manual_seed(SEED)
-        return list(
-            info.module_error_inputs_func(
-                info, "cpu", torch.float64, requires_grad=False, training=True
-            )
-        )
+    make = info.module_error_inputs_func
+    return _seeded(make, info, "cpu", torch.float64, requires_grad=False, training=True)
 
 
 MODULE_ERRORS = [
