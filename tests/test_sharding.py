@@ -25,23 +25,23 @@ from agnostic_losses._testing.backends import Backend
 jax_only = pytest.mark.parametrize("backend", [Backend.JAX], ids=["jax"], indirect=True)
 
 
-def _run_checks(tmp_path: Path, *flags: str) -> dict[str, Any]:
+def _run_checks(tmp_path: Path, mode: str) -> dict[str, Any]:
     out = tmp_path / "sharding.json"
     env = dict(os.environ)
     # backend optimisation level 0: LLVM's codegen effort only (the SPMD partitioning and its
     # collectives are HLO passes before it); 34 s -> 24 s of CPU for the registry here
-    flags = (
+    xla_flags = (
         f"--xla_force_host_platform_device_count={sharding.DEVICES}",
         "--xla_backend_optimization_level=0",
     )
-    env["XLA_FLAGS"] = " ".join([env.get("XLA_FLAGS", ""), *flags]).strip()
+    env["XLA_FLAGS"] = " ".join([env.get("XLA_FLAGS", ""), *xla_flags]).strip()
     env["JAX_PLATFORMS"] = "cpu"
     # the subprocess imports the same agnostic_losses as this process
     root = str(Path(agnostic_losses.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "agnostic_losses._testing.sharding", "--json", str(out)]
     done = subprocess.run(
-        [*command, *flags], env=env, capture_output=True, text=True, timeout=900, check=False
+        [*command, mode], env=env, capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, (
         f"sharding checks crashed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
