@@ -1,12 +1,13 @@
-"""Conformance with optax, braintools and brainpy on their own loss tests.
+"""Conformance with optax, braintools, brainpy and keras on their own loss tests.
 
-optax's, braintools' and brainpy's wheels ship their test modules
+optax's, braintools', brainpy's and keras's wheels ship their test modules
 (``optax/losses/_classification_test.py``, ``braintools/metric/_regression_test.py``,
-``brainpy/losses/comparison_coverage_test.py`` ...). Each test here runs one of their test cases
-with every loss of the peer that we mirror at top level replaced by ours, on JAX arrays in JAX's
-default 32-bit mode, as their own CI runs them: literals, ``jit``/``vmap``/``grad``, Hessians,
-error messages, brainpy's ``bm.Array`` inputs. unittest cases and pytest-style ``Test*``
-classes (brainpy's) are both run.
+``brainpy/losses/comparison_coverage_test.py``, ``keras/src/losses/losses_test.py`` ...). Each
+test here runs one of their test cases with every loss of the peer that we mirror replaced by
+ours (at top level; keras's by ``agnostic_losses.keras``'s), on JAX arrays in JAX's default
+32-bit mode, as their own CI runs them: literals, ``jit``/``vmap``/``grad``, Hessians, error
+messages, brainpy's ``bm.Array`` inputs, keras's NumPy inputs on its JAX backend, configs and
+serialization. unittest cases and pytest-style ``Test*`` classes (brainpy's) are both run.
 
 The replacement is a ``monkeypatch`` of every attribute of the peer's package and loss modules
 that holds the peer's function (``optax.losses._classification.softmax_cross_entropy``,
@@ -29,13 +30,13 @@ import functools
 import importlib
 import inspect
 import io
+import os
 import unittest
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
-import agnostic_losses as al
 from agnostic_losses._testing.backends import Backend
 
 
@@ -45,6 +46,7 @@ class Suite(NamedTuple):
     minimum: int  # test cases we expect to find (a renamed module must not go unnoticed)
     not_ours: frozenset[str] = frozenset()  # same name, another thing
     suffixes: tuple[str, ...] = ("_test",)
+    ours: str = "agnostic_losses"  # where our mirrors of its losses are
 
 
 SUITES = {
@@ -78,10 +80,22 @@ SUITES = {
         | frozenset({"nll_loss"}),
         ("_test", "_coverage_test"),
     ),
+    # keras's wheel ships its tests from 3.15.1 on (its losses are 3.15.0's); its Loss base
+    # classes are not replaced (keras's own losses and layers derive from them)
+    "keras": Suite(
+        "keras.src.losses",
+        ("losses",),
+        150,
+        frozenset({"Loss", "LossFunctionWrapper"}),
+        ours="agnostic_losses.keras",
+    ),
 }
 
 _SHAPES = "Shapes are checked, not broadcast"
 _PYTREES = "sum the loss over the leaves"
+_BFLOAT16 = "NumPy has no bfloat16"
+_CONFIG = "`get_config()` returns every constructor argument"
+_AXIS = "keras's JAX backend raises for it"
 # test id -> a distinctive substring of the README line that allows the difference
 DIFFERENCES: dict[str, str] = {
     # braintools asserts (AssertionError) on a (4,) / (4, 1) pair; we raise a ValueError
@@ -95,7 +109,24 @@ DIFFERENCES: dict[str, str] = {
     "brainpy:TestPytreeAndArrayEnvelope.test_pytree_l2_loss": _PYTREES,
     "brainpy:TestPytreeAndArrayEnvelope.test_pytree_huber": _PYTREES,
     "brainpy:TestPytreeEnvelope.test_smooth_labels_pytree": _PYTREES,
+    # keras's config has no `dtype` (and 3.15 drops Huber's `delta`)
+    "keras:CosineSimilarityTest.test_config": _CONFIG,
+    "keras:HuberLossTest.test_config": _CONFIG,
+    "keras:LogCoshTest.test_config": _CONFIG,
+    # keras's JAX backend raises for axis=0 with these shapes; keras's torch backend and ours run
+    "keras:SparseCategoricalCrossentropyTest.test_binary_segmentation_different_axis": _AXIS,
+    "keras:SparseCategoricalCrossentropyTest.test_multi_class_segmentation_different_axis": _AXIS,
 }
+# keras's test_dtype_arg passes NumPy arrays with dtype="bfloat16" (keras converts them to its
+# backend's tensors; ours keep NumPy, which has no bfloat16, and raise a TypeError naming it)
+_KERAS_DTYPE_TESTS = (
+    "BinaryCrossentropy BinaryFocalCrossentropy CTC CategoricalCrossentropy "
+    "CategoricalFocalCrossentropy CategoricalGeneralizedCrossEntropy CategoricalHinge Circle "
+    "CosineSimilarity Dice Hinge HuberLoss KLDivergence LogCosh MeanAbsoluteError "
+    "MeanAbsolutePercentageError MeanSquaredError MeanSquaredLogarithmicError Poisson "
+    "SparseCategoricalCrossentropy SquaredHinge Tversky"
+)
+DIFFERENCES.update({f"keras:{t}Test.test_dtype_arg": _BFLOAT16 for t in _KERAS_DTYPE_TESTS.split()})
 
 
 def _import(name: str) -> Any:
@@ -116,6 +147,11 @@ def _flatten(suite: unittest.TestSuite) -> list[unittest.TestCase]:
     for item in suite:
         out += _flatten(item) if isinstance(item, unittest.TestSuite) else [item]
     return out
+
+
+def _on_jax(peer: str) -> bool:
+    """keras runs on the JAX backend in this process (the other peers are JAX libraries)."""
+    return peer != "keras" or importlib.import_module("keras").backend.backend() == "jax"
 
 
 def _plain_tests(module: Any) -> list[str]:
@@ -141,7 +177,10 @@ def _collect() -> list[tuple[str, str, str]]:
         return []
     found = []
     for peer, suite in SUITES.items():
-        if _import(suite.package) is None:
+        if peer == "keras":
+            # keras picks its backend at import; its tests and our differences are for JAX
+            os.environ.setdefault("KERAS_BACKEND", "jax")
+        if _import(suite.package) is None or not _on_jax(peer):
             continue
         from absl import flags
 
@@ -176,6 +215,7 @@ def _patches(peer: str) -> list[tuple[Any, str, Any, Any]]:
     suite = SUITES[peer]
     modules = [importlib.import_module(suite.package)]
     modules += [importlib.import_module(f"{suite.package}.{f}") for f in suite.families]
+    ours = importlib.import_module(suite.ours)
     theirs: dict[str, Any] = {}
     for module in modules[1:]:
         for name, obj in vars(module).items():
@@ -184,11 +224,11 @@ def _patches(peer: str) -> list[tuple[Any, str, Any, Any]]:
                 and name not in suite.not_ours
                 and callable(obj)
                 and getattr(obj, "__module__", "").startswith(suite.package.split(".")[0])
-                and hasattr(al, name)
+                and hasattr(ours, name)
             ):
                 theirs.setdefault(name, obj)
     return [
-        (module, name, obj, getattr(al, name))
+        (module, name, obj, getattr(ours, name))
         for module in modules
         for name, obj in theirs.items()
         if getattr(module, name, None) is obj
@@ -243,6 +283,8 @@ def test_peer_tests_were_found(peer: str) -> None:
     suite = SUITES[peer]
     if Backend.JAX.unavailable_reason() or _import(suite.package) is None:
         pytest.skip(f"{peer} is not installed")
+    if not _on_jax(peer):
+        pytest.skip(f"{peer} runs on another backend in this process")
     found = [(module, test_id) for p, module, test_id in TESTS if p == peer]
     if not found:
         pytest.skip(f"{peer}'s wheel ships no test modules")

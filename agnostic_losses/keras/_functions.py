@@ -4,9 +4,10 @@ Every function takes keras's argument order, names and defaults (keras 3.15's
 ``keras.losses``) and returns what keras's function returns: the loss of each sample, the last
 axis averaged (or summed, where keras sums). The arrays may come from any Array API library;
 the result has ``y_pred``'s library, dtype and device (keras converts to its one backend and
-to ``float32``). ``y_true`` and ``y_pred`` meet through keras's +-1 rank rule (a trailing
-size-1 axis is squeezed or added) and must then have the same shape; keras would broadcast
-other pairs silently, here they raise.
+to ``float32``); integer and boolean predictions become float32, keras's ``floatx()``.
+``y_true`` and ``y_pred`` meet through keras's +-1 rank rule (a trailing size-1 axis is
+squeezed or added) and must then have the same shape; keras would broadcast other pairs
+silently, here they raise.
 
 Probability inputs are clipped to ``[1e-7, 1 - 1e-7]`` exactly where keras clips them (a
 zero gradient outside); ``from_logits=True`` works in logit space on every backend (keras's
@@ -43,6 +44,7 @@ from .._numerics import (
 )
 from .._reductions import rank_aligned
 from .._surface import Call, flag, number, options
+from ._losses import FLOATX
 
 __all__ = [
     "EPSILON",
@@ -79,6 +81,16 @@ _SMOOTHING = number(low=0, high=1)
 _PROBABILITY_HINT = f"`y_true` must hold probabilities in [0, 1]. {ORDER}"
 
 
+def _predictions(c: Call, promote: tuple[str, ...] = ()) -> Any:
+    """``y_pred`` cast to the compute dtype: integer and boolean predictions become float32,
+    keras's ``floatx()``, as keras converts them (``mean_squared_error([[0, 1]], [[1, 1]])``
+    is a float32 0.5 there)."""
+    p = c._array("y_pred")
+    if hasattr(p, "dtype") and c.xp.isdtype(p.dtype, ("integral", "bool")):
+        c.args["y_pred"] = cast(c.xp, p, getattr(c.xp, FLOATX))
+    return c.input("y_pred", hint=ORDER, promote=promote)
+
+
 def _pair(
     y_true: Any, y_pred: Any, *, probabilities: bool = False, **extra: Any
 ) -> tuple[Call, Any, Any]:
@@ -87,7 +99,7 @@ def _pair(
     c = Call("keras", y_true=y_true, y_pred=y_pred, **extra)
     t, p = c._array("y_true"), c._array("y_pred")
     c.args["y_true"], c.args["y_pred"] = rank_aligned(c.xp, t, p)
-    p = c.input("y_pred", hint=ORDER, promote=tuple(extra))
+    p = _predictions(c, promote=tuple(extra))
     if p.ndim == 0:
         msg = "`y_pred` must have at least one dimension (keras reduces its last axis)."
         raise ValueError(msg)
@@ -121,7 +133,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
     y_true : array, shape (..., d)
         Targets (integer and boolean targets are cast to ``y_pred``'s dtype).
     y_pred : array, shape (..., d)
-        Predictions, real floating.
+        Predictions (integer and boolean predictions become float32, as in keras).
 
     Returns
     -------
@@ -807,7 +819,7 @@ def _class_labels(
     does); labels checked in ``[0, C)`` (or ``ignore``) on eager arrays."""
     c = Call("keras", y_true=y_true, y_pred=y_pred)
     c._array("y_true")
-    p = c.input("y_pred", hint=ORDER)
+    p = _predictions(c)
     if p.ndim == 0:
         msg = "`y_pred` must have at least one dimension (the classes), got a 0-d array."
         raise ValueError(msg)
@@ -820,7 +832,7 @@ def _class_labels(
     if tuple(y.shape) != shape:
         msg = (
             f"`y_true` must have the shape of `y_pred` without its class axis, {shape} "
-            f"(or that shape with a trailing size-1 axis); got {tuple(y.shape)}."
+            f"(or that shape with a trailing size-1 axis); got {tuple(y.shape)}. {ORDER}"
         )
         raise ValueError(msg)
     y = c.labels("y_true", num_classes, ignore=ignore, ignore_name="ignore_class")
@@ -980,7 +992,7 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
     """
     c = Call("keras", y_true=y_true, y_pred=y_pred)
     c._array("y_true")
-    x = c.input("y_pred", hint=ORDER)
+    x = _predictions(c)
     y = c["y_true"]
     if y.ndim != 2:
         msg = f"`y_true` must have shape (batch_size, max_length), got {tuple(y.shape)}."
@@ -1111,7 +1123,7 @@ def circle_masked(
         ref_embeddings=ref_embeddings,
     )
     c._array("y_true")
-    e = c.input("y_pred", hint=ORDER)
+    e = _predictions(c)
     for name in ("y_true", "ref_labels"):
         y = c[name]
         if y is None:

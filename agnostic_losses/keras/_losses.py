@@ -28,8 +28,11 @@ import numpy as np
 
 from .._dispatch import cast, compute_dtype, device_of, library_name, resolve
 from .._docs import with_parameters
-from .._reductions import KERAS_REDUCTIONS, check_reduction, keras_reduce, rank_aligned
+from .._reductions import KERAS_REDUCTIONS, keras_reduce, rank_aligned
 from .._surface import python_scalar
+
+FLOATX = "float32"
+"""``keras.config.floatx()``'s default: keras converts integer and boolean predictions to it."""
 
 __all__ = ["Loss", "LossFunctionWrapper"]
 
@@ -151,7 +154,8 @@ class Loss:
         The dtype of the computation (``y_pred`` and floating ``y_true`` are cast to it).
         None (the default): float32 for half-precision ``y_pred``, as keras (whose None means
         ``floatx()``, float32, so that mixed-precision models are scored in float32), and
-        ``y_pred``'s own dtype otherwise (keras would cast float64 to float32).
+        float32 for integer and boolean ``y_pred``, and ``y_pred``'s own dtype otherwise
+        (keras would cast float64 to float32).
 
     Examples
     --------
@@ -182,7 +186,13 @@ class Loss:
         reduction: str | None = "sum_over_batch_size",
         dtype: Any = None,
     ) -> None:
-        check_reduction(reduction, KERAS_REDUCTIONS)
+        if reduction not in KERAS_REDUCTIONS:
+            # keras's own wording (keras's tests match "Invalid value for argument")
+            msg = (
+                f"Invalid value for argument `reduction`. Expected one of {KERAS_REDUCTIONS}. "
+                f"Received: reduction={reduction!r}"
+            )
+            raise ValueError(msg)
         _dtype_name(dtype)
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
@@ -242,6 +252,8 @@ class Loss:
             # half-precision output is scored in float32 (a float16 squared error overflows
             # past 256). float64 stays float64.
             dtype = compute_dtype(xp, y_pred.dtype)
+        elif xp.isdtype(y_pred.dtype, ("integral", "bool")):
+            dtype = getattr(xp, FLOATX)  # keras converts integer predictions to floatx()
         if dtype is not None:
             y_pred = cast(xp, y_pred, dtype)
             if hasattr(y_true, "dtype") and (
