@@ -28,6 +28,9 @@ OpInfo defines them) must raise on our side too (any exception; the default path
 to the generic one whenever torch raises). The loss classes of ``common_modules.module_db`` that we
 mirror at top level are constructed with the same constructor arguments and their forward values
 compared (default path), and each of their ModuleInfo error inputs must raise on our class too.
+The 48 entries of ``common_nn.criterion_tests`` (16 loss modules without a batch axis, three
+reductions) compare our class with torch's module, values and gradients, and with the entry's
+reference function.
 
 A mismatch is allowed only where README.md, section "Deliberate differences from the peers",
 covers it: ``DOCUMENTED`` maps a predicate over (loss, sample, path) to a distinctive substring of
@@ -531,3 +534,69 @@ def test_module_error_input(cls_name: str, index: int) -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(Exception):  # noqa: B017 - torch's type/message need not match
             getattr(al, cls_name)(*ctor.args, **ctor.kwargs)(*forward.args, **forward.kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# common_nn.criterion_tests: torch's loss tests without a batch dimension
+
+
+common_nn = pytest.importorskip("torch.testing._internal.common_nn")
+CRITERIA = {t["fullname"]: t for t in common_nn.criterion_tests}
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: Any) -> Any:
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
+
+def _criterion_inputs(test: dict[str, Any]) -> list[Any]:
+    """The entry's input(s) and target, made as torch's harness makes them: seeded, under the
+    entry's default dtype (``torch.rand(3)`` is float64 there)."""
+    with _default_dtype(test.get("default_dtype", torch.float64)), torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        made = []
+        for kind in ("input", "target"):
+            fn = test.get(f"{kind}_fn")
+            made.append(fn() if fn is not None else torch.randn(test[f"{kind}_size"]))
+    inputs, target = made
+    return [*(inputs if isinstance(inputs, (list, tuple)) else [inputs]), target]
+
+
+@pytest.mark.parametrize("fullname", sorted(CRITERIA))
+def test_criterion_without_batch_dimension(fullname: str) -> None:
+    """Each ``common_nn.criterion_tests`` entry (16 loss modules on inputs without a batch
+    axis, each reduction): our class gives torch's module's value and gradients with respect to
+    every floating argument, and the entry's reference value. The entries' constructors bind
+    ``reduction`` late (each builds ``'sum'``); the module is rebuilt with the reduction its
+    name ends with."""
+    test = CRITERIA[fullname]
+    cls = type(test["constructor"]())
+    reduction = fullname.rsplit("_", 1)[1]
+    theirs, ours = cls(reduction=reduction), getattr(al, cls.__name__)(reduction=reduction)
+    args = _criterion_inputs(test)
+
+    def call(loss: Any) -> tuple[Any, list[Any]]:
+        leaves = [a.detach().requires_grad_(a.is_floating_point()) for a in args]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's KLDivLoss warns at 'mean'
+            out = loss(*leaves)
+        wrt = [x for x in leaves if x.requires_grad]
+        grads = torch.autograd.grad(out.sum(), wrt, allow_unused=True)
+        # a gradient torch leaves undefined counts as zeros
+        return out, [torch.zeros_like(x) if g is None else g for x, g in zip(wrt, grads)]
+
+    value, grads = call(ours)
+    expected, expected_grads = call(theirs)
+    _assert_close(value, expected, fullname)
+    assert len(grads) == len(expected_grads) > 0
+    for i, (g, e) in enumerate(zip(grads, expected_grads)):
+        _assert_close(g, e, f"{fullname} d/d(floating argument {i})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = test["reference_fn"](*[a.detach() for a in args], theirs)
+    _assert_close(value.detach(), torch.as_tensor(reference, dtype=value.dtype), fullname)
