@@ -488,6 +488,21 @@ def check_values(xp: Any, x: Any, bad: Callable[[], Any], message: Callable[[], 
     raise ValueError(message())
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message: str, like: Any, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn(message, category)`` attributed to the first frame outside this package
+    (the user's call, whatever decorators and fallbacks lie between); silent while
+    ``torch.compile`` traces a call on ``like`` (see :func:`warn_deprecated`)."""
+    if library_name(like) == "torch" and sys.modules["torch"].compiler.is_compiling():
+        return
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 def warn_deprecated(message: str, like: Any, *, stacklevel: int) -> None:
     """DeprecationWarning(``message``), ``stacklevel`` counted from the caller of this helper.
 

@@ -6,6 +6,7 @@ of every registered case run in ``test_registry.py``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,28 @@ class TestKlDiv:
         close(
             run(kl_div, x, t, size_average=False), np.asarray(total), atol=1e-6, check_dtype=False
         )
+
+    def test_mean_warns_as_torch(self, make: Any, run: Any) -> None:
+        # torch's kl_div warns at every reduction='mean' (its default); ours on every backend
+        x, t = make(np.log(Q)), make(T)
+        calls = [
+            lambda: run(kl_div, x, t),
+            lambda: run(kl_div, x, t, reduction="mean"),
+            lambda: run(KLDivLoss(), x, t),
+        ]
+        for call in calls:
+            with pytest.warns(UserWarning, match=r"^reduction: 'mean' divides the total loss"):
+                call()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for reduction in ("batchmean", "sum", "none"):
+                run(kl_div, x, t, reduction=reduction)
+            run(kl_div, x, t, size_average=True)  # the legacy arguments decide: no warning
+
+    def test_mean_warns_at_the_callers_line(self) -> None:
+        with pytest.warns(UserWarning, match="'batchmean'") as record:
+            kl_div(np.log(Q), T)
+        assert record[0].filename == __file__
 
     def test_log_target_matches(self, make: Any, run: Any, close: Any) -> None:
         x = make(np.log(Q))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._dispatch import warn_at_caller
 from .._docs import fill_doc
 from .._kernels import divergence as _k
 from .._native import native_torch, same_shape_input_grad
@@ -13,6 +14,14 @@ __all__ = ["kl_div"]
 
 
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+# torch warns at every kl_div(reduction='mean'); the first words are torch's, so that a filter
+# written for torch's warning matches ours
+KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size. "
+    "'batchmean' divides by the batch size only, which is the KL divergence; torch plans to "
+    "give 'mean' that meaning in its next major release."
+)
 
 
 @options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
@@ -35,9 +44,10 @@ def kl_div(
 
     where ``x = input`` holds log-probabilities. ``'mean'`` divides the sum by the number of
     elements (torch's default, which is not the mathematical KL); ``'batchmean'`` divides by the
-    batch size ``input.shape[0]`` and is the KL per sample. A zero target contributes exactly 0,
-    also where ``x = -inf`` (torch gives NaN there), and the gradients with respect to both
-    arguments stay finite (torch's target gradient is NaN at a zero target).
+    batch size ``input.shape[0]`` and is the KL per sample; ``'mean'`` warns, as torch's does.
+    A zero target contributes exactly 0, also where ``x = -inf`` (torch gives NaN there), and
+    the gradients with respect to both arguments stay finite (torch's target gradient is NaN
+    at a zero target).
 
     {backends}
 
@@ -72,6 +82,8 @@ def kl_div(
     >>> round(float(kl_div(x, t, reduction="batchmean")), 7)
     0.1732868
     """
+    if size_average is None and reduce is None and reduction == "mean":
+        warn_at_caller(KL_MEAN_WARNING, input)
     c = Call("torch", input=input, target=target)
     x, t = c.input("input", promote=("target",)), c.target("target", "input")
     loss = _k.kl_terms_log_target(c.xp, x, t) if log_target else _k.kl_terms(c.xp, x, t)
