@@ -493,18 +493,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def warn_at_caller(message: str, like: Any, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the first frame outside this package
-    (the user's call, whatever decorators and fallbacks lie between); silent while
-    ``torch.compile`` traces a call on ``like`` (see :func:`warn_deprecated`)."""
-    if library_name(like) == "torch" and sys.modules["torch"].compiler.is_compiling():
-        return
-    frame, level = sys._getframe(1), 2
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
-
-
-def warn_deprecated(message: str, like: Any, *, stacklevel: int) -> None:
-    """DeprecationWarning(``message``), ``stacklevel`` counted from the caller of this helper.
+    (the user's call, whatever decorators and fallbacks lie between).
 
     Silent while ``torch.compile`` traces a call on ``like``: dynamo cannot trace
     ``warnings.warn`` (a graph break, an error under ``fullgraph=True``); eager calls and
@@ -512,7 +501,10 @@ def warn_deprecated(message: str, like: Any, *, stacklevel: int) -> None:
     """
     if library_name(like) == "torch" and sys.modules["torch"].compiler.is_compiling():
         return
-    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel + 1)
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def stop_gradient(x: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._dispatch import normalize_axes, warn_deprecated
+from .._dispatch import normalize_axes, warn_at_caller
 from .._docs import fill_doc
 from .._kernels import divergence as _k
 from .._native import log_prob_kl, log_target_kl, native_route
@@ -263,8 +263,7 @@ def convex_kl_divergence(
     ...     round(float(convex_kl_divergence(q, np.asarray([2.0, 2.0]))), 7)
     0.3862944
     """
-    # stacklevel 2: past this body, at the caller's line.
-    warn_deprecated(_CONVEX_DEPRECATED, log_predictions, stacklevel=2)
+    warn_at_caller(_CONVEX_DEPRECATED, log_predictions, DeprecationWarning)
     return generalized_kl_divergence(log_predictions, targets, axis=axis, where=where)
 
 

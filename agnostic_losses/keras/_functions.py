@@ -86,7 +86,7 @@ def _predictions(c: Call, promote: tuple[str, ...] = ()) -> Any:
     keras's ``floatx()``, as keras converts them (``mean_squared_error([[0, 1]], [[1, 1]])``
     is a float32 0.5 there)."""
     p = c._array("y_pred")
-    if hasattr(p, "dtype") and c.xp.isdtype(p.dtype, ("integral", "bool")):
+    if c.xp.isdtype(p.dtype, ("integral", "bool")):
         c.args["y_pred"] = cast(c.xp, p, getattr(c.xp, FLOATX))
     return c.input("y_pred", hint=ORDER, promote=promote)
 
