@@ -97,9 +97,11 @@ def gpu(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install(*CONSTRAINTS, "ruff")
+    """ruff, and mypy on the package (it ships ``py.typed``; configured in pyproject.toml)."""
+    session.install(*CONSTRAINTS, "ruff", "mypy", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

@@ -41,7 +41,7 @@ class Function(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         index: int,
         key: tuple[Any, ...],
         layout: tuple[int, ...],
@@ -63,7 +63,7 @@ class Function(torch.autograd.Function):
         ctx.save_for_forward(*slots[: ctx.count], *output)
 
     @staticmethod
-    def backward(ctx: Any, *cotangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
+    def backward(ctx: Any, *cotangents: Any) -> tuple[Any, ...]:
         saved = ctx.saved_tensors
         arrays, outputs = _arrays(ctx.layout, saved[: ctx.count]), tuple(saved[ctx.count :])
         vjp = VJPS[ctx.index]
@@ -75,7 +75,7 @@ class Function(torch.autograd.Function):
         return (None, None, None, *summed)
 
     @staticmethod
-    def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:  # type: ignore[override]
+    def jvp(ctx: Any, *tangents: Any) -> tuple[Any, ...]:
         saved = ctx.saved_tensors
         arrays, outputs = _arrays(ctx.layout, saved[: ctx.count]), tuple(saved[ctx.count :])
         vjp = VJPS[ctx.index]

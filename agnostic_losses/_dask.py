@@ -64,7 +64,7 @@ def namespace(compat: Any) -> Any:
         """``take_along_axis`` of the Array API standard (2024.12) for Dask arrays."""
         return _take_along_axis(compat, x, indices, axis)
 
-    module.take_along_axis = take_along_axis
+    module.take_along_axis = take_along_axis  # type: ignore[attr-defined]
     return module
 
 
@@ -114,15 +114,15 @@ def _take_along_axis(xp: Any, x: Any, indices: Any, axis: int) -> Any:
         classes = xp.arange(x.shape[-1], dtype=indices.dtype)
         hit = indices[..., :, None] == classes
         return xp.sum(xp.where(hit, x[..., None, :], xp.zeros((), dtype=x.dtype)), axis=-1)
-    lead = string.ascii_letters[: ndim - 1]
+    axes = string.ascii_letters[: ndim - 1]
     # "y" (x's whole last axis) is contracted: each output block sees one block of x
     return da.blockwise(
         _take_last,
-        lead + "z",
+        axes + "z",
         x,
-        lead + "y",
+        axes + "y",
         indices,
-        lead + "z",
+        axes + "z",
         concatenate=False,
         dtype=x.dtype,
         meta=meta_from_array(x, ndim),
@@ -162,7 +162,7 @@ def rowwise(
         import array_api_compat
 
         it = iter(_whole(b) for b in blocks)
-        args = [next(it) if here else None for here in present]
+        args: list[Any] = [next(it) if here else None for here in present]
         bxp = array_api_compat.array_namespace(*(a for a in args if a is not None))
         outs = fn(bxp, *args[:n_rows], *args[n_rows:])
         return bxp.stack([bxp.astype(o, args[0].dtype) for o in outs])

@@ -95,7 +95,9 @@ def namespace(**arrays: Any) -> Any:
     ``None`` and Python scalars are skipped. TypeError for a Python list or tuple, for arrays
     of two libraries, or when no argument is an array.
     """
-    xp = first_name = first = None
+    xp: Any = None
+    first: Any = None
+    first_name = ""
     for name, value in arrays.items():
         value_xp = _NAMESPACE_CACHE.get(type(value))
         if value_xp is None:
@@ -180,7 +182,9 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
         Arrays of two libraries other than NumPy (naming both arguments and libraries); a list
         or tuple where ``lists`` is False; an object that is no array; no array at all.
     """
-    xp = primary = primary_name = None
+    xp: Any = None
+    primary: Any = None
+    primary_name = ""
     foreign: dict[str, Any] = {}
     unwrapped: dict[str, Any] = {}
     for name, value in values.items():
@@ -248,7 +252,7 @@ def resolve(values: dict[str, Any], *, lists: bool = False) -> tuple[Any, dict[s
         (
             v
             for v in values.values()
-            if _NAMESPACE_CACHE.get(type(v)) is xp and xp.isdtype(v.dtype, "real floating")
+            if _NAMESPACE_CACHE.get(type(v), False) is xp and xp.isdtype(v.dtype, "real floating")
         ),
         None,
     )

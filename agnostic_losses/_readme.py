@@ -131,11 +131,11 @@ def pins(root: Path = ROOT) -> dict[str, str]:
 
 def extras(root: Path = ROOT) -> dict[str, list[str]]:
     """The optional dependencies of pyproject.toml, in file order."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    if sys.version_info < (3, 11):
         msg = "regenerating README needs Python >= 3.11 (tomllib)"
-        raise ReadmeError(msg) from None
+        raise ReadmeError(msg)
+    import tomllib  # type: ignore[import-not-found,unused-ignore]  # 3.11+, checked above
+
     data = tomllib.loads(_path("pyproject.toml", root).read_text())
     return dict(data["project"]["optional-dependencies"])
 

@@ -308,6 +308,7 @@ def _plot(report: Any, path: str) -> None:
 def _list(args: argparse.Namespace, out: Any) -> int:
     from ._registry import CASES, loss_table, losses
 
+    entries: list[dict[str, Any]]
     if args.cases:
         entries = [
             {
@@ -424,7 +425,7 @@ def _devices(backend: Any) -> str:
 def _backends(args: argparse.Namespace, out: Any) -> int:
     from ._testing.backends import Backend
 
-    entries = []
+    entries: list[dict[str, Any]] = []
     for backend in Backend:
         reason = backend.unavailable_reason()
         entries.append(

@@ -42,7 +42,7 @@ else:  # pragma: no cover - exercised only where torch is not installed
 _LEGACY = ("size_average", "reduce")
 
 
-class Loss(_Base):  # type: ignore[misc,valid-type]
+class Loss(_Base):
     """Base class of every torch-style loss object.
 
     A subclass either names the function it wraps (``class XLoss(Loss, function=F.x)``) or,
@@ -100,7 +100,7 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
             _validate_after_init(cls, getattr(checked_by, "validators", {}))
         if function is None:
             return
-        cls.function = staticmethod(function)  # type: ignore[assignment]
+        cls.function = staticmethod(function)
         every = list(inspect.signature(function).parameters.values())
         cls._inputs = inputs or tuple(p.name for p in every[:data])
         params = every[data:]
@@ -113,7 +113,7 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
             if p.name not in exclude
         ]
         cls._signature = inspect.Signature(params)
-        cls.__signature__ = cls._signature  # type: ignore[attr-defined]
+        cls.__signature__ = cls._signature
 
         def __init__(self: Loss, *args: Any, **kwargs: Any) -> None:
             Loss.__init__(self, *args, **kwargs)
@@ -139,8 +139,8 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
         values = {name: python_scalar(value) for name, value in bound.arguments.items()}
         if any(name in values for name in _LEGACY):
             # torch folds the deprecated flags into `reduction` at construction, too.
-            legacy = [values.pop(name, None) for name in _LEGACY]
-            values["reduction"] = legacy_reduction(*legacy, values["reduction"])
+            size_average, reduce = (values.pop(name, None) for name in _LEGACY)
+            values["reduction"] = legacy_reduction(size_average, reduce, values["reduction"])
         validators = getattr(self.function, "validators", {})
         for name, value in values.items():
             if name in validators:
@@ -198,7 +198,7 @@ class Loss(_Base):  # type: ignore[misc,valid-type]
 
 def _validate_after_init(cls: type, validators: dict[str, Any]) -> None:
     """Run ``validators`` on the options a written-out constructor of ``cls`` stored."""
-    init = cls.__init__
+    init = cls.__init__  # type: ignore[misc]
 
     @functools.wraps(init)
     def __init__(self: Loss, *args: Any, **kwargs: Any) -> None:
@@ -207,7 +207,7 @@ def _validate_after_init(cls: type, validators: dict[str, Any]) -> None:
             if name in self.__dict__ or name in getattr(self, "_buffers", {}):
                 validate(name, getattr(self, name))
 
-    cls.__init__ = __init__  # type: ignore[method-assign]
+    cls.__init__ = __init__  # type: ignore[misc]
 
 
 class WeightedLoss(Loss):

@@ -243,7 +243,7 @@ def _asm_weights(layer: Any) -> tuple[Any, list[tuple[Any, Any]], Any]:
     return layer.head.weight, tails, layer.head.bias
 
 
-class AdaptiveLogSoftmaxWithLoss(_Base):  # type: ignore[misc,valid-type]
+class AdaptiveLogSoftmaxWithLoss(_Base):
     """Adaptive softmax (Grave et al., 2017), as ``torch.nn.AdaptiveLogSoftmaxWithLoss``.
 
     A layer, not a loss of given arrays: it owns a head ``self.head`` (``Linear(in_features,

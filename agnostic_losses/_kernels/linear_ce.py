@@ -182,11 +182,11 @@ def _backward(
 
     g_h0 = xp.zeros_like(hidden, dtype=work)
     g_h, parts = fold_chunks(xp, step, g_h0, (weight, bias, u, class_weight), chunk)
-    parts = list(parts)
-    g_w = parts.pop(0)
-    g_b = parts.pop(0) if bias is not None else None
-    g_u = parts.pop(0) if u is not None else None
-    g_cw = parts.pop(0) if class_weight is not None else None
+    left = list(parts)
+    g_w = left.pop(0)
+    g_b = left.pop(0) if bias is not None else None
+    g_u = left.pop(0) if u is not None else None
+    g_cw = left.pop(0) if class_weight is not None else None
     return cast(xp, g_h, hidden.dtype), g_w, g_b, None, g_u, g_cw
 
 

@@ -62,7 +62,7 @@ class Peer:
     @classmethod
     def path(cls, library: str, dotted: str) -> Peer:
         """A peer called exactly as ours: ``Peer.path('torch', 'torch.nn.functional.l1_loss')``."""
-        return cls(library, dotted, lambda: _import_dotted(dotted))
+        return cls(library, dotted, lambda: import_dotted(dotted))
 
     @classmethod
     def torch_class(cls, name: str) -> Peer:
@@ -104,7 +104,7 @@ def construct_and_call(loss_class: type) -> Callable[..., Any]:
     return call
 
 
-def _import_dotted(dotted: str) -> Callable[..., Any]:
+def import_dotted(dotted: str) -> Callable[..., Any]:
     module_name, _, attr = dotted.rpartition(".")
     jax = sys.modules.get("jax")
     x64 = None if jax is None else jax.config.jax_enable_x64
@@ -113,7 +113,7 @@ def _import_dotted(dotted: str) -> Callable[..., Any]:
     finally:
         # brainstate (under braintools and brainpy) sets jax_enable_x64 to its own default
         # (False) when imported: the caller's mode is put back.
-        if x64 is not None and jax.config.jax_enable_x64 != x64:
+        if jax is not None and x64 is not None and jax.config.jax_enable_x64 != x64:
             jax.config.update("jax_enable_x64", x64)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import functional as F
 from .._classes import divergence as C
 from .._toplevel import divergence as T
-from ._case import Inputs, LossCase, Peer, construct_and_call
+from ._case import Inputs, LossCase, Peer, construct_and_call, import_dotted
 
 __all__ = ["CASES"]
 
@@ -23,7 +23,7 @@ def _quiet(library: str, dotted: str) -> Peer:
     warning is about the peer's API, not about the values we compare."""
 
     def load() -> Callable[..., Any]:
-        func = Peer.path(library, dotted).load()
+        func = import_dotted(dotted)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             with warnings.catch_warnings():

@@ -3,7 +3,7 @@ the adaptive softmax (torch's ``AdaptiveLogSoftmaxWithLoss`` and its two functio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -240,7 +240,7 @@ def _class_call(
     if loss is None:
         loss = _MODULES[key] = LinearCrossEntropyLoss(*key[:2], bias=key[2], **options)
     view = _View(loss, _View(None, weight=linear_weight, bias=linear_bias))
-    return type(loss).forward(view, input, target)
+    return type(loss).forward(cast(Any, view), input, target)
 
 
 def _class_inputs(rng: np.random.Generator) -> Inputs:
@@ -364,7 +364,7 @@ def _asm_class_loss(input, target, head_weight, *tails, head_bias=None):
         head=_View(None, weight=head_weight, bias=head_bias),
         tail=[[_View(None, weight=p), _View(None, weight=o)] for p, o in _asm_weights(tails)],
     )
-    return AdaptiveLogSoftmaxWithLoss.forward(layers, input, target).loss
+    return AdaptiveLogSoftmaxWithLoss.forward(cast(Any, layers), input, target).loss
 
 
 def _torch_asm(select: str) -> Any:

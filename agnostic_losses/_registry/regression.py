@@ -249,7 +249,7 @@ def _torch(name: str) -> Peer:
     return Peer.path("torch", f"torch.nn.functional.{name}")
 
 
-_NOT_NEG = frozenset()
+_NOT_NEG: frozenset[str] = frozenset()
 
 _KERAS_MAPE = keras_top("mean_absolute_percentage_error", lambda fn, x, y: fn(y, x))
 

@@ -67,7 +67,7 @@ def select_cases(
         selected = [c for c in selected if c.family in wanted]
     if names:
         names = list(names)
-        keys = {}
+        keys: dict[str, list[Any]] = {}
         for c in cases:
             for key in (c.name, c.qualified_name, c.id, f"{c.surface}.{c.name}"):
                 keys.setdefault(key, []).append(c)

@@ -16,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -243,7 +243,7 @@ _STYLE = {"PASS": "green", "FAIL": "bold red", "ERROR": "bold red", "SKIP": "yel
 
 # (key, header, justify) in display order. case, backend and result always show; the others
 # are left out, in the order vs, max rel err, ulp, grad err, dtypes, where the width is short.
-_COLUMNS = (
+_COLUMNS: tuple[tuple[str, str, Literal["left", "right"]], ...] = (
     ("case", "case", "left"),
     ("backend", "backend", "left"),
     ("vs", "vs", "left"),
@@ -332,7 +332,7 @@ class ComparisonReport:
             statuses = [r.status for r in rows]
             status = next((s for s in ("ERROR", "FAIL", "PASS") if s in statuses), "SKIP")
             ulp_rows = [r for r in rows if r.ulp_error is not None]
-            worst_ulp = max(ulp_rows, key=lambda r: r.ulp_error, default=None)
+            worst_ulp = max(ulp_rows, key=lambda r: float(r.ulp_error or 0.0), default=None)
             out.append(
                 {
                     "case": case,

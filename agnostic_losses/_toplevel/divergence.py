@@ -273,4 +273,4 @@ for _f in (
     generalized_kl_divergence,
     convex_kl_divergence,
 ):
-    _f.__doc__ = _f.__doc__.replace("{axis_doc}", _AXIS_DOC)
+    _f.__doc__ = (_f.__doc__ or "").replace("{axis_doc}", _AXIS_DOC)

@@ -215,8 +215,8 @@ def cross_entropy(
     w = c.floating("weight", shape=(num_classes,), same_dtype=not soft)
     options = {"label_smoothing": label_smoothing, "z_loss": z_loss}
     if soft:
-        rows = functools.partial(_k.soft_cross_entropy_rows, **options)
-        loss, lse = rowwise(c.xp, rows, (x, t), (w,), n_out=2)
+        soft_rows = functools.partial(_k.soft_cross_entropy_rows, **options)
+        loss, lse = rowwise(c.xp, soft_rows, (x, t), (w,), n_out=2)
         out = c.reduce(loss, reduction)
     else:
         y = _index_target(c, num_classes, ignore_index, "Class indices must be integers.")

@@ -197,7 +197,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
         if name == "function" and isinstance(options, str):
             return deserialize(options, custom_objects)
         registered = config.get("registered_name")
-        cls = objects.get(name)
+        cls = objects.get(name) if isinstance(name, str) else None
         if cls is None and isinstance(registered, str):
             cls = objects.get(registered.rpartition(">")[2])
         if isinstance(cls, type) and hasattr(cls, "from_config"):

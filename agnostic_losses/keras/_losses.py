@@ -85,10 +85,10 @@ def _keras_mask(x: Any) -> Any:
 _KERAS_VARIANTS: dict[tuple[type, type], type] = {}
 
 
-def _restore(cls: type, state: dict[str, Any]) -> Any:
+def _restore(cls: type[Any], state: dict[str, Any]) -> Any:
     """Unpickle an object of a keras variant: rebuilt from its own class (``__new__`` picks
     the variant again when keras is imported)."""
-    obj = cls.__new__(cls)
+    obj = cls.__new__(cls)  # type: ignore[call-overload]
     obj.__dict__.update(state)
     return obj
 
@@ -274,7 +274,7 @@ class Loss:
         elif out_mask is not None:
             mask = out_mask
         weight = args["sample_weight"]
-        if isinstance(weight, numbers.Number):
+        if isinstance(weight, numbers.Real):
             weight = xp.asarray(float(weight), dtype=losses.dtype, device=device_of(losses))
         elif weight is not None:
             weight = cast(xp, weight, losses.dtype)
@@ -333,7 +333,7 @@ class LossFunctionWrapper(Loss):
         if function is None:
             return
         _DECLARED.append(cls)
-        cls.function = staticmethod(function)  # type: ignore[assignment]
+        cls.function = staticmethod(function)
         fn_params = inspect.signature(function).parameters
         base = {"reduction": "sum_over_batch_size", "name": function.__name__, "dtype": None}
         base.update(defaults or {})
