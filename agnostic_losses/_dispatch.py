@@ -36,6 +36,7 @@ __all__ = [
     "check_values",
     "checks",
     "compute_dtype",
+    "default_floating",
     "device_of",
     "get_checks",
     "index_dtype",
@@ -572,6 +573,14 @@ def device_of(x: Any) -> Any:
     if library_name(x) == "torch":
         return x.device
     return array_api_compat.device(x)
+
+
+def default_floating(xp: Any, like: Any) -> Any:
+    """The namespace's default real floating dtype on ``like``'s device: torch's
+    ``get_default_dtype()``, float32 under JAX's default 32-bit mode, float64 for NumPy."""
+    info = xp.__array_namespace_info__()
+    device = None if library_name(like) == "jax" else device_of(like)
+    return info.default_dtypes(device=device)["real floating"]
 
 
 def index_dtype(xp: Any, like: Any) -> Any:

@@ -50,6 +50,7 @@ from ._dispatch import (
     check_values,
     class_indices,
     compute_dtype,
+    default_floating,
     has_jax_protocol,
     normalize_axes,
     promoted,
@@ -111,6 +112,7 @@ class Call:
         hint: str = "",
         keep_dtype: bool = False,
         promote: tuple[str, ...] = (),
+        values: tuple[str, ...] | None = None,
     ) -> Any:
         """The primary floating input, cast to the compute dtype; sets the result dtype.
 
@@ -121,14 +123,39 @@ class Call:
         dtype, by the library's own promotion (bfloat16 predictions with float32 targets give
         float32, as ``jnp``, torch and keras arithmetic do); the peer decides which: an
         argument it casts to the predictions' dtype instead is not named.
+        ``values``: the other dtype kinds (``'integral'``, ``'bool'``) that the peer computes
+        with as numbers (torch's ranking, triplet and Poisson losses): such an input takes the
+        dtype of the floating arguments among ``promote``, else the library's default floating
+        dtype (as torch promotes an integer tensor with a float one or a Python float).
         """
         x = self._array(name)
+        if values is not None and self._numeric(name, x, values):
+            # torch promotes by category: a floating argument sets the dtype, integers alone
+            # compute in the default floating dtype (torch.get_default_dtype()).
+            dtypes = [getattr(self.args.get(n), "dtype", None) for n in promote]
+            floats = [d for d in dtypes if d is not None and self.xp.isdtype(d, "real floating")]
+            first = floats[0] if floats else default_floating(self.xp, x)
+            self.dtype = promoted(self.xp, first, *(self.args.get(n) for n in promote))
+            self.work = compute_dtype(self.xp, self.dtype)
+            return cast(self.xp, x, self.work)
         check_floating(self.xp, name, x, hint)
         if probabilities:
             self._check_probabilities(name, x)
         self.dtype = promoted(self.xp, x.dtype, *(self.args.get(n) for n in promote))
         self.work = compute_dtype(self.xp, self.dtype)
         return x if keep_dtype else cast(self.xp, x, self.work)
+
+    def _numeric(self, name: str, x: Any, values: tuple[str, ...]) -> bool:
+        """Whether ``x`` holds numbers of a non-floating kind that ``values`` admits (integral,
+        bool), to be computed in floating point; floating arrays are False; anything else
+        raises a TypeError naming every accepted kind."""
+        if self.xp.isdtype(x.dtype, "real floating"):
+            return False
+        if self.xp.isdtype(x.dtype, values):
+            return True
+        kinds = " or ".join(("real floating", *values))
+        msg = f"`{name}` must have a {kinds} dtype, got {x.dtype}."
+        raise TypeError(msg)
 
     def floating(
         self,
@@ -140,9 +167,10 @@ class Call:
         shape: tuple[int, ...] | None = None,
         broadcasts: str | None = None,
         keep_dtype: bool = False,
+        values: tuple[str, ...] | None = None,
     ) -> Any:
         """Another floating array (None passes through), cast to the compute dtype (unless
-        ``keep_dtype``).
+        ``keep_dtype``); ``values`` as in :meth:`input`.
 
         ``like``: must have that argument's shape; ``shape``: must have this shape;
         ``broadcasts``: must broadcast to that argument's shape (torch's ``weight`` and
@@ -153,7 +181,8 @@ class Call:
         if x is None:
             return None
         x = self._array(name)
-        self._check_floating(name, x, like, hint)
+        if values is None or not self._numeric(name, x, values):
+            self._check_floating(name, x, like, hint)
         if same_dtype and x.dtype != self.dtype:
             msg = f"`{name}` must have the input's dtype {self.dtype}, got {x.dtype}."
             raise TypeError(msg)

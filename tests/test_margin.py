@@ -29,12 +29,15 @@ from agnostic_losses import (
 )
 from agnostic_losses._testing.backends import to_numpy
 from agnostic_losses.functional import (
+    cosine_embedding_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
     multi_margin_loss,
     multilabel_margin_loss,
     multilabel_soft_margin_loss,
+    poisson_nll_loss,
     soft_margin_loss,
+    triplet_margin_loss,
 )
 
 for _f in (
@@ -296,3 +299,28 @@ def test_large_margin_predictions_cost_nothing(rng: Any) -> None:
     np.testing.assert_array_equal(multi_margin_loss(scores, labels, reduction="none"), 0.0)
     y = rng.choice([-1.0, 1.0], size=(6,))
     np.testing.assert_array_equal(hinge_loss(3.0 * y, y), 0.0)
+
+
+def test_integer_scores_and_embeddings_compute_in_floating_point(
+    xp: Any, make: Any, run: Any, close: Any
+) -> None:
+    """torch takes integer scores and embeddings in its ranking, triplet, cosine (also boolean)
+    and Poisson losses and returns its default floating dtype; ours do the same on every
+    backend, with the values of the same call on float64 NumPy arrays (torch's own answer is
+    compared in ``test_torch_conformance.py``)."""
+    default = xp.__array_namespace_info__().default_dtypes()["real floating"]
+    x1, x2 = [[1, 5, 3], [0, -2, 4]], [[2, 2, 2], [1, 1, -1]]
+    calls = [
+        (margin_ranking_loss, ([1, 5, 3], [2, 2, 2], [1, -1, 1]), {"margin": 0.5}),
+        (triplet_margin_loss, (x1, x2, [[0, 1, 0], [3, 3, 3]]), {"swap": True}),
+        (cosine_embedding_loss, (x1, x2, [1, -1]), {"reduction": "none"}),
+        (cosine_embedding_loss, ([[True, False], [True, True]], [[True, True]] * 2, [1, 1]), {}),
+        (poisson_nll_loss, (x1, x2), {"reduction": "sum"}),
+        (poisson_nll_loss, (x1, x2), {"log_input": False, "full": True}),
+    ]
+    for fn, arrays, options in calls:
+        kinds = ["bool" if isinstance(np.asarray(a).flat[0], np.bool_) else "int64" for a in arrays]
+        out = run(fn, *(make(a, k) for a, k in zip(arrays, kinds)), **options)
+        want = fn(*(np.asarray(a, dtype=np.float64) for a in arrays), **options)
+        assert out.dtype == default, (fn.__name__, out.dtype)
+        close(out, want, check_dtype=False)

@@ -30,7 +30,12 @@ mirror at top level are constructed with the same constructor arguments and thei
 compared (default path), and each of their ModuleInfo error inputs must raise on our class too.
 The 48 entries of ``common_nn.criterion_tests`` (16 loss modules without a batch axis, three
 reductions) compare our class with torch's module, values and gradients, and with the entry's
-reference function.
+reference function; the 50 loss entries of ``common_nn.get_new_module_tests()`` run torch's own
+calls of its functional losses with ours in their place (values, first and second
+derivatives, reference functions). Every OpInfo sample is also drawn at each other dtype
+torch's op takes on the CPU (float32, float16, bfloat16, integers, complex): our result has
+torch's dtype and shape, torch's value at float32 and for integer inputs, and in half
+precision is at least as close to the float64 answer as torch's.
 
 A mismatch is allowed only where README.md, section "Deliberate differences from the peers",
 covers it: ``DOCUMENTED`` maps a predicate over (loss, sample, path) to a distinctive substring of
@@ -53,6 +58,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import types
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -83,16 +90,32 @@ SEED = 0
 MAX_SAMPLES = 40
 README = Path(__file__).resolve().parent.parent / "README.md"
 
-NAMES = sorted(F.__all__)
-NATIVE = {n for n in NAMES if getattr(getattr(F, n), "native_name", None) is not None}
+
+def _opinfos() -> dict[str, Any]:
+    """Every OpInfo of a loss of ours by ``name`` or ``name.variant`` (``linear_cross_entropy``
+    has the variants ``chunked`` and ``chunked_none``)."""
+    ops = {}
+    for op in cmi.op_db:
+        name = op.name.removeprefix("nn.functional.")
+        if op.name.startswith("nn.functional.") and name in F.__all__:
+            ops[f"{name}.{op.variant_test_name}" if op.variant_test_name else name] = op
+    return ops
 
 
-def _opinfo(name: str) -> Any:
-    (op,) = (o for o in cmi.op_db if o.name == f"nn.functional.{name}" and not o.variant_test_name)
-    return op
+OPS = _opinfos()
+NAMES = sorted(OPS)
 
 
-OPS = {name: _opinfo(name) for name in NAMES}
+def _ours(name: str) -> Any:
+    """Our function for an OpInfo key (a variant is the same function on other samples)."""
+    return getattr(F, name.split(".")[0])
+
+
+NATIVE = {n for n in NAMES if getattr(_ours(n), "native_name", None) is not None}
+
+
+def test_every_loss_has_an_opinfo() -> None:
+    assert set(F.__all__) <= set(NAMES)
 
 
 def _subsample(n: int) -> list[int]:
@@ -363,7 +386,7 @@ def test_sample(name: str, index: int, path: str) -> None:
     sample = _samples(name)[index]
     where = f"{name} sample {index} {_sample_repr(sample)} [{path}]"
     expected, _ = _torch_value(name, sample)
-    ours_fn = getattr(F, name)
+    ours_fn = _ours(name)
 
     if path == "numpy":
         args = _to_numpy([sample.input, *sample.args])
@@ -433,6 +456,137 @@ def test_ctc_log_probs_gradient() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Every other dtype torch's op supports on the CPU (float32, half precision, integer, complex)
+
+DTYPE_SAMPLES = 6
+_HALF = ("float16", "bfloat16")
+
+
+def _other_dtypes(name: str) -> list[str]:
+    supported = OPS[name].supported_dtypes("cpu")
+    return sorted(str(d).removeprefix("torch.") for d in supported if d != torch.float64)
+
+
+@functools.cache
+def _dtype_samples(name: str, dtype: str) -> list[Any]:
+    op = OPS[name]
+    inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
+    return _seeded(inputs, "cpu", getattr(torch, dtype), requires_grad=False)
+
+
+def _cast_tensors(x: Any, keep: Callable[[Any], bool], dtype: Any) -> Any:
+    """``x`` with every tensor that ``keep`` selects cast to ``dtype`` (lists followed)."""
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype) if keep(x) else x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_cast_tensors(y, keep, dtype) for y in x)
+    return x
+
+
+def _sample_as(sample: Any, keep: Callable[[Any], bool], dtype: Any) -> Any:
+    """The sample with the tensors ``keep`` selects cast to ``dtype``."""
+    return cmi.SampleInput(
+        _cast_tensors(sample.input, keep, dtype),
+        args=tuple(_cast_tensors(a, keep, dtype) for a in sample.args),
+        kwargs={k: _cast_tensors(v, keep, dtype) for k, v in sample.kwargs.items()},
+    )
+
+
+def _unsigned_wraps(name: str, index: int, sample: Any, path: str) -> bool:
+    """torch subtracts uint8 inputs in uint8 before promoting (``2 - 5`` is 253): the sample's
+    answer changes when its uint8 tensors are widened first."""
+    if not path.startswith("dtype") or sample.input.dtype != torch.uint8:
+        return False
+    wide = _sample_as(sample, lambda t: t.dtype == torch.uint8, torch.int16)
+    first, _ = _torch_value(name, sample)
+    second, _ = _torch_value(name, wide)
+    return not torch.equal(first, second)
+
+
+def _complex_embeddings(name: str, index: int, sample: Any, path: str) -> bool:
+    return path.startswith("dtype") and name.startswith("triplet") and sample.input.is_complex()
+
+
+DOCUMENTED += [
+    Difference("torch subtracts unsigned integer inputs before it promotes", _unsigned_wraps),
+    Difference(
+        "complex embeddings (torch's triplet losses take them)", _complex_embeddings, TypeError
+    ),
+]
+
+
+def _dtype_params() -> list[Any]:
+    params = []
+    for name in NAMES:
+        for dtype in _other_dtypes(name):
+            samples = _dtype_samples(name, dtype)
+            step = max(1, len(samples) // DTYPE_SAMPLES)
+            for index in range(0, len(samples), step)[:DTYPE_SAMPLES]:
+                for path in (["dtype-native"] if name in NATIVE else []) + ["dtype-generic"]:
+                    sample = samples[index]
+                    marks = _marks(name, index, sample, path)
+                    param_id = f"{name}-{dtype}-{index}-{path.removeprefix('dtype-')}"
+                    params.append(pytest.param(name, dtype, index, path, marks=marks, id=param_id))
+    return params
+
+
+def _error(x: Any, ref: Any) -> Any:
+    """|x - ref| in float64, infinite where ``x`` is NaN or infinite and ``ref`` is not (and 0
+    where both are the same non-finite value)."""
+    x, ref = x.double(), ref.double()
+    same = (x == ref) | (x.isnan() & ref.isnan())
+    err = (x - ref).abs().nan_to_num(nan=math.inf)
+    return torch.where(same, 0.0, err)
+
+
+def _materialised(sample: Any) -> Any:
+    """torch's ``cross_entropy`` of the logits ``input @ linear_weight.T + linear_bias``
+    computed in the input dtype (``input``: ``(N, D)`` or ``(D,)``; ``linear_weight``: ``(C,
+    *extra, D)``; logits ``(N, C, *extra)`` or ``(C, *extra)``), with the sample's options."""
+    x, w, target = sample.input, *sample.args
+    kwargs = dict(sample.kwargs)
+    bias, _ = kwargs.pop("linear_bias", None), kwargs.pop("options", None)
+    logits = (x @ w.reshape(-1, w.shape[-1]).T).reshape(*x.shape[:-1], *w.shape[:-1])
+    if bias is not None:
+        logits = logits + bias
+    if kwargs.get("ignore_index") is None:
+        kwargs.pop("ignore_index", None)
+    return torch.nn.functional.cross_entropy(logits, target, **kwargs)
+
+
+@pytest.mark.parametrize(("name", "dtype", "index", "path"), _dtype_params())
+def test_sample_at_every_dtype(name: str, dtype: str, index: int, path: str) -> None:
+    """torch's samples of the loss at every other dtype its op takes on the CPU: our result has
+    torch's dtype and shape; at float32 and with integer inputs torch's value (float32
+    tolerances); in half precision it is at least as close to the float64 answer on the same
+    inputs as torch's own, or within the half dtype's tolerance of it (torch rounds each step
+    of some losses to half precision: ``soft_margin_loss`` overflows to inf at float16 where
+    the float64 answer is 30.6)."""
+    sample = _dtype_samples(name, dtype)[index]
+    where = f"{name} {dtype} sample {index} {_sample_repr(sample)} [{path}]"
+    expected, _ = _torch_value(name, sample)
+    native = _native.disabled() if path == "dtype-generic" else contextlib.nullcontext()
+    with native, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="reduction: 'mean' divides")
+        ours = _ours(name)(sample.input, *sample.args, **sample.kwargs)
+    assert (ours.dtype, ours.shape) == (expected.dtype, expected.shape), where
+    if dtype not in _HALF:
+        _assert_close(ours, expected, f"{where} value")
+        return
+    exact, _ = _torch_value(name, _sample_as(sample, torch.is_floating_point, torch.float64))
+    rtol, atol = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5)}[dtype]
+    allowed = torch.maximum(_error(expected, exact), atol + rtol * exact.double().abs())
+    if name.startswith("linear_cross_entropy") and path == "dtype-generic":
+        # README: the generic path is the materialised loss, its logits in the input dtype
+        allowed = torch.maximum(allowed, _error(_materialised(sample), exact))
+    excess = _error(ours, exact) - allowed
+    assert bool((excess <= 0).all()), (
+        f"{where}: ours {ours.flatten()[:6].tolist()}, torch {expected.flatten()[:6].tolist()}, "
+        f"float64 {exact.flatten()[:6].tolist()}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Error inputs
 
 
@@ -452,7 +606,7 @@ def test_error_input(name: str, index: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a warning must not count as the expected exception
         with pytest.raises(Exception):  # noqa: B017 - torch's type/message need not match
-            getattr(F, name)(sample.input, *sample.args, **sample.kwargs)
+            _ours(name)(sample.input, *sample.args, **sample.kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,3 +754,77 @@ def test_criterion_without_batch_dimension(fullname: str) -> None:
         warnings.simplefilter("ignore")
         reference = test["reference_fn"](*[a.detach() for a in args], theirs)
     _assert_close(value.detach(), torch.as_tensor(reference, dtype=value.dtype), fullname)
+
+
+# --------------------------------------------------------------------------------------------
+# common_nn.get_new_module_tests(): torch's functional loss tests (reduction='none', weights,
+# ignore_index, 0-d and N-d inputs, a complex l1_loss)
+
+
+class _OursFirst(types.ModuleType):
+    """``torch.nn.functional`` with every loss we mirror replaced by ours."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(F if name in F.__all__ else torch.nn.functional, name)
+
+
+@functools.cache
+def _functional_tests() -> dict[str, dict[str, Any]]:
+    """The loss entries, made once under a fixed seed: each binds its target (and weight) when
+    it is made, and calls ``F.<loss>`` through common_nn's global ``F`` when it runs."""
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        made = common_nn.get_new_module_tests()
+    return {t["fullname"]: t for t in made if "loss" in t.get("fullname", "").lower()}
+
+
+def _functional_input(test: dict[str, Any]) -> Any:
+    with _default_dtype(test.get("default_dtype", torch.float64)), torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        if "input" in test:
+            return test["input"].clone()
+        if "input_fn" in test:
+            return test["input_fn"]()
+        return torch.randn(test["input_size"])
+
+
+def _real_sum(t: Any) -> Any:
+    """The sum of every real number ``t`` holds (a complex entry counts its two parts)."""
+    return torch.view_as_real(t).sum() if t.is_complex() else t.sum()
+
+
+@pytest.mark.parametrize("fullname", sorted(_functional_tests()))
+def test_functional_loss_entry(fullname: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each loss entry of ``common_nn.get_new_module_tests()`` (50, each a call of a
+    ``torch.nn.functional`` loss on a fixed target), with ``F`` resolving to ours: the value
+    torch's own call gives and the entry's ``reference_fn`` gives, the gradient with respect
+    to the input and, where torch's harness checks it (``check_gradgrad``), the second
+    derivative (the gradient of the gradient's sum)."""
+    test = _functional_tests()[fullname]
+    module = test["constructor"]()
+    x = _functional_input(test)
+
+    def call(functional: Any) -> tuple[Any, list[Any]]:
+        monkeypatch.setattr(common_nn, "F", functional)
+        leaf = x.detach().requires_grad_(True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's kl_div warns at 'mean'
+            out = module(leaf)
+        (g,) = torch.autograd.grad(_real_sum(out), leaf, create_graph=True)
+        derivatives = [g]
+        if test.get("check_gradgrad", True) and g.requires_grad:
+            (gg,) = torch.autograd.grad(_real_sum(g), leaf, allow_unused=True)
+            derivatives.append(torch.zeros_like(leaf) if gg is None else gg)
+        return out, derivatives
+
+    value, ours = call(_OursFirst("agnostic_losses_first"))
+    expected, theirs = call(torch.nn.functional)
+    _assert_close(value, expected, fullname)
+    assert len(ours) == len(theirs)
+    for order, (g, e) in enumerate(zip(ours, theirs), start=1):
+        _assert_close(g, e, f"{fullname}: derivative of order {order}")
+    reference = test["reference_fn"](x, [], module)
+    precision = test.get("precision", 1e-7)
+    torch.testing.assert_close(
+        value.detach(), reference.to(value.dtype), atol=precision, rtol=0, equal_nan=True
+    )

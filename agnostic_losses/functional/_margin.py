@@ -59,7 +59,8 @@ def margin_ranking_loss(
     Parameters
     ----------
     input1, input2 : array, shape (*)
-        Scores of the two items, real floating, same shape.
+        Scores of the two items, same shape, real floating or integer (as in torch,
+        integers compute in the floating dtype of the other arguments, else the default one).
     target : array, shape (*)
         -1 or 1, same shape as the inputs (integer or floating).
     margin : float, default 0
@@ -85,8 +86,8 @@ def margin_ranking_loss(
     array([0. , 0.3])
     """
     c = Call("torch", input1=input1, input2=input2, target=target)
-    x1 = c.input("input1", promote=("input2", "target"))
-    x2 = c.floating("input2", like="input1")
+    x1 = c.input("input1", promote=("input2", "target"), values=("integral",))
+    x2 = c.floating("input2", like="input1", values=("integral",))
     y = c.target("target", "input1", integers=True)
     loss = _k.margin_ranking(c.xp, x1, x2, y, margin)
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))

@@ -42,16 +42,18 @@ def _pair(
     *,
     broadcast_target: bool = False,
     promote_target: bool = True,
+    values: tuple[str, ...] | None = None,
     **extra: Any,
 ) -> tuple:
     """``(call, input, target)`` in the work dtype; ``broadcast_target`` admits a target with one
     dimension of size 1, the only broadcast torch documents for an elementwise target
     (``gaussian_nll_loss``). The result dtype promotes the input's with the ``extra`` arrays'
-    and (with ``promote_target``) the target's, as torch's arithmetic does."""
+    and (with ``promote_target``) the target's, as torch's arithmetic does; ``values`` as in
+    :meth:`Call.input`."""
     c = Call("torch", input=input, target=target, **extra)
     c._array("target")
     promote = ("target", *extra) if promote_target else tuple(extra)
-    x = c.input("input", promote=promote)
+    x = c.input("input", promote=promote, values=values)
     if broadcast_target and _one_dim_of_one(x, c["target"]):
         return c, x, c.xp.broadcast_to(c.param("target"), tuple(x.shape))
     return c, x, c.target("target", "input", integers=True)
@@ -339,7 +341,8 @@ def poisson_nll_loss(
     Parameters
     ----------
     input : array, shape (*)
-        Log-rates (``log_input=True``) or rates (``>= 0``), real floating.
+        Log-rates (``log_input=True``) or rates (``>= 0``), real floating or integer (as in
+        torch, integers compute in the default floating dtype).
     target : array, shape (*)
         Counts, same shape as ``input``; integer counts are cast.
     log_input : bool, default True
@@ -363,7 +366,7 @@ def poisson_nll_loss(
     >>> round(float(poisson_nll_loss(np.asarray([0.0, 1.0]), np.asarray([1.0, 2.0]))), 6)
     0.859141
     """
-    c, x, y = _pair(input, target)
+    c, x, y = _pair(input, target, values=("integral",))
     loss = _k.poisson_nll(c.xp, x, y, bool(log_input), bool(full), eps)
     return c.reduce(loss, torch_reduction(size_average, reduce, reduction))
 

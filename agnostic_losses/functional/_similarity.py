@@ -19,8 +19,9 @@ _LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
 def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, Any, Any, Any]:
     """Floating arrays of one shape, in the work dtype."""
     c = Call("torch", anchor=anchor, positive=positive, negative=negative)
-    a = c.input("anchor", promote=("positive", "negative"))
-    pos, neg = c.floating("positive"), c.floating("negative")
+    a = c.input("anchor", promote=("positive", "negative"), values=("integral",))
+    pos = c.floating("positive", values=("integral",))
+    neg = c.floating("negative", values=("integral",))
     if not a.ndim == pos.ndim == neg.ndim:
         msg = (
             "`anchor`, `positive` and `negative` must have the same number of dimensions; got "
@@ -88,7 +89,8 @@ def cosine_embedding_loss(
     Parameters
     ----------
     input1, input2 : array, shape (N, D) or (D,)
-        Embedding pairs, same shape.
+        Embedding pairs, same shape; integer and boolean embeddings compute in floating point,
+        as in torch.
     target : array, shape (N,) or ()
         1 or -1 per pair (integer or floating).
     margin : float, default 0
@@ -115,8 +117,8 @@ def cosine_embedding_loss(
     array([1., 1.])
     """
     c = Call("torch", input1=input1, input2=input2, target=target)
-    x1 = c.input("input1", promote=("input2",))
-    x2 = c.floating("input2", like="input1")
+    x1 = c.input("input1", promote=("input2",), values=("integral", "bool"))
+    x2 = c.floating("input2", like="input1", values=("integral", "bool"))
     if x1.ndim not in (1, 2):
         msg = f"`input1` must be 1-d (D,) or 2-d (N, D), got shape {tuple(input1.shape)}."
         raise ValueError(msg)
@@ -163,7 +165,7 @@ def triplet_margin_loss(
     Parameters
     ----------
     anchor, positive, negative : array, shape (N, D) or (D,)
-        Embeddings, same shape.
+        Embeddings, same shape; integer embeddings compute in floating point, as in torch.
     margin : float, default 1.0
         Required gap between the distances, positive (torch raises otherwise).
     p : float, default 2
@@ -225,7 +227,7 @@ def triplet_margin_with_distance_loss(
     Parameters
     ----------
     anchor, positive, negative : array, shape (N, D) or (D,)
-        Embeddings, same shape.
+        Embeddings, same shape; integer embeddings compute in floating point, as in torch.
     distance_function : callable, optional
         Non-negative distance between two arrays, reducing the last axis.
     margin : float, default 1.0
