@@ -781,6 +781,55 @@ def test_every_case_has_an_oracle() -> None:
     assert not missing, f"cases with neither a reference nor a runnable peer: {missing}"
 
 
+# Cases whose first floating argument may hold integers: torch computes its ranking, triplet,
+# cosine and Poisson losses in floating point; the top-level tversky_loss takes (targets,
+# predictions), keras's order, and casts its targets. (keras's own surface converts integer
+# predictions, its second argument: tests/test_keras.py.)
+_INTEGER_VALUES_TAKEN = {
+    "margin_ranking_loss",
+    "cosine_embedding_loss",
+    "poisson_nll_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "tversky_loss",
+}
+
+
+def test_integer_predictions_raise_where_the_peer_has_no_integer_contract() -> None:
+    """Integers (rounded values) in the place of a case's first floating argument -- its
+    logits, scores or predictions -- raise a TypeError naming that argument, on the optax-style
+    top level (where optax, braintools and brainpy compute with them by JAX's promotion: an
+    integer array there is most often labels in the logits' place) and on the torch surfaces;
+    they compute where the peer defines them as numbers (:data:`_INTEGER_VALUES_TAKEN`). NumPy;
+    a case whose ``func`` wraps the public loss (a class built from its options, CTC's
+    log-softmax) is left out."""
+    accepted, wrong = set(), []
+    for case in CASES:
+        if case.surface.startswith("keras") or case.func.__module__.startswith(
+            "agnostic_losses._registry"
+        ):
+            continue
+        inputs = case.inputs(SEED)
+        args = list(inputs.args)
+        first = next((i for i, a in enumerate(args) if _floating_array(a)), None)
+        if first is None:
+            continue
+        args[first] = np.round(3 * args[first]).astype(np.int64)
+        try:
+            case.func(*args, **inputs.kwargs)
+        except TypeError as exc:
+            if not re.search(r"`\w+` must", str(exc)):
+                wrong.append(f"{case.id}: {exc}")
+            continue
+        accepted.add(case.name)
+    assert not wrong, wrong
+    assert accepted == _INTEGER_VALUES_TAKEN
+
+
+def _floating_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
+
+
 # --- the ways JAX users call a loss: constants captured by jit, vmap, default 32-bit mode -------
 
 
