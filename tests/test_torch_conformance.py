@@ -22,7 +22,8 @@ OpInfo's own op, ``torch.nn.functional.<name>``:
 On the torch paths the values are compared with ``torch.testing.assert_close`` at its default
 float64 tolerances (NaN equal to NaN), and so are the gradients of ``sum(output)`` with respect to
 every floating tensor of the sample that requires grad (a gradient torch leaves undefined counts as
-zeros), and, where the OpInfo says torch has forward mode (18 of the 22), the ``torch.func.jvp``
+zeros), the double backward where the OpInfo has it (a Hessian-vector product along ones),
+and, where the OpInfo says torch has forward mode (18 of the 22), the ``torch.func.jvp``
 along a random direction for those tensors. Every ``error_inputs`` sample of the OpInfo (where the
 OpInfo defines them) must raise on our side too (any exception; the default path, which falls back
 to the generic one whenever torch raises). The loss classes of ``common_modules.module_db`` that we
@@ -228,6 +229,29 @@ def _grads(out: Any, tensors: list[Any]) -> tuple[Any, ...]:
     )
 
 
+def _materialising(sample: Any) -> Any:
+    """The sample without ``options``: torch's ``linear_cross_entropy`` then materialises the
+    logits. Its chunked path (the ``chunked`` OpInfo variants) returns second derivatives of
+    exactly 0 (no error), where its materialised path, and ours, give the Hessian."""
+    if "options" not in sample.kwargs:
+        return sample
+    kwargs = {k: v for k, v in sample.kwargs.items() if k != "options"}
+    return cmi.SampleInput(sample.input, args=sample.args, kwargs=kwargs)
+
+
+def _second_derivatives(fn: Callable[..., Any], sample: Any, tensors: list[Any]) -> Any:
+    """The gradient of the sum of every gradient of ``sum(fn(sample))`` (double backward: a
+    Hessian-vector product along ones), with respect to the same tensors."""
+    out = fn(sample.input, *sample.args, **sample.kwargs)
+    grads = torch.autograd.grad(
+        out.sum(), tensors, create_graph=True, allow_unused=True, materialize_grads=True
+    )
+    total = sum(g.sum() for g in grads if g.requires_grad)
+    if not isinstance(total, torch.Tensor):  # no gradient depends on the tensors: zeros
+        return tuple(torch.zeros_like(t) for t in tensors)
+    return torch.autograd.grad(total, tensors, allow_unused=True, materialize_grads=True)
+
+
 def _jvp(fn: Callable[..., Any], sample: Any, tensors: list[Any], tangents: tuple[Any, ...]) -> Any:
     """``torch.func.jvp`` of ``fn`` on the sample, along ``tangents`` for ``tensors``."""
     index = {id(t): i for i, t in enumerate(tensors)}
@@ -416,6 +440,12 @@ def test_sample(name: str, index: int, path: str) -> None:
             our_grads = _grads(ours, tensors)
             for i, (g, e) in enumerate(zip(our_grads, expected_grads, strict=True)):
                 _assert_close(g, e, f"{where} gradient of tensor {i} {_describe(tensors[i])}")
+            # Double backward where torch's op has it (torch's test_ops gradgrad check)
+            if name != "ctc_loss" and OPS[name].supports_gradgrad:
+                want2 = _second_derivatives(OPS[name].op, _materialising(sample), tensors)
+                got2 = _second_derivatives(ours_fn, sample, tensors)
+                for i, (g, e) in enumerate(zip(got2, want2, strict=True)):
+                    _assert_close(g, e, f"{where} second derivative, tensor {i}")
         # Forward mode (torch.func.jvp, under jacfwd and torch.func.hessian) where torch's op
         # has it, along one random direction for every tensor torch differentiates.
         if tensors and name != "ctc_loss" and OPS[name].supports_forward_ad:
