@@ -129,21 +129,22 @@ class Call:
         dtype (as torch promotes an integer tensor with a float one or a Python float).
         """
         x = self._array(name)
-        if values is not None and self._numeric(name, x, values):
+        others = [self.args.get(n) for n in promote]
+        numeric = values is not None and self._numeric(name, x, values)
+        if numeric:
             # torch promotes by category: a floating argument sets the dtype, integers alone
             # compute in the default floating dtype (torch.get_default_dtype()).
-            dtypes = [getattr(self.args.get(n), "dtype", None) for n in promote]
+            dtypes = [getattr(a, "dtype", None) for a in others]
             floats = [d for d in dtypes if d is not None and self.xp.isdtype(d, "real floating")]
-            first = floats[0] if floats else default_floating(self.xp, x)
-            self.dtype = promoted(self.xp, first, *(self.args.get(n) for n in promote))
-            self.work = compute_dtype(self.xp, self.dtype)
-            return cast(self.xp, x, self.work)
-        check_floating(self.xp, name, x, hint)
-        if probabilities:
-            self._check_probabilities(name, x)
-        self.dtype = promoted(self.xp, x.dtype, *(self.args.get(n) for n in promote))
+            start = floats[0] if floats else default_floating(self.xp, x)
+        else:
+            check_floating(self.xp, name, x, hint)
+            if probabilities:
+                self._check_probabilities(name, x)
+            start = x.dtype
+        self.dtype = promoted(self.xp, start, *others)
         self.work = compute_dtype(self.xp, self.dtype)
-        return x if keep_dtype else cast(self.xp, x, self.work)
+        return x if keep_dtype and not numeric else cast(self.xp, x, self.work)
 
     def _numeric(self, name: str, x: Any, values: tuple[str, ...]) -> bool:
         """Whether ``x`` holds numbers of a non-floating kind that ``values`` admits (integral,

@@ -133,14 +133,18 @@ def _seeded(make: Any, *args: Any, **kwargs: Any) -> list[Any]:
         return list(make(*args, **kwargs))
 
 
-@functools.cache
-def _samples(name: str) -> list[Any]:
+def _op_samples(name: str, dtype: Any, requires_grad: bool) -> list[Any]:
     op = OPS[name]
     # reference_inputs (where defined) are the samples plus torch's harder cases
     # (broadcasting, NaN and inf entries): margin ranking, multi margin, multilabel
     # margin and hinge embedding
     inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
-    return _seeded(inputs, "cpu", torch.float64, requires_grad=True)
+    return _seeded(inputs, "cpu", dtype, requires_grad=requires_grad)
+
+
+@functools.cache
+def _samples(name: str) -> list[Any]:
+    return _op_samples(name, torch.float64, requires_grad=True)
 
 
 @functools.cache
@@ -229,7 +233,7 @@ def _grads(out: Any, tensors: list[Any]) -> tuple[Any, ...]:
     )
 
 
-def _materialising(sample: Any) -> Any:
+def _without_options(sample: Any) -> Any:
     """The sample without ``options``: torch's ``linear_cross_entropy`` then materialises the
     logits. Its chunked path (the ``chunked`` OpInfo variants) returns second derivatives of
     exactly 0 (no error), where its materialised path, and ours, give the Hessian."""
@@ -442,7 +446,7 @@ def test_sample(name: str, index: int, path: str) -> None:
                 _assert_close(g, e, f"{where} gradient of tensor {i} {_describe(tensors[i])}")
             # Double backward where torch's op has it (torch's test_ops gradgrad check)
             if name != "ctc_loss" and OPS[name].supports_gradgrad:
-                want2 = _second_derivatives(OPS[name].op, _materialising(sample), tensors)
+                want2 = _second_derivatives(OPS[name].op, _without_options(sample), tensors)
                 got2 = _second_derivatives(ours_fn, sample, tensors)
                 for i, (g, e) in enumerate(zip(got2, want2, strict=True)):
                     _assert_close(g, e, f"{where} second derivative, tensor {i}")
@@ -499,9 +503,7 @@ def _other_dtypes(name: str) -> list[str]:
 
 @functools.cache
 def _dtype_samples(name: str, dtype: str) -> list[Any]:
-    op = OPS[name]
-    inputs = op.reference_inputs if op.reference_inputs_func is not None else op.sample_inputs
-    return _seeded(inputs, "cpu", getattr(torch, dtype), requires_grad=False)
+    return _op_samples(name, getattr(torch, dtype), requires_grad=False)
 
 
 def _cast_tensors(x: Any, keep: Callable[[Any], bool], dtype: Any) -> Any:
@@ -802,9 +804,7 @@ class _OursFirst(types.ModuleType):
 def _functional_tests() -> dict[str, dict[str, Any]]:
     """The loss entries, made once under a fixed seed: each binds its target (and weight) when
     it is made, and calls ``F.<loss>`` through common_nn's global ``F`` when it runs."""
-    with torch.random.fork_rng():
-        torch.manual_seed(SEED)
-        made = common_nn.get_new_module_tests()
+    made = _seeded(common_nn.get_new_module_tests)
     return {t["fullname"]: t for t in made if "loss" in t.get("fullname", "").lower()}
 
 
