@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._bodies import CHUNKING, chunked
 from .._docs import fill_doc
 from .._native import autocast_float32
 from .._numerics import expand_rank
 from .._surface import REDUCTION, Call, number, options
-from .._toplevel.linear_ce import CHUNKING, chunked
 from ._classification import cross_entropy
 
 __all__ = ["linear_cross_entropy"]
