@@ -1204,3 +1204,44 @@ def test_numpy_scalar_options(case: LossCase, backend: Backend) -> None:
             atol=atol * case.rtol,
             err_msg=err,
         )
+
+
+def _public(surface: str, name: str) -> Any:
+    import agnostic_losses
+    import agnostic_losses.functional
+    import agnostic_losses.keras
+
+    module = {
+        "top": agnostic_losses,
+        "class": agnostic_losses,
+        "functional": agnostic_losses.functional,
+        "keras": agnostic_losses.keras,
+        "keras_class": agnostic_losses.keras,
+    }[surface]
+    return getattr(module, name.rsplit(".", 1)[-1])
+
+
+_SECTIONS = ("Parameters", "Returns", "References", "Examples")
+
+
+@pytest.mark.parametrize("surface_name", sorted({(c.surface, c.name) for c in CASES}), ids=str)
+def test_docstring_sections(surface_name: tuple[str, str]) -> None:
+    """numpydoc as the style asks: a one-line summary; for a function the formula
+    (``.. math::``), Parameters, Returns, References and a doctest; a class names the function
+    that computes it (or gives the formula) and has Parameters and a doctest."""
+    obj = _public(*surface_name)
+    doc = inspect.getdoc(obj) or ""
+    summary, _, rest = doc.partition("\n")
+    assert summary.strip(), f"{surface_name}: no summary"
+    assert not rest or rest.startswith("\n"), f"{surface_name}: a summary of more than one line"
+    sections = [s for s in _SECTIONS if f"\n{s}\n{'-' * len(s)}\n" in doc]
+    if inspect.isclass(obj):
+        assert ":func:" in doc or ".. math::" in doc, f"{surface_name}: no function or formula"
+        assert sections == ["Parameters", "Examples"] or sections == list(_SECTIONS[::3]), (
+            surface_name,
+            sections,
+        )
+    else:
+        assert ".. math::" in doc, f"{surface_name}: no formula"
+        assert sections == list(_SECTIONS), f"{surface_name}: sections {sections}"
+    assert "\nExamples\n--------\n>>> " in doc

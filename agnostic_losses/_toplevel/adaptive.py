@@ -85,12 +85,12 @@ def _resolve(
 def adaptive_log_softmax_with_loss(
     input: Any, target: Any, head_weight: Any, tail_weights: Any, head_bias: Any = None
 ) -> ASMOutput:
-    r"""Adaptive softmax (Grave et al., 2017), as ``torch.nn.AdaptiveLogSoftmaxWithLoss``'s
-    ``forward`` with the layer's weights passed in.
+    r"""Adaptive softmax (Grave et al., 2017): ``torch.nn.AdaptiveLogSoftmaxWithLoss.forward``.
 
-    The ``C`` classes are split into a shortlist ``[0, S)`` and ``K`` clusters
-    ``[c_k, c_{k+1})``. The head scores the shortlist and one token per cluster; tail ``k``
-    scores its cluster through a low-rank projection:
+    torch's layer's ``forward``, with the layer's weights passed in. The ``C`` classes are
+    split into a shortlist ``[0, S)`` and ``K`` clusters ``[c_k, c_{k+1})``. The head scores
+    the shortlist and one token per cluster; tail ``k`` scores its cluster through a low-rank
+    projection:
 
     .. math::
 
@@ -176,12 +176,22 @@ adaptive_log_softmax_with_loss.native_route = "adaptive_softmax"  # type: ignore
 def adaptive_log_softmax(
     input: Any, head_weight: Any, tail_weights: Any, head_bias: Any = None
 ) -> Any:
-    r"""Every class's log-probability under an adaptive softmax, as
-    ``torch.nn.AdaptiveLogSoftmaxWithLoss.log_prob`` with the layer's weights passed in.
+    r"""Every class's log-probability under an adaptive softmax (torch's layer's ``log_prob``).
 
-    The shortlist's head log-probabilities, then for each cluster its tail's log-softmax plus
-    the cluster's head entry (see :func:`adaptive_log_softmax_with_loss`); the rows sum to 1 in
-    probability. Its ``argmax`` over the last axis is torch's ``predict``.
+    ``torch.nn.AdaptiveLogSoftmaxWithLoss.log_prob`` with the layer's weights passed in: the
+    shortlist's head log-probabilities, then for each cluster its tail's log-softmax plus the
+    cluster's head entry (see :func:`adaptive_log_softmax_with_loss`),
+
+    .. math::
+
+        \log p_{:, y} = \begin{cases}
+            \log \mathrm{softmax}(W x + b)_y & y < S \\
+            \log \mathrm{softmax}(W x + b)_{S+k}
+            + \log \mathrm{softmax}(O_k P_k x)_{y - c_k} & c_k \le y < c_{k+1}
+        \end{cases}
+
+    so the rows sum to 1 in probability. Its ``argmax`` over the last axis is torch's
+    ``predict``.
 
     {backends}
 

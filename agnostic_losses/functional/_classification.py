@@ -60,6 +60,10 @@ def binary_cross_entropy_with_logits(
     array
         Scalar, or shape (*) with ``reduction='none'``.
 
+    References
+    ----------
+    torch.nn.functional.binary_cross_entropy_with_logits.
+
     Examples
     --------
     >>> import numpy as np

@@ -40,9 +40,17 @@ def linear_cross_entropy(
     logit_softcap: float | None = None,
     return_lse: bool = False,
 ) -> Any:
-    r"""``cross_entropy(linear(input, linear_weight, linear_bias), target)``, as torch's
-    ``linear_cross_entropy``, without materialising the logits (class-index targets).
+    r"""The cross entropy of a linear layer's logits, as torch's ``linear_cross_entropy``.
 
+    ``cross_entropy(linear(input, linear_weight, linear_bias), target)`` without materialising
+    the logits (class-index targets):
+
+    .. math::
+
+        z = x W^\top + b, \qquad
+        \ell_i = \log \sum_c e^{z_{ic}} - z_{i y_i}
+
+    (with ``weight``, ``ignore_index`` and ``label_smoothing`` as :func:`cross_entropy`).
     With class-index targets the vocabulary is walked in chunks (see the top-level
     :func:`agnostic_losses.linear_cross_entropy` for the method): one ``(N, chunk_size)`` block
     of logits lives at a time, in the forward and (on torch and JAX) in the backward, on every

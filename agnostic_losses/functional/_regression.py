@@ -107,6 +107,10 @@ def mse_loss(
     array
         Scalar, or shape (*) with ``reduction='none'``.
 
+    References
+    ----------
+    torch.nn.functional.mse_loss.
+
     Examples
     --------
     >>> import numpy as np
@@ -159,6 +163,10 @@ def l1_loss(
     -------
     array
         Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.l1_loss.
 
     Examples
     --------
@@ -240,6 +248,10 @@ def smooth_l1_loss(
     array
         Scalar, or shape (*) with ``reduction='none'``.
 
+    References
+    ----------
+    torch.nn.functional.smooth_l1_loss; R. Girshick, "Fast R-CNN", ICCV 2015.
+
     Examples
     --------
     >>> import numpy as np
@@ -292,6 +304,11 @@ def huber_loss(
     -------
     array
         Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.huber_loss; P. J. Huber, "Robust Estimation of a Location
+    Parameter", Ann. Math. Statist. 35(1), 1964.
 
     Examples
     --------
@@ -358,6 +375,10 @@ def poisson_nll_loss(
     -------
     array
         Scalar, or shape (*) with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.poisson_nll_loss.
 
     Examples
     --------
@@ -454,6 +475,11 @@ def gaussian_nll_loss(
     -------
     array
         Scalar, or the broadcast shape of ``input`` and ``var`` with ``reduction='none'``.
+
+    References
+    ----------
+    torch.nn.functional.gaussian_nll_loss; D. A. Nix and A. S. Weigend, "Estimating the mean
+    and variance of the target probability distribution", ICNN 1994.
 
     Examples
     --------

@@ -210,8 +210,7 @@ def triplet_margin_with_distance_loss(
     swap: bool = False,
     reduction: str = "mean",
 ) -> Any:
-    r"""Triplet margin loss with a custom distance, as torch's
-    ``triplet_margin_with_distance_loss``.
+    r"""Triplet margin loss with any distance, as torch's ``triplet_margin_with_distance_loss``.
 
     .. math::
 

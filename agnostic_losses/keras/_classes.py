@@ -366,8 +366,9 @@ class Circle(
     function=F.circle,
     order=("gamma", "margin", "remove_diagonal", *_R),
 ):
-    """:func:`~agnostic_losses.keras.circle` reduced over the batch: the means average over
-    the rows with a positive loss only (keras's mask).
+    """:func:`~agnostic_losses.keras.circle` reduced over the batch, as ``keras.losses.Circle``.
+
+    The means average over the rows with a positive loss only (keras's mask).
 
     Examples
     --------
