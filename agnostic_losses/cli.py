@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace, out: Any, err: Any) -> int:
     from ._registry import CASES
-    from ._testing.check import SEED, check_cases, select_cases
+    from ._testing.check import SEED, check_cases, select_cases, unwritable
     from ._testing.compare import parse_backends, parse_dtypes
 
     try:
@@ -192,8 +192,15 @@ def _check(args: argparse.Namespace, out: Any, err: Any) -> int:
             ) from None
     if not cases:
         raise _UsageError("no registry case matches the filters")
+    outputs = (("--json", args.json), ("--markdown", args.markdown), ("--plot", args.plot))
+    problem = unwritable(*outputs)
+    if problem:
+        raise _UsageError(problem)
 
     seed = SEED if args.seed is None else args.seed
+    if seed < 0:
+        # NumPy's generators take non-negative seeds; every case would fail to make its inputs
+        raise _UsageError(f"--seed must be a non-negative integer, got {seed}")
     if args.jobs is not None and args.jobs < 1:
         raise _UsageError(f"--jobs must be at least 1, got {args.jobs}")
     jobs = args.jobs or (min(2, os.cpu_count() or 1) if len(cases) > 8 else 1)

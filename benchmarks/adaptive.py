@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from agnostic_losses._testing.check import unwritable
+
 from .measure import paired_median_times
 
 __all__ = ["main", "run"]
@@ -164,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: default)")
     parser.add_argument("--json", help="write the result as JSON")
     args = parser.parse_args(argv)
+    problem = unwritable(("--json", args.json))
+    if problem:
+        parser.error(problem)
     result = run(
         args.tokens,
         args.features,

@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from agnostic_losses._testing.check import unwritable
+
 from .measure import PeakRss, rss_anon
 
 __all__ = ["FileArray", "main", "out_of_core", "realistic_rows", "run_in_memory"]
@@ -451,6 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [s for s in sizes if s not in IN_MEMORY_SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(IN_MEMORY_SIZES)}")
+    problem = unwritable(("--json", ns.json_path), ("--markdown", ns.markdown_path))
+    if problem:
+        parser.error(problem)
     results: dict[str, Any] = {"meta": _meta(argv), "in_memory": [], "out_of_core": []}
     # out of core first: its peak is the process's anonymous memory, and the in-memory runs
     # leave hundreds of MiB of freed arrays that the allocator keeps (measured: 497 -> 871 MiB)

@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from agnostic_losses._testing.check import unwritable
+
 from .measure import jax_peak_bytes, median_time, rss_peak_bytes
 
 __all__ = ["main", "run"]
@@ -234,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    problem = unwritable(("--markdown", args.markdown))
+    if problem:
+        parser.error(problem)
     if args.worker:
         print(json.dumps(_torch_worker(*json.loads(args.worker))))
         return 0

@@ -25,6 +25,7 @@ import numpy as np
 from agnostic_losses._registry import Inputs, LossCase, losses
 from agnostic_losses._testing import backends as B
 from agnostic_losses._testing.backends import Backend
+from agnostic_losses._testing.check import unwritable
 
 from .dask_scaling import realistic_rows
 from .inputs import SIZES, sized_inputs
@@ -285,10 +286,17 @@ def _measure_row(row: Row, case: LossCase, inputs: Inputs, opts: Options) -> Non
 # --- plan ------------------------------------------------------------------------------------
 
 
+def _names(case: LossCase) -> set[str]:
+    """What ``--loss`` may call a case: ``nll_loss``, ``functional.nll_loss`` (as the tables
+    print it) or ``agnostic_losses.functional.nll_loss``."""
+    short = case.qualified_name.removeprefix("agnostic_losses.")
+    return {case.name, short, case.qualified_name}
+
+
 def _selected(opts: Options) -> list[LossCase]:
     out = []
-    for (_surface, name), case in losses().items():
-        if opts.losses and name not in opts.losses and case.qualified_name not in opts.losses:
+    for case in losses().values():
+        if opts.losses and not _names(case) & set(opts.losses):
             continue
         has_peer = case.peer is not None and case.peer.available()
         if has_peer or case.reference is not None:
@@ -341,7 +349,7 @@ def _key_cases(opts: Options, limit: int) -> list[LossCase]:
         case = table.get(key)
         if case is None:
             continue
-        if opts.losses and case.name not in opts.losses:
+        if opts.losses and not _names(case) & set(opts.losses):
             continue
         chosen.append(case)
     return chosen[:limit]
@@ -716,6 +724,10 @@ def targets_markdown(results: dict[str, Any], size: str = "medium") -> str:
     return "\n".join(lines) + "\n"
 
 
+# what _plan yields: each loss's peer's backend, and NumPy and Dask for the reference rows
+BACKENDS = ("torch", "jax-jit", "numpy", "dask")
+
+
 def _parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny size, one repeat, no extras")
@@ -737,7 +749,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
-        "--backends", default="", help="comma-separated subset of torch,jax-jit,numpy,dask"
+        "--backends", default="", help=f"comma-separated subset of {','.join(BACKENDS)}"
     )
     parser.add_argument(
         "--threads",
@@ -753,6 +765,21 @@ def _parse(argv: Sequence[str] | None) -> Options:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
+    backends = tuple(b.strip() for b in ns.backends.split(",") if b.strip())
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    names = set().union(*(_names(case) for case in losses().values()))
+    unknown = [n for n in ns.loss if n not in names]
+    if unknown:
+        parser.error(f"unknown loss(es) {unknown}; see agnostic-losses list")
+    if ns.repeats < 1 or ns.budget <= 0 or ns.dask_gb < 0 or ns.threads < 0:
+        parser.error("--repeats must be >= 1, --budget > 0, --dask-gb and --threads >= 0")
+    problem = unwritable(
+        ("--json", ns.json_path), ("--markdown", ns.markdown_path), ("--targets", ns.targets_path)
+    )
+    if problem:
+        parser.error(problem)
     return Options(
         sizes=sizes,
         losses=tuple(ns.loss),
@@ -767,7 +794,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
         targets_path=ns.targets_path,
         quiet=ns.quiet,
         threads=ns.threads,
-        backends=tuple(b.strip() for b in ns.backends.split(",") if b.strip()),
+        backends=backends,
     )
 
 

@@ -50,9 +50,43 @@ def test_sized_inputs_keep_structure() -> None:
         assert set(inputs.kwargs) == set(small.kwargs)
 
 
-def test_unknown_size_is_rejected() -> None:
-    with pytest.raises(SystemExit):
-        benchmarks_suite.main(["--sizes", "huge"])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--sizes", "huge"], "unknown size(s) ['huge']"),
+        (["--backends", "tensorflow"], "unknown backend(s) ['tensorflow']"),
+        (["--loss", "no_such_loss"], "unknown loss(es) ['no_such_loss']"),
+        (["--repeats", "0"], "--repeats must be >= 1"),
+        (["--json", "/no/such/folder/x.json"], "the folder /no/such/folder does not exist"),
+    ],
+)
+def test_bad_arguments_are_rejected_before_the_run(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        benchmarks_suite.main([*argv, "--quiet"])
+    assert exit_.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("dask_scaling", "--json"), ("adaptive", "--json"), ("linear_ce", "--markdown")],
+)
+def test_other_commands_refuse_an_unwritable_output_before_the_run(
+    command: str, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = pytest.importorskip(f"benchmarks.{command}")
+    with pytest.raises(SystemExit) as exit_:
+        module.main([option, "/no/such/folder/out"])
+    assert exit_.value.code == 2
+    assert "the folder /no/such/folder does not exist" in capsys.readouterr().err
+
+
+def test_loss_names_as_the_tables_print_them() -> None:
+    opts = benchmarks_suite._parse(["--loss", "functional.nll_loss", "--smoke"])
+    chosen = benchmarks_suite._selected(opts)
+    assert [c.qualified_name for c in chosen] == ["agnostic_losses.functional.nll_loss"]
 
 
 def test_torch_twins_compute_our_losses() -> None:

@@ -160,6 +160,11 @@ def test_check_peers_adds_peer_rows(capsys, tmp_path: Path) -> None:
         (["check", "--dtype", "float8"], "--dtype contains unknown dtype 'float8'"),
         (["check", "--family", "astrology"], "unknown family 'astrology'"),
         (["check", "--jobs", "0", *FAST], "--jobs must be at least 1"),
+        (["check", "--seed", "-1", *FAST], "--seed must be a non-negative integer, got -1"),
+        (
+            ["check", "--json", "/no/such/folder/report.json", *FAST],
+            "--json /no/such/folder/report.json: the folder /no/such/folder does not exist",
+        ),
         (
             ["check", "--backend", "numpy", "--dtype", "bfloat16"],
             "no selected backend has dtype bfloat16",

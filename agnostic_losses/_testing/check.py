@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -11,9 +12,30 @@ from typing import Any
 from .backends import FLOAT_DTYPES, Backend, to_numpy
 from .compare import CheckRow, ComparisonReport, Subject, run_matrix, run_peer
 
-__all__ = ["SEED", "case_subject", "check_cases", "count_checks", "peer_extra", "select_cases"]
+__all__ = [
+    "SEED",
+    "case_subject",
+    "check_cases",
+    "count_checks",
+    "peer_extra",
+    "select_cases",
+    "unwritable",
+]
 
 SEED = 20261123
+
+
+def unwritable(*outputs: tuple[str, str | None]) -> str | None:
+    """The first ``(option, path)`` whose folder does not exist or is read-only, as a usage
+    error message (None when every given path can be written). ``check`` and the benchmarks
+    ask before they run: a run is minutes of results to lose at the end."""
+    for option, path in outputs:
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            return f"{option} {path}: the folder {folder} does not exist or is read-only"
+    return None
 
 
 def _self_reference(func: Callable[..., Any]) -> Callable[..., Any]:
