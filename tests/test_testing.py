@@ -91,6 +91,40 @@ def test_assert_close_torch_device_and_dtype() -> None:
     assert_close(torch.ones(3), np.ones(3))
 
 
+def test_assert_close_refuses_negative_tolerances() -> None:
+    with pytest.raises(ValueError, match="rtol and atol must be non-negative, got rtol=-1"):
+        assert_close(np.float64([1.0]), np.float64([3.0]), rtol=-1)
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_assert_close_compares_both_parts_of_complex_values(library: str) -> None:
+    """The imaginary parts count (a float64 cast dropped them, so ``1+1j`` equalled ``1+5j``),
+    at the tolerances of the parts' dtype (complex64: float32's)."""
+    lib = pytest.importorskip(library)
+    make = lib.asarray if library == "numpy" else lib.tensor
+    assert_close(make([1 + 1j, 2 - 1j]), make([1 + 1j, 2 - 1j]))
+    with pytest.raises(AssertionError, match=r"imaginary part: 1 of 2 values differ"):
+        assert_close(make([1 + 1j, 2 - 1j]), make([1 + 5j, 2 - 1j]))
+    with pytest.raises(AssertionError, match=r"real part: 1 of 1 values differ"):
+        assert_close(make([1 + 1j]), make([3 + 1j]))
+    single = make([1 + 1j]).astype(np.complex64) if library == "numpy" else make([1 + 1j])
+    reference = np.asarray  # a complex128 NumPy reference for torch; complex64 for NumPy
+    if library == "numpy":
+        reference = lambda v: np.asarray(v, dtype=np.complex64)  # noqa: E731
+    assert_close(single, reference([1 + 1.00001j]))  # within float32's rtol: passes
+    with pytest.raises(AssertionError, match="ulp of float32"):
+        assert_close(single, reference([1 + 1.001j]))
+
+
+@needs_torch
+def test_assert_close_meta_tensors_compare_shapes() -> None:
+    import torch
+
+    assert_close(torch.ones(3, 4, device="meta"), torch.zeros(3, 4, device="meta"))
+    with pytest.raises(AssertionError, match=r"shape differs: actual \(3, 4\), desired \(3,\)"):
+        assert_close(torch.ones(3, 4, device="meta"), torch.ones(3, device="meta"))
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 

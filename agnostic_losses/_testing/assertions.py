@@ -79,20 +79,48 @@ def assert_close(
         ):
             msg = f"{prefix}device differs: actual {actual_device}, desired {desired_device}"
             raise AssertionError(msg)
-    a = np.asarray(to_numpy(actual), dtype=np.float64) if _is_float(actual) else to_numpy(actual)
-    d = np.asarray(to_numpy(desired))
-    if a.shape != d.shape:
-        msg = f"{prefix}shape differs: actual {a.shape}, desired {d.shape}"
+    if any(t is not None and not t >= 0 for t in (rtol, atol)):
+        msg = f"rtol and atol must be non-negative, got rtol={rtol!r}, atol={atol!r}"
+        raise ValueError(msg)
+    meta = _is_meta(actual) or _is_meta(desired)
+    if meta:
+        # no values to compare (torch's own assert_close checks a meta tensor's metadata only)
+        shapes = tuple(actual.shape), tuple(desired.shape)
+    else:
+        a, d = np.asarray(to_numpy(actual)), np.asarray(to_numpy(desired))
+        shapes = a.shape, d.shape
+    if shapes[0] != shapes[1]:
+        msg = f"{prefix}shape differs: actual {shapes[0]}, desired {shapes[1]}"
         raise AssertionError(msg)
-    default_rtol, default_atol = default_tolerance(actual)
+    if meta:
+        return
+    default_rtol, default_atol = default_tolerance(_REAL_PART.get(dtype_name(actual), actual))
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
+    if np.iscomplexobj(a) or np.iscomplexobj(d):
+        # each part on its own: a float64 cast would drop the imaginary parts unseen
+        component = _REAL_PART.get(dtype_name(actual), "float64")
+        for part, take in (("real part", np.real), ("imaginary part", np.imag)):
+            _assert_values(take(a), take(d), component, rtol, atol, f"{prefix}{part}: ")
+        return
+    _assert_values(a, d, dtype_name(actual) if _is_float(actual) else "float64", rtol, atol, prefix)
+
+
+# The floating dtype of a complex dtype's parts: their spacing and default tolerances.
+_REAL_PART = {"complex64": "float32", "complex128": "float64"}
+
+
+def _is_meta(x: Any) -> bool:
+    return getattr(getattr(x, "device", None), "type", None) == "meta"
+
+
+def _assert_values(a: Any, d: Any, dtype: str, rtol: float, atol: float, prefix: str) -> None:
     a64 = np.asarray(a, dtype=np.float64)
     d64 = np.asarray(d, dtype=np.float64)
     ok = np.isclose(a64, d64, rtol=rtol, atol=atol, equal_nan=True)
     if bool(np.all(ok)):
         return
-    stats = error_stats(a64, d64, dtype_name(actual) if _is_float(actual) else "float64", among=~ok)
+    stats = error_stats(a64, d64, dtype, among=~ok)
     bad = int(np.count_nonzero(~ok))
     where = tuple(int(i) for i in np.unravel_index(stats.worst_flat, a64.shape)) if a64.ndim else ()
     msg = (
