@@ -147,7 +147,8 @@ def compare_backends(
     ----------
     fn : callable
         ``fn(*inputs, **kwargs)`` written against the Array API (resolve the namespace from its
-        arguments, e.g. with ``array_api_compat.array_namespace``).
+        arguments, e.g. with ``array_api_compat.array_namespace``), returning one array (a
+        tuple of outputs is reported as an error: compare each with a function of its own).
     *inputs : NumPy arrays, Python lists or scalars
         Floating inputs are converted to each dtype under test; integer and boolean inputs keep
         their dtype; scalars are passed as they are.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -319,6 +320,18 @@ def test_compare_backends_skips_missing_backend() -> None:
     assert skipped
     assert "cupy" in skipped[0].skipped
     assert report.passed
+
+
+def test_compare_backends_function_returning_a_tuple_is_an_error() -> None:
+    def two(x: Any) -> Any:
+        xp = array_namespace(x)
+        return xp.sum(x), xp.mean(x)
+
+    report = compare_backends(two, np.ones((2, 3)), backends=["numpy", "array_api_strict"])
+    assert not report.passed
+    assert {r.backend for r in report.rows} == {"numpy", "array_api_strict"}
+    for row in report.rows:
+        assert "returned a tuple; it must return one array" in row.exception
 
 
 def test_compare_backends_bad_arguments() -> None:

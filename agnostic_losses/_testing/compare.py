@@ -800,7 +800,15 @@ def _prepare(
     state["args"], state["kwargs"] = args, kwargs
     try:
         with np.errstate(all="ignore"):
-            desired = np.asarray(to_numpy(subject.reference(*args, **kwargs)), dtype=np.float64)
+            reference = subject.reference(*args, **kwargs)
+        if isinstance(reference, (tuple, list, dict)):
+            # NumPy would stack a tuple into one array and pass; other libraries cannot
+            state["error"] = (
+                f"the function returned a {type(reference).__name__}; it must return one array "
+                "(compare each output with a function of its own)"
+            )
+            return state
+        desired = np.asarray(to_numpy(reference), dtype=np.float64)
     except Exception as exc:
         state["error"] = f"the reference raised {_describe(exc)}"
         return state
