@@ -347,6 +347,15 @@ def is_lazy(x: Any) -> bool:
     return jax_core is not None and isinstance(x, jax_core.Tracer)
 
 
+def exporting() -> bool:
+    """Whether ``torch.export`` is tracing (strict or not). There a Python comparison of a
+    dynamic size becomes a guard of the exported program, which then fails for every size the
+    comparison would have decided otherwise; under ``torch.compile`` the same guard only
+    recompiles. (JAX's symbolic sizes refuse undecidable comparisons instead.)"""
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_exporting())
+
+
 def on_host(x: Any) -> bool:
     """Whether ``x``'s values live in host memory, where reading them costs no device sync.
 

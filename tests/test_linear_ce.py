@@ -69,6 +69,19 @@ def test_default_chunk_is_constant_between_powers_of_two() -> None:
     assert K.default_chunk_size(4096, 100) == 100
 
 
+def test_default_chunk_under_torch_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.export unrolls the chunk loop and turns a comparison of the token count into a
+    guard: the default chunk there ignores the count (8192 tokens' chunk) and the vocabulary
+    takes at most MAX_EXPORTED_CHUNKS chunks."""
+    monkeypatch.setattr(K, "exporting", lambda: True)
+    assert K.default_chunk_size(object(), 100) == 100  # the count is never looked at
+    for classes in (1000, 8192, 131072, 262144):
+        chunk = K.default_chunk_size(3, classes)
+        assert chunk == K.default_chunk_size(1 << 20, classes)
+        assert -(-classes // chunk) <= K.MAX_EXPORTED_CHUNKS
+        assert chunk >= min(classes, K.DEFAULT_CHUNK_ELEMENTS // K.ASSUMED_TOKENS)
+
+
 def test_matches_materialised_on_every_backend(xp: Any, make: Any, run: Any, close: Any) -> None:
     h, w, b, y = _problem(1)
     out = run(linear_cross_entropy, make(h), make(w), make(y), make(b), chunk_size=4)

@@ -8,6 +8,8 @@
 - ``torch.func.vmap``, ``torch.func.grad`` and ``torch.compile(fullgraph=True)`` (dynamo with the
   eager backend: the graph must have no break; inductor runs in the benchmarks).
 - ``torch.autograd.functional.jacobian``: reverse mode, batched cotangents and forward mode.
+- ``torch.export`` with a dynamic batch (the exported program at two batch sizes), and
+  TorchScript's refusal of our classes with a message that says what to use instead.
 """
 
 from __future__ import annotations
@@ -293,6 +295,92 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
             err_msg=f"{case.id} (batch size {size})",
         )
     assert len(graphs) <= min(len(calls), 2), f"{case.id}: {len(graphs)} compilations"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_torch_export_with_a_dynamic_batch(case: LossCase) -> None:
+    """``torch.export.export``, the way a torch graph is deployed or handed to AOTInductor (and
+    what the TorchScript refusal recommends): the case as a Module of its tensors, the batch
+    axis of each (the sharding tests' layout: axis 1 of torch's CTC log-probabilities, the
+    length of CTC's concatenated targets) dynamic. The exported program gives eager's value at
+    the traced batch and at twice it (another power-of-two bucket of sizes)."""
+    torch = _torch()
+    from torch.export import Dim, export
+
+    from agnostic_losses._testing.sharding import batch_layout, combined
+
+    inputs = case.inputs(0)
+    layout = batch_layout(case, inputs)
+    batched = [inputs]
+    dynamic: dict[int | str, int] = {}
+    if not isinstance(layout, str):
+        batched.append(combined(case, layout, 2))
+        dynamic = {**layout.axes, **dict.fromkeys(layout.concatenated, 0)}
+    args, kwargs = _to_torch(torch, inputs, "cpu")
+    # every tensor, positional or keyword, is an input of the exported program
+    keys = [k for k, v in [*enumerate(args), *kwargs.items()] if isinstance(v, torch.Tensor)]
+
+    def tensors_of(a: list[Any], k: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(a[key] if isinstance(key, int) else k[key] for key in keys)
+
+    class Case(torch.nn.Module):
+        def forward(self, *tensors: Any) -> Any:
+            a, k = list(args), dict(kwargs)
+            for key, t in zip(keys, tensors):
+                if isinstance(key, int):
+                    a[key] = t
+                else:
+                    k[key] = t
+            return case.func(*a, **k)
+
+    spec = tuple({dynamic[key]: Dim.AUTO} if key in dynamic else None for key in keys)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's notes on specialised dimensions
+        program = export(Case(), tensors_of(args, kwargs), dynamic_shapes=(spec,))
+    rtol, atol = default_tolerance("float32")
+    for size, batch in enumerate(batched):
+        call_args, call_kwargs = _to_torch(torch, batch, "cpu")
+        got = program.module()(*tensors_of(call_args, call_kwargs))
+        expected = case.func(*call_args, **call_kwargs)
+        for g, e in zip(
+            got if isinstance(got, tuple) else (got,),
+            expected if isinstance(expected, tuple) else (expected,),
+        ):
+            assert_close(
+                B.to_numpy(g),
+                B.to_numpy(e),
+                rtol=rtol * case.rtol,
+                atol=atol * case.rtol,
+                err_msg=f"{case.id} ({'twice the' if size else 'the traced'} batch)",
+            )
+
+
+def test_torchscript_is_refused_with_a_clear_error() -> None:
+    """TorchScript compiles a subset of Python that ours is not written in: scripting a model
+    that holds one of our classes raises a TypeError naming the class and what to use
+    instead, not TorchScript's "Unknown type annotation" at a line of ours."""
+    torch = _torch()
+    import agnostic_losses as al
+
+    class Model(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(3, 4)
+            self.criterion = al.CrossEntropyLoss(label_smoothing=0.1)
+
+        def forward(self, x: Any, y: Any) -> Any:
+            return self.criterion(self.linear(x), y)
+
+    expected = r"CrossEntropyLoss cannot be compiled by TorchScript .* torch.compile or "
+    with pytest.raises(TypeError, match=expected + r"torch.export or torch.nn.CrossEntropyLoss"):
+        torch.jit.script(Model())
+
+    class Cube(al.Loss):
+        def forward(self, input: Any, target: Any) -> Any:
+            return self.reduce(abs(input - target) ** 3)
+
+    with pytest.raises(TypeError, match=r"Cube cannot be compiled by TorchScript .*export\.$"):
+        torch.jit.script(Cube())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

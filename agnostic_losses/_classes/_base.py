@@ -192,6 +192,17 @@ class Loss(_Base):
     def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._options)
 
+    def __prepare_scriptable__(self) -> Loss:
+        # torch.jit.script calls this on every submodule before it compiles: say why it cannot
+        # (its own message is "Unknown type annotation" at some line of ours)
+        name = type(self).__name__
+        twin = f" or torch.nn.{name} in scripted code" if hasattr(torch.nn, name) else ""
+        msg = (
+            f"{name} cannot be compiled by TorchScript (torch.jit.script): it runs Python "
+            f"written against the Array API. Use torch.compile or torch.export{twin}."
+        )
+        raise TypeError(msg)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 

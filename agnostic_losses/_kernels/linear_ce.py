@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._autodiff import custom_vjp, define_vjp
-from .._dispatch import cast, compute_dtype, device_of
+from .._dispatch import cast, compute_dtype, device_of, exporting
 from .._loops import fold_chunks
 from .._numerics import expand_rank, sanitize_labels, squared_lse, xmul
 
@@ -49,6 +49,9 @@ DEFAULT_CHUNK_ELEMENTS = 2**20
 # The token count assumed where it is symbolic and undecidable (see default_chunk_size): a
 # large training batch per device, so the chunk (128 classes) is small rather than too wide.
 ASSUMED_TOKENS = 8192
+# The most vocabulary chunks of a torch.export'ed call (see default_chunk_size): the loop is
+# unrolled there, a graph node per operation per chunk in the forward and the backward.
+MAX_EXPORTED_CHUNKS = 64
 
 
 def default_chunk_size(num_tokens: int, num_classes: int) -> int:
@@ -62,15 +65,23 @@ def default_chunk_size(num_tokens: int, num_classes: int) -> int:
     would need the exact count (a recompile per batch size) or trace a symbolic loop length.
     A count that no comparison can decide (``jax.export`` with a symbolic batch: ``b >= 2`` is
     neither true nor false for every ``b``) takes the chunk of :data:`ASSUMED_TOKENS` tokens,
-    whose blocks hold the default number of logits at that many tokens per call.
+    whose blocks hold the default number of logits at that many tokens per call. Under
+    ``torch.export`` the count is never compared (a comparison would restrict the exported
+    program to the traced bucket of batch sizes): the chunk is that of :data:`ASSUMED_TOKENS`
+    tokens, widened to at most :data:`MAX_EXPORTED_CHUNKS` chunks, since torch unrolls the loop
+    into the exported graph.
     """
-    bucket = 1
-    try:
-        while 2 * bucket <= num_tokens:
-            bucket *= 2
-    except Exception:  # an undecidable symbolic comparison, whatever its type
-        bucket = ASSUMED_TOKENS
-    return max(1, min(int(num_classes), max(128, DEFAULT_CHUNK_ELEMENTS // bucket)))
+    if exporting():
+        widest = -(-int(num_classes) // MAX_EXPORTED_CHUNKS)
+        bucket, floor = ASSUMED_TOKENS, max(128, widest)
+    else:
+        bucket, floor = 1, 128
+        try:
+            while 2 * bucket <= num_tokens:
+                bucket *= 2
+        except Exception:  # an undecidable symbolic comparison, whatever its type
+            bucket = ASSUMED_TOKENS
+    return max(1, min(int(num_classes), max(floor, DEFAULT_CHUNK_ELEMENTS // bucket)))
 
 
 def _logits(xp: Any, hidden: Any, w: Any, b: Any, work: Any, softcap: float | None) -> Any:

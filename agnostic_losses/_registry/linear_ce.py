@@ -231,7 +231,11 @@ def _class_call(
     linear_weight, linear_bias = arrays["weight"], arrays["bias"]
     # One module per configuration, built on the first (eager) call: the transform tests then
     # trace only its forward (building torch Parameters under vmap/compile is not a loss call).
-    key = (linear_weight.shape[-1], linear_weight.shape[0], linear_bias is not None)
+    key: tuple[Any, ...] = (
+        int(linear_weight.shape[-1]),
+        int(linear_weight.shape[0]),
+        linear_bias is not None,
+    )
     # Python values in the key (test_numpy_scalar_options passes np.float32 options): dynamo
     # models a NumPy scalar as an array, and could not hash the cache's keys when it traces.
     options = {k: python_scalar(v) for k, v in options.items()}

@@ -75,6 +75,7 @@ __all__ = [
     "batch_layout",
     "check_case",
     "collectives",
+    "combined",
     "main",
     "place_arrays",
     "shard_map_check",
@@ -191,7 +192,7 @@ def batch_layout(case: LossCase, inputs: Inputs) -> BatchLayout | str:
     return BatchLayout(axes, tuple(concatenated))
 
 
-def _combined(case: LossCase, layout: BatchLayout, copies: int) -> Inputs:
+def combined(case: LossCase, layout: BatchLayout, copies: int) -> Inputs:
     """``copies`` seeded inputs concatenated along the batch (replicated arguments: seed 0)."""
     parts = [case.inputs(seed) for seed in range(copies)]
     first = parts[0]
@@ -285,7 +286,7 @@ def check_case(case: LossCase, copies: int = DEVICES) -> dict[str, Any]:
     if isinstance(layout, str):
         record.update(status="no-batch", reason=layout)
         return record
-    inputs = _combined(case, layout, copies)
+    inputs = combined(case, layout, copies)
     dynamic = [(k, v) for k, v in _items(inputs) if _is_array(v)]
 
     def call(values: list[Any]) -> Any:

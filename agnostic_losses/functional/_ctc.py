@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from .._dispatch import (
-    as_index,
     cast,
     check_floating,
     check_integer,
@@ -201,7 +200,9 @@ def ctc_loss(
         earlier = xp.astype(rows[None, :] < rows[:, None], tgt_len.dtype)
         starts = xp.sum(earlier * tgt_len[None, :], axis=1)
         cols = xp.arange(total, dtype=tgt_len.dtype, device=dev)
-        last = as_index(xp, max(total - 1, 0), tgt_len)
+        # total - 1 counted on the device: a Python int of a dynamic length would specialise a
+        # torch.export'ed program to that length (no index is read when total is 0)
+        last = xp.sum(xp.ones_like(cols), dtype=cols.dtype) - 1
         index = xp.minimum(starts[:, None] + cols[None, :], last)
         flat = xp.reshape(index, (-1,))
         padded = xp.reshape(xp.take(targets, flat, axis=0), (batch, total))
