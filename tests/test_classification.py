@@ -113,6 +113,17 @@ class TestSigmoidBinaryCrossEntropy:
         _, (g,) = grad(sigmoid_binary_cross_entropy, (make([0.0, 0.0]), make([1.0, 0.0])))
         np.testing.assert_allclose(g, [-0.5, 0.5])
 
+    def test_target_gradient_is_the_clamped_values(self, make: Any, grad: Any, dtype: str) -> None:
+        """Below ``e**-100`` the log is clamped, in the value and in d/dy alike (torch's d/dy
+        uses the unclamped log: 150.9 at ``p = 3e-66``); float64 only, where such p exist."""
+        if dtype != "float64":
+            pytest.skip("probabilities below e**-100 are float64 (float32's are subnormal)")
+        p = make([3e-66, 1.0 - 1e-10, 1e-300])
+        y = make([0.25, 0.5, 1.0])
+        value, (gy,) = grad(binary_cross_entropy, (p, y), {"reduction": "none"}, argnums=(1,))
+        np.testing.assert_allclose(value[[0, 2]], [0.25 * 100.0, 100.0], rtol=1e-12)
+        np.testing.assert_allclose(gy, [100.0, np.log(1e-10) - np.log1p(-1e-10), 100.0], rtol=1e-6)
+
     def test_shape_mismatch_raises(self, make: Any) -> None:
         # pitfall 14: (N, 1) against (N,) is an error, not an (N, N) broadcast
         with pytest.raises(ValueError, match=r"`logits` and `labels` must have the same shape"):
