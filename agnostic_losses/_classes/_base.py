@@ -21,7 +21,7 @@ import functools
 import importlib.util
 import inspect
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from .._dispatch import namespace
 from .._docs import with_parameters
@@ -192,7 +192,7 @@ class Loss(_Base):
     def extra_repr(self) -> str:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._options)
 
-    def __prepare_scriptable__(self) -> Loss:
+    def __prepare_scriptable__(self) -> NoReturn:
         # torch.jit.script calls this on every submodule before it compiles: say why it cannot
         # (its own message is "Unknown type annotation" at some line of ours)
         name = type(self).__name__
