@@ -728,6 +728,15 @@ def targets_markdown(results: dict[str, Any], size: str = "medium") -> str:
 BACKENDS = ("torch", "jax-jit", "numpy", "dask")
 
 
+def _subset(parser: argparse.ArgumentParser, text: str, allowed: Any, what: str) -> tuple:
+    """The comma-separated names of ``text``; a usage error names those not in ``allowed``."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose from {list(allowed)}")
+    return names
+
+
 def _parse(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny size, one repeat, no extras")
@@ -761,14 +770,8 @@ def _parse(argv: Sequence[str] | None) -> Options:
     )
     ns = parser.parse_args(argv)
     default_sizes = "tiny" if ns.smoke else ",".join(SIZES)
-    sizes = tuple(s.strip() for s in (ns.sizes or default_sizes).split(",") if s.strip())
-    unknown = [s for s in sizes if s not in SIZES]
-    if unknown:
-        parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
-    backends = tuple(b.strip() for b in ns.backends.split(",") if b.strip())
-    unknown = [b for b in backends if b not in BACKENDS]
-    if unknown:
-        parser.error(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    sizes = _subset(parser, ns.sizes or default_sizes, SIZES, "size(s)")
+    backends = _subset(parser, ns.backends, BACKENDS, "backend(s)")
     names = set().union(*(_names(case) for case in losses().values()))
     unknown = [n for n in ns.loss if n not in names]
     if unknown:

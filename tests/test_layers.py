@@ -12,6 +12,7 @@ call another surface (a class is a function plus stored options); the optax-styl
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,7 @@ def _part(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
+@functools.cache
 def _modules() -> dict[str, Path]:
     out = {}
     for path in sorted(ROOT.rglob("*.py")):

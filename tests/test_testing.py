@@ -109,12 +109,11 @@ def test_assert_close_compares_both_parts_of_complex_values(library: str) -> Non
     with pytest.raises(AssertionError, match=r"real part: 1 of 1 values differ"):
         assert_close(make([1 + 1j]), make([3 + 1j]))
     single = make([1 + 1j]).astype(np.complex64) if library == "numpy" else make([1 + 1j])
-    reference = np.asarray  # a complex128 NumPy reference for torch; complex64 for NumPy
-    if library == "numpy":
-        reference = lambda v: np.asarray(v, dtype=np.complex64)  # noqa: E731
-    assert_close(single, reference([1 + 1.00001j]))  # within float32's rtol: passes
+    # NumPy against its own dtype; torch against a complex128 NumPy reference
+    reference = np.complex64 if library == "numpy" else np.complex128
+    assert_close(single, np.asarray([1 + 1.00001j], dtype=reference))  # within float32's rtol
     with pytest.raises(AssertionError, match="ulp of float32"):
-        assert_close(single, reference([1 + 1.001j]))
+        assert_close(single, np.asarray([1 + 1.001j], dtype=reference))
 
 
 @needs_torch

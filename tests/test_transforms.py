@@ -52,6 +52,19 @@ def _to_torch(torch: Any, inputs: Inputs, device: str) -> tuple[list[Any], dict[
     return [convert(a) for a in inputs.args], {k: convert(v) for k, v in inputs.kwargs.items()}
 
 
+def _close_to_eager(case: LossCase, got: Any, want: Any, what: str) -> None:
+    """A transformed or compiled torch result against eager's, at float32's tolerances scaled
+    by the case's."""
+    rtol, atol = default_tolerance("float32")
+    assert_close(
+        B.to_numpy(got),
+        B.to_numpy(want),
+        rtol=rtol * case.rtol,
+        atol=atol * case.rtol,
+        err_msg=f"{case.id} {what}",
+    )
+
+
 @contextlib.contextmanager
 def _count_host_reads(torch: Any) -> Iterator[list[str]]:
     """Every host read of a tensor inside the block, by method name."""
@@ -147,14 +160,7 @@ def test_torch_func_transforms(case: LossCase) -> None:
     expected = call(*[args[i] for i in tensors])
     stacked = [torch.stack([args[i], args[i]]) for i in tensors]
     got = torch.func.vmap(call)(*stacked)
-    rtol, atol = default_tolerance("float32")
-    assert_close(
-        B.to_numpy(got),
-        np.stack([B.to_numpy(expected)] * 2),
-        rtol=rtol * case.rtol,
-        atol=atol * case.rtol,
-        err_msg=f"{case.id} vmap",
-    )
+    _close_to_eager(case, got, np.stack([B.to_numpy(expected)] * 2), "vmap")
 
     def summed(x: Any) -> Any:
         full = list(args)
@@ -165,13 +171,7 @@ def test_torch_func_transforms(case: LossCase) -> None:
     leaf = args[first].detach().clone().requires_grad_(True)
     (want,) = torch.autograd.grad(summed(leaf), leaf, allow_unused=True)
     want = torch.zeros_like(leaf) if want is None else want
-    assert_close(
-        B.to_numpy(g),
-        B.to_numpy(want),
-        rtol=rtol * case.rtol,
-        atol=atol * case.rtol,
-        err_msg=f"{case.id} grad",
-    )
+    _close_to_eager(case, g, want, "grad")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -285,15 +285,8 @@ def test_torch_compile_fullgraph(case: LossCase) -> None:
     with _dynamo_graphs(torch, calls[0][1]) as (compile_, graphs):
         compiled = compile_(lambda a, k: case.func(*a, **k))
         got = [compiled(args, kwargs) for args, kwargs in calls]
-    rtol, atol = default_tolerance("float32")
     for size, (g, e) in enumerate(zip(got, expected)):
-        assert_close(
-            B.to_numpy(g),
-            B.to_numpy(e),
-            rtol=rtol * case.rtol,
-            atol=atol * case.rtol,
-            err_msg=f"{case.id} (batch size {size})",
-        )
+        _close_to_eager(case, g, e, f"(batch size {size})")
     assert len(graphs) <= min(len(calls), 2), f"{case.id}: {len(graphs)} compilations"
 
 
@@ -337,7 +330,6 @@ def test_torch_export_with_a_dynamic_batch(case: LossCase) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notes on specialised dimensions
         program = export(Case(), tensors_of(args, kwargs), dynamic_shapes=(spec,))
-    rtol, atol = default_tolerance("float32")
     for size, batch in enumerate(batched):
         call_args, call_kwargs = _to_torch(torch, batch, "cpu")
         got = program.module()(*tensors_of(call_args, call_kwargs))
@@ -346,13 +338,7 @@ def test_torch_export_with_a_dynamic_batch(case: LossCase) -> None:
             got if isinstance(got, tuple) else (got,),
             expected if isinstance(expected, tuple) else (expected,),
         ):
-            assert_close(
-                B.to_numpy(g),
-                B.to_numpy(e),
-                rtol=rtol * case.rtol,
-                atol=atol * case.rtol,
-                err_msg=f"{case.id} ({'twice the' if size else 'the traced'} batch)",
-            )
+            _close_to_eager(case, g, e, f"({'twice the' if size else 'the traced'} batch)")
 
 
 def test_torchscript_is_refused_with_a_clear_error() -> None:
@@ -406,15 +392,8 @@ def test_torch_compile_training_step(case: LossCase) -> None:
     want = value_and_grad(summed)
     with _dynamo_graphs(torch, kwargs) as (compile_, graphs):
         got = value_and_grad(compile_(summed))
-    rtol, atol = default_tolerance("float32")
     for what, g, w in zip(("value", "gradient"), got, want):
-        assert_close(
-            B.to_numpy(g),
-            B.to_numpy(w),
-            rtol=rtol * case.rtol,
-            atol=atol * case.rtol,
-            err_msg=f"{case.id} {what}",
-        )
+        _close_to_eager(case, g, w, what)
     assert len(graphs) == 1, f"{case.id}: {len(graphs)} graphs"
 
 

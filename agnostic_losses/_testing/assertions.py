@@ -94,14 +94,16 @@ def assert_close(
         raise AssertionError(msg)
     if meta:
         return
-    default_rtol, default_atol = default_tolerance(_REAL_PART.get(dtype_name(actual), actual))
+    component = _REAL_PART.get(dtype_name(actual))  # a complex dtype's parts' dtype
+    default_rtol, default_atol = default_tolerance(component or actual)
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     if np.iscomplexobj(a) or np.iscomplexobj(d):
         # each part on its own: a float64 cast would drop the imaginary parts unseen
-        component = _REAL_PART.get(dtype_name(actual), "float64")
         for part, take in (("real part", np.real), ("imaginary part", np.imag)):
-            _assert_values(take(a), take(d), component, rtol, atol, f"{prefix}{part}: ")
+            _assert_values(
+                take(a), take(d), component or "float64", rtol, atol, f"{prefix}{part}: "
+            )
         return
     _assert_values(a, d, dtype_name(actual) if _is_float(actual) else "float64", rtol, atol, prefix)
 

@@ -201,7 +201,8 @@ def ctc_loss(
         starts = xp.sum(earlier * tgt_len[None, :], axis=1)
         cols = xp.arange(total, dtype=tgt_len.dtype, device=dev)
         # total - 1 counted on the device: a Python int of a dynamic length would specialise a
-        # torch.export'ed program to that length (no index is read when total is 0)
+        # torch.export'ed program to that length (no index is read when total is 0). Not
+        # cols[-1:]: the standard leaves that slice of an empty axis unspecified (strict raises).
         last = xp.sum(xp.ones_like(cols), dtype=cols.dtype) - 1
         index = xp.minimum(starts[:, None] + cols[None, :], last)
         flat = xp.reshape(index, (-1,))
