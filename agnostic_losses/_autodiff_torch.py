@@ -113,7 +113,12 @@ def apply(index: int, key: tuple[Any, ...], arrays: tuple[Any, ...]) -> tuple[An
         if a is None:
             layout.append(-1)
             continue
-        j = next((j for j, s in enumerate(slots) if s is a), len(slots))
+        # a loop, not next(genexpr, default): torch 2.8's dynamo cannot trace the default
+        j = len(slots)
+        for i, s in enumerate(slots):
+            if s is a:
+                j = i
+                break
         if j == len(slots):
             slots.append(a)
         layout.append(j)

@@ -12,7 +12,7 @@ import numbers
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import array_api_compat
@@ -353,7 +353,10 @@ def exporting() -> bool:
     comparison would have decided otherwise; under ``torch.compile`` the same guard only
     recompiles. (JAX's symbolic sizes refuse undecidable comparisons instead.)"""
     torch = sys.modules.get("torch")
-    return torch is not None and bool(torch.compiler.is_exporting())
+    # torch 2.4 has no torch.compiler.is_exporting; an old torch imported beside a JAX or NumPy
+    # call must not break it.
+    is_exporting = getattr(getattr(torch, "compiler", None), "is_exporting", None)
+    return is_exporting is not None and bool(is_exporting())
 
 
 def on_host(x: Any) -> bool:
@@ -558,15 +561,29 @@ def match_varying(x: Any, like: Any) -> Any:
     JAX's own autodiff gives an invariant input's gradient. Axes only ``like`` varies over are
     a type cast (``pcast``), which moves no data. Outside ``shard_map``: ``x`` itself.
     """
-    lax = sys.modules["jax"].lax
-    if x is None or like is None or not hasattr(lax, "pcast"):
+    if x is None or like is None or not marks_varying():
         return x
     mine, theirs = varying_axes(x), varying_axes(like)
     if extra := mine - theirs:
-        x = lax.psum(x, tuple(sorted(extra)))
+        x = sys.modules["jax"].lax.psum(x, tuple(sorted(extra)))
     if missing := theirs - mine:
-        x = lax.pcast(x, tuple(sorted(missing)), to="varying")
+        x = as_varying(x, missing)
     return x
+
+
+def marks_varying() -> bool:
+    """Whether this JAX types values by the ``shard_map`` axes they vary over (and has the
+    cast to a varying type: ``lax.pcast``, or ``lax.pvary`` before it)."""
+    lax = sys.modules["jax"].lax
+    return hasattr(lax, "pcast") or hasattr(lax, "pvary")
+
+
+def as_varying(x: Any, axes: Iterable[str]) -> Any:
+    """The JAX value ``x`` typed as varying over ``axes`` too: a type cast, no data moves."""
+    lax, names = sys.modules["jax"].lax, tuple(sorted(axes))
+    if hasattr(lax, "pcast"):
+        return lax.pcast(x, names, to="varying")
+    return lax.pvary(x, names)  # jax 0.7, before pcast
 
 
 def message_value(x: Any) -> float:

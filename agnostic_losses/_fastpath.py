@@ -24,15 +24,18 @@ from typing import Any
 
 __all__ = ["lean"]
 
-_LEAN: dict[int, Any] = {}
+_LEAN: dict[Any, Any] = {}
 
 
 def lean(xp: Any) -> Any:
     """The namespace losses should use for arrays whose compat namespace is ``xp``."""
-    out = _LEAN.get(id(xp))
+    # Keyed by the module's name, a constant to torch.compile: dynamo before torch 2.13 breaks
+    # the graph at id() of a module.
+    key = getattr(xp, "__name__", None) or id(xp)
+    out = _LEAN.get(key)
     if out is None:
         out = _build(xp)
-        _LEAN[id(xp)] = out
+        _LEAN[key] = out
     return out
 
 

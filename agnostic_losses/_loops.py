@@ -15,7 +15,7 @@ from typing import Any
 import array_api_compat
 
 from . import _dask
-from ._dispatch import varying_axes
+from ._dispatch import as_varying, marks_varying, varying_axes
 
 __all__ = ["compiled", "fold_chunks", "rowwise", "scan"]
 
@@ -175,10 +175,10 @@ def _varying_carry(jax: Any, step: Step, carry: Carry, x0: tuple[Any, ...]) -> C
     arrays (through ``xs`` or closed over, as ``hidden`` in ``linear_cross_entropy``), so the
     scan would be refused (optax's ``ctc_loss`` is, in jax 0.10). Tracing the body's carry
     (``eval_shape``, no computation) says which axes it varies over; the initial carry is cast
-    to them (``lax.pcast``, a type change that moves no data), repeated until nothing changes.
+    to them (:func:`as_varying`, a type change that moves no data), repeated until nothing changes.
     Outside ``shard_map`` (no manual axes) this returns ``carry`` untouched, without a trace.
     """
-    if not hasattr(jax.lax, "pcast") or not jax.sharding.get_abstract_mesh().manual_axes:
+    if not marks_varying() or not jax.sharding.get_abstract_mesh().manual_axes:
         return carry
     leaves, tree = jax.tree.flatten(carry)
     while True:
@@ -186,10 +186,7 @@ def _varying_carry(jax: Any, step: Step, carry: Carry, x0: tuple[Any, ...]) -> C
         missing = [varying_axes(o) - varying_axes(c) for c, o in zip(leaves, out)]
         if not any(missing):
             return carry
-        leaves = [
-            jax.lax.pcast(c, tuple(sorted(m)), to="varying") if m else c
-            for c, m in zip(leaves, missing)
-        ]
+        leaves = [as_varying(c, m) if m else c for c, m in zip(leaves, missing)]
         carry = jax.tree.unflatten(tree, leaves)
 
 

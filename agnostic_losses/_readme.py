@@ -86,7 +86,7 @@ EXTRAS = {
     "peers": "optax, braintools, brainpy and keras 3, the oracles of the top-level and keras "
     "losses in the tests and `check --peers` (pulls jax; keras runs on its JAX backend); torch's "
     "oracles come with the `torch` extra",
-    "test": "pytest, pytest-xdist, hypothesis, scipy, matplotlib: the test suite",
+    "test": "pytest, pytest-xdist, array-api-extra, hypothesis, scipy, matplotlib: the test suite",
     "docs": "Sphinx, numpydoc, myst-parser, furo: the documentation (`nox -s docs`)",
 }
 # The pins README names (the tested versions); every one is in requirements/constraints.txt.

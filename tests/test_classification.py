@@ -664,6 +664,8 @@ _CLASS_EXTENSIONS = {"LinearCrossEntropyLoss": ("z_loss", "chunk_size", "logit_s
 @pytest.mark.parametrize("name", _CLASS_NAMES)
 def test_class_signatures_match_torch(name: str) -> None:
     nn = pytest.importorskip("torch.nn")
+    if not hasattr(nn, name):
+        pytest.skip(f"torch.nn has no {name} in this torch (nox -s minimum runs an older one)")
     import agnostic_losses
 
     ours = getattr(agnostic_losses, name)

@@ -253,3 +253,19 @@ def test_tensorflow_tensors_get_the_keras_backend_hint() -> None:
     EagerTensor.__module__ = "tensorflow.python.framework.ops"
     with pytest.raises(TypeError, match=r"`y_true` must be .* got EagerTensor\. TensorFlow .*"):
         mean_squared_error(EagerTensor(), EagerTensor())
+
+
+def test_exporting_with_a_torch_that_cannot_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old torch (2.4: no ``torch.compiler.is_exporting``) imported beside a NumPy or JAX
+    call is not exporting anything; the call must not fail on it."""
+    import sys
+    import types
+
+    old = types.ModuleType("torch")
+    old.compiler = types.SimpleNamespace(is_compiling=lambda: False)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", old)
+    assert D.exporting() is False
+    h, w = np.ones((4, 3)), np.ones((5, 3))
+    from agnostic_losses import linear_cross_entropy
+
+    assert linear_cross_entropy(h, w, np.zeros(4, dtype=np.int64)).shape == ()

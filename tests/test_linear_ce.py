@@ -21,6 +21,15 @@ lazy_xp_function(linear_cross_entropy)
 lazy_xp_function(f_linear_cross_entropy)
 
 
+def _torch_with_linear_ce() -> Any:
+    """torch, skipping where it has no ``linear_cross_entropy`` of its own (added in torch
+    2.13; ``nox -s minimum`` runs an older torch)."""
+    torch = pytest.importorskip("torch")
+    if not hasattr(torch.nn.functional, "linear_cross_entropy"):
+        pytest.skip(f"torch {torch.__version__} has no linear_cross_entropy")
+    return torch
+
+
 def _problem(seed: int = 0, n: int = 6, d: int = 4, v: int = 11) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     h = rng.normal(size=(n, d))
@@ -362,7 +371,7 @@ def test_numpy_has_no_custom_gradient_path() -> None:
 
 class TestFunctional:
     def test_probability_targets_take_the_reference_path(self) -> None:
-        torch = pytest.importorskip("torch")
+        torch = _torch_with_linear_ce()
         tf = torch.nn.functional
         h, w, b, _ = _problem(6)
         p = torch.softmax(torch.tensor(np.random.default_rng(0).normal(size=(6, 11))), dim=1)
@@ -446,7 +455,7 @@ _EXTENSIONS = ["z_loss", "chunk_size", "logit_softcap"]
 
 
 def test_functional_signature_is_torchs_plus_keyword_extensions() -> None:
-    tf = pytest.importorskip("torch.nn.functional")
+    tf = _torch_with_linear_ce().nn.functional
     ours, theirs = _params(f_linear_cross_entropy), _params(tf.linear_cross_entropy)
     assert ours[: len(theirs)] == theirs
     assert [n for n, _, _ in ours[len(theirs) :]] == [*_EXTENSIONS, "return_lse"]
@@ -454,7 +463,7 @@ def test_functional_signature_is_torchs_plus_keyword_extensions() -> None:
 
 class TestLinearCrossEntropyLoss:
     def test_signature_is_torchs_plus_keyword_extensions(self) -> None:
-        nn = pytest.importorskip("torch.nn")
+        nn = _torch_with_linear_ce().nn
         from agnostic_losses import LinearCrossEntropyLoss
 
         ours = _params(LinearCrossEntropyLoss.__init__)
@@ -463,7 +472,7 @@ class TestLinearCrossEntropyLoss:
         assert [n for n, _, _ in ours[len(theirs) :]] == _EXTENSIONS
 
     def test_loads_torchs_state_dict_and_agrees(self) -> None:
-        torch = pytest.importorskip("torch")
+        torch = _torch_with_linear_ce()
         from agnostic_losses import LinearCrossEntropyLoss
 
         kwargs = {"bias": True, "weight": torch.rand(7) + 0.5, "label_smoothing": 0.1}
@@ -500,7 +509,7 @@ class TestLinearCrossEntropyLoss:
             LinearCrossEntropyLoss(3, 4, chunk_size=0)
 
     def test_k_dimensional_like_torch(self) -> None:
-        torch = pytest.importorskip("torch")
+        torch = _torch_with_linear_ce()
         from agnostic_losses import LinearCrossEntropyLoss
 
         kwargs = {"out_features": (2, 3), "bias": True}

@@ -116,7 +116,12 @@ NATIVE = {n for n in NAMES if getattr(_ours(n), "native_name", None) is not None
 
 
 def test_every_loss_has_an_opinfo() -> None:
-    assert set(F.__all__) <= set(NAMES)
+    # torch's own linear_cross_entropy (and its OpInfo) came with torch 2.13; the minimum
+    # matrix (nox -s minimum) runs an older torch.
+    newer = (
+        set() if hasattr(torch.nn.functional, "linear_cross_entropy") else {"linear_cross_entropy"}
+    )
+    assert set(F.__all__) - newer <= set(NAMES)
 
 
 def _subsample(n: int) -> list[int]:
