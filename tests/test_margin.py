@@ -144,6 +144,17 @@ class TestPitfalls:
         np.testing.assert_array_equal(value, 0.0)
         np.testing.assert_array_equal(g, np.zeros((1, 4)))
 
+    def test_multiclass_hinge_splits_a_tie_evenly(self, make: Any, grad: Any) -> None:
+        # optax's one max over every class's term: a k-way tie gives each tied term 1/k of
+        # the gradient (label 0's own term is 0; classes 1 and 2 reach it exactly)
+        labels = make([0, 0], dtype="int64")
+        scores = make([[2.0, 1.0, 1.0, 0.0], [2.0, 1.0, 0.5, 0.0]])
+        value, (g,) = grad(multiclass_hinge_loss, (scores, labels))
+        np.testing.assert_array_equal(value, [0.0, 0.0])
+        third, half = 1.0 / 3.0, 0.5
+        expected = [[-2 * third, third, third, 0.0], [-half, half, 0.0, 0.0]]
+        np.testing.assert_allclose(g, expected, rtol=1e-6)
+
     def test_masked_class_in_multiclass_hinge(self, make: Any, grad: Any) -> None:
         scores = make([[2.0, -np.inf, 0.5]])
         value, (g,) = grad(multiclass_hinge_loss, (scores, make([0], dtype="int64")))

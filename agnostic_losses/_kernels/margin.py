@@ -6,7 +6,8 @@ backend: the hinge and perceptron kernels and the two that torch computes native
 (``multi_margin``, ``multilabel_margin``) use ``relu`` (derivative 0 there: torch's kernels'
 and ``torch.relu``'s, which it delegates to on eager torch, one pass, not three);
 ``margin_ranking`` and ``hinge_embedding`` use ``clamp_min_zero`` (derivative 1: torch writes
-them with ``clamp_min``); optax's ``multiclass_hinge`` takes ``jnp.maximum``'s even split.
+them with ``clamp_min``); optax's ``multiclass_hinge`` splits a tie evenly among the tied
+classes, as ``jnp.max``.
 """
 
 from __future__ import annotations
@@ -114,20 +115,20 @@ def multilabel_soft_margin(xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
 def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     """Crammer-Singer: ``max_j (s_j + 1 - [j = y]) - s_y``; invalid labels give NaN.
 
-    Computed as ``max(max_{j != y} s_j - s_y + 1, 0)``: the label's own term is exactly
-    ``(s_y - s_y) + 0 = 0``, and ``s_j - s_y`` rounds monotonically in ``s_j``, so the max of the
-    other classes' terms is the term of their max (the same values; a mask and a max over the
-    scores instead of a float one-hot and three passes). Shifting by ``s_y`` keeps the value
-    exactly 0 at a large-margin prediction and invariant to adding a constant to every score.
+    Computed as ``max_j t_j`` with ``t_j = (s_j - s_y) + 1`` for ``j != y`` and ``t_y = 0``
+    (``(s_y - s_y) + 0`` exactly): shifting by ``s_y`` keeps the value exactly 0 at a
+    large-margin prediction and invariant to adding a constant to every score. One max over
+    every class, the label's term included, as optax's: at a tie of ``k`` terms each gets
+    ``1/k`` of the gradient (a max over the other classes, then a maximum with 0, gave the
+    label 1/2 and the others ``1/(2(k-1))``).
     """
     num_classes = scores.shape[-1]
     safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
     classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
     is_target = safe[..., None] == expand_rank(xp, classes, scores.ndim)
-    others = xp.where(is_target, float("-inf"), scores)
-    loss = xp.maximum(xp.max(others, axis=-1) - target + 1.0, 0.0)
-    return invalid_to_nan(xp, loss, valid)
+    terms = xp.where(is_target, 0.0, (scores - target[..., None]) + 1.0)
+    return invalid_to_nan(xp, xp.max(terms, axis=-1), valid)
 
 
 def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
