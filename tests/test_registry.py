@@ -1118,6 +1118,33 @@ def test_dask_unknown_sizes_raise_a_clear_error(case: LossCase) -> None:
         case.func(*map(select, args), **{k: select(v) for k, v in kwargs.items()})
 
 
+def test_dask_chunked_along_every_axis(case: LossCase) -> None:
+    """Dask arrays chunked as an out-of-core loader may chunk them: every axis split, the class
+    and sequence axes too, the first floating argument in chunks of 2 and every other array in
+    chunks of 3 (their chunks do not line up). NumPy's answer, and nothing computed while the
+    loss is built (the registry's Dask cell has one chunk per array)."""
+    reason = Backend.DASK.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    import dask.array as da
+
+    inputs = case.inputs(SEED)
+    args, kwargs = _convert(Backend.DASK, inputs, "float64")
+    first, _ = _split(args, kwargs)
+
+    def chunked(a: Any, size: int) -> Any:
+        return a.rechunk(size) if isinstance(a, da.Array) and a.ndim else a
+
+    args = [chunked(a, 2 if j == first else 3) for j, a in enumerate(args)]
+    kwargs = {k: chunked(v, 3) for k, v in kwargs.items()}
+    arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, da.Array)]
+    assert any(a.npartitions > 1 for a in arrays), case.id
+    got = B.call(Backend.DASK, case.func, *args, **kwargs)
+    expected = _numpy_answer(case, inputs, "float64")
+    tol = {"rtol": 1e-12 * case.rtol, "atol": 1e-12, "err_msg": case.id}
+    assert_close(B.to_numpy(got), B.to_numpy(expected), **tol)
+
+
 # --- NumPy companions: labels from a data loader beside another library's arrays -------------
 
 COMPANION_BACKENDS = [b for b in Backend if b.library not in ("numpy",)]
