@@ -155,6 +155,31 @@ class TestPitfalls:
         expected = [[-2 * third, third, third, 0.0], [-half, half, 0.0, 0.0]]
         np.testing.assert_allclose(g, expected, rtol=1e-6)
 
+    def test_multilabel_margin_with_infinite_scores(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest
+    ) -> None:
+        # torch's values and gradients (targets 3 and 0, then padding): an infinite score of a
+        # target class, of a class that is no target, or of class 0 (which a padded slot reads)
+        # gave NaN, a product of the pair mask with inf - inf
+        inf = np.inf
+        x = np.asarray([[0.1, 0.2, 0.4, 0.8]] * 5)
+        x[0, 0], x[1, 1], x[2, 3], x[3, 0], x[4, 1] = inf, inf, inf, -inf, -inf
+        y = make([[3, 0, -1, 1]] * 5, dtype="int64")
+        value = to_numpy(run(multilabel_margin_loss, make(x), y, reduction="none"))
+        np.testing.assert_allclose(value, [0.25, inf, 0.6, inf, 0.475], rtol=1e-6)
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        _, (g,) = grad(multilabel_margin_loss, (make(x), y), {"reduction": "sum"})
+        expected = [
+            [0.0, 0.25, 0.25, -0.5],
+            [-0.5, 0.5, 0.5, -0.5],
+            [-0.5, 0.25, 0.25, 0.0],
+            [-0.5, 0.5, 0.5, -0.5],
+            [-0.25, 0.0, 0.5, -0.25],
+        ]
+        np.testing.assert_allclose(g, expected, rtol=1e-6)
+
     def test_masked_class_in_multiclass_hinge(self, make: Any, grad: Any) -> None:
         scores = make([[2.0, -np.inf, 0.5]])
         value, (g,) = grad(multiclass_hinge_loss, (scores, make([0], dtype="int64")))

@@ -168,12 +168,16 @@ def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
     kept = (seen_pad == 0) & (target >= 0) & (target < num_classes)
     invalid = xp.any((seen_pad == 0) & ((target < -1) | (target >= num_classes)), axis=-1)
     safe = xp.where(kept, target, xp.zeros_like(target))
-    kept_f = xp.astype(kept, x.dtype)
-    # is_target[i] = 1 if class i appears among the kept targets.
-    hits = one_hot(xp, safe, num_classes, x.dtype) * kept_f[..., None]
-    is_target = xp.minimum(xp.sum(hits, axis=-2), 1.0)
-    x_t = take_last(xp, x, safe)  # (..., C): x at each target slot
-    pair = relu(xp, 1.0 - x_t[..., :, None] + x[..., None, :])  # (..., slot j, class i)
-    pair = pair * (1.0 - is_target)[..., None, :] * kept_f[..., :, None]
-    loss = xp.sum(pair, axis=(-2, -1)) / num_classes
+    # targeted[i]: class i appears among the kept targets
+    hits = one_hot(xp, safe, num_classes, x.dtype) * xp.astype(kept, x.dtype)[..., None]
+    targeted = xp.sum(hits, axis=-2) > 0.0
+    # The pairs that do not count are masked with where (a product with the mask was NaN at
+    # an infinite score), and their operands are sanitised first (double where): a padded slot
+    # reads class 0's score and a target class's score is no `i`, either of which may be
+    # infinite (inf - inf, and NumPy's warning, even in a pair the where drops).
+    x_t = xp.where(kept, take_last(xp, x, safe), 0.0)  # (..., slot j): x at each target
+    x_i = xp.where(targeted, 0.0, x)  # (..., class i)
+    pair = relu(xp, 1.0 - x_t[..., :, None] + x_i[..., None, :])
+    counts = kept[..., :, None] & ~targeted[..., None, :]
+    loss = xp.sum(xp.where(counts, pair, 0.0), axis=(-2, -1)) / num_classes
     return invalid_to_nan(xp, loss, ~invalid)
