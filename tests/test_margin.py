@@ -155,6 +155,32 @@ class TestPitfalls:
         expected = [[-2 * third, third, third, 0.0], [-half, half, 0.0, 0.0]]
         np.testing.assert_allclose(g, expected, rtol=1e-6)
 
+    def test_multi_margin_with_infinite_scores(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest
+    ) -> None:
+        # torch's values and gradients (label 1): an infinite label score gave NaN (the
+        # label's own term, x_y - x_y, was masked by a product after the hinge)
+        inf = np.inf
+        x = np.asarray([[0.1, 0.2, 0.4, 0.8]] * 4)
+        x[0, 1], x[1, 0], x[2, 2], x[3, 1] = inf, -inf, -inf, -inf
+        y = make([1, 1, 1, 1], dtype="int64")
+        value = to_numpy(run(multi_margin_loss, make(x), y, reduction="none"))
+        np.testing.assert_allclose(value, [0.0, 0.7, 0.625, inf], rtol=1e-6)
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        _, (g,) = grad(multi_margin_loss, (make(x), y), {"reduction": "sum"})
+        expected = [
+            [0.0, 0.0, 0.0, 0.0],
+            [0.0, -0.5, 0.25, 0.25],
+            [0.25, -0.5, 0.0, 0.25],
+            [0.25, -0.75, 0.25, 0.25],
+        ]
+        np.testing.assert_allclose(g, expected, rtol=1e-6)
+        # p = 2: the gradient of an infinite hinge is infinite, never NaN (0 * inf)
+        _, (g,) = grad(multi_margin_loss, (make(x[3:]), y[3:]), {"p": 2, "reduction": "sum"})
+        np.testing.assert_array_equal(g, [[inf, -inf, inf, inf]])
+
     def test_multilabel_margin_with_infinite_scores(
         self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest
     ) -> None:

@@ -145,11 +145,16 @@ def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: An
     num_classes = x.shape[-1]
     safe, valid, _ = sanitize_labels(xp, target, num_classes)
     x_y = gather_labels(xp, x, safe)
-    others = 1.0 - one_hot(xp, safe, num_classes, x.dtype)
-    h = relu(xp, margin - x_y[..., None] + x)
+    classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
+    is_label = safe[..., None] == expand_rank(xp, classes, x.ndim)
+    # The label's own term is set to 0 before the hinge, with a where on a sanitised operand
+    # (double where): a product with a mask after it was NaN at an infinite label score
+    # (x_y - x_y = inf - inf), and so was its gradient (0 * inf) where p = 2.
+    diff = margin - x_y[..., None] + xp.where(is_label, 0.0, x)
+    h = relu(xp, xp.where(is_label, 0.0, diff))
     if p == 2:
         h = h * h
-    loss = xp.sum(h * others, axis=-1) / num_classes
+    loss = xp.sum(h, axis=-1) / num_classes
     if weight is not None:
         loss = loss * gather_labels(xp, xp.broadcast_to(weight, x.shape), safe)
     return invalid_to_nan(xp, loss, valid)
