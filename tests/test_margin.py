@@ -155,6 +155,39 @@ class TestPitfalls:
         expected = [[-2 * third, third, third, 0.0], [-half, half, 0.0, 0.0]]
         np.testing.assert_allclose(g, expected, rtol=1e-6)
 
+    def test_multiclass_hinge_with_infinite_scores(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest
+    ) -> None:
+        # label 0 (1 in the last row): a masked label (-inf) costs inf and passes the whole
+        # gradient to the best other class, as optax; a +inf label costs its limit, 0 (optax:
+        # NaN), NaN beside another +inf; a masked other class costs nothing (optax: NaN, its
+        # one-hot product -inf * 0)
+        inf = np.inf
+        x = np.asarray(
+            [
+                [-inf, 0.3, 0.7, 0.1],
+                [inf, 0.3, 0.7, 0.1],
+                [inf, inf, 0.7, 0.1],
+                [0.5, -inf, 0.2, 0.1],
+                [1.0, 2.0, 3.0, 4.0],
+            ]
+        )
+        y = make([0, 0, 0, 0, 1], dtype="int64")
+        value = to_numpy(run(multiclass_hinge_loss, make(x), y))
+        np.testing.assert_allclose(value, [inf, 0.0, np.nan, 0.7, 3.0], rtol=1e-6)
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        keep = [0, 1, 3, 4]
+        _, (g,) = grad(multiclass_hinge_loss, (make(x[keep]), make([0, 0, 0, 1], dtype="int64")))
+        expected = [
+            [-1.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [-1.0, 0.0, 1.0, 0.0],
+            [0.0, -1.0, 0.0, 1.0],
+        ]
+        np.testing.assert_allclose(g, expected, rtol=1e-6)
+
     def test_multi_margin_with_infinite_scores(
         self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest
     ) -> None:

@@ -115,20 +115,24 @@ def multilabel_soft_margin(xp: Any, x: Any, y: Any, weight: Any = None) -> Any:
 def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     """Crammer-Singer: ``max_j (s_j + 1 - [j = y]) - s_y``; invalid labels give NaN.
 
-    Computed as ``max_j t_j`` with ``t_j = (s_j - s_y) + 1`` for ``j != y`` and ``t_y = 0``
-    (``(s_y - s_y) + 0`` exactly): shifting by ``s_y`` keeps the value exactly 0 at a
-    large-margin prediction and invariant to adding a constant to every score. One max over
-    every class, the label's term included, as optax's: at a tie of ``k`` terms each gets
-    ``1/k`` of the gradient (a max over the other classes, then a maximum with 0, gave the
-    label 1/2 and the others ``1/(2(k-1))``).
+    Computed as ``max_j t_j`` with ``t_j = (s_j - s_y) + 1`` for ``j != y`` and ``t_y = 0``:
+    shifting by ``s_y`` keeps the value exactly 0 at a large-margin prediction, 0 at
+    ``s_y = +inf``, and invariant to adding a constant to every score. One max over every
+    class, the label's term included, as optax's: a tie of ``k`` terms gives each ``1/k`` of
+    the gradient. A masked label (``s_y = -inf``) is shifted by 0 and added back after the max
+    (``+inf``): every ``t_j`` would be ``+inf``, a tie, where optax passes the whole gradient
+    to the best other class, as this does.
     """
     num_classes = scores.shape[-1]
     safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
     classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
     is_target = safe[..., None] == expand_rank(xp, classes, scores.ndim)
-    terms = xp.where(is_target, 0.0, (scores - target[..., None]) + 1.0)
-    return invalid_to_nan(xp, xp.max(terms, axis=-1), valid)
+    masked = target == float("-inf")
+    shift = xp.where(masked, 0.0, target)
+    terms = xp.where(is_target, 0.0, (scores - shift[..., None]) + 1.0)
+    loss = xp.max(terms, axis=-1) + xp.where(masked, -target, 0.0)
+    return invalid_to_nan(xp, loss, valid)
 
 
 def multiclass_perceptron(xp: Any, scores: Any, labels: Any) -> Any:
