@@ -36,6 +36,7 @@ __all__ = [
     "expand_rank",
     "gather_labels",
     "invalid_to_nan",
+    "label_mask",
     "log_or_neg_inf",
     "log_sigmoid",
     "log_sigmoid_pair",
@@ -372,13 +373,21 @@ def move_axis_last(xp: Any, x: Any, axis: int) -> Any:
     return xp.permute_dims(x, order)
 
 
+def label_mask(xp: Any, labels: Any, num_classes: int) -> Any:
+    """Boolean one-hot of integer ``labels`` on a new last axis, on the labels' device.
+
+    Out-of-range labels give an all-False row.
+    """
+    classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
+    return labels[..., None] == expand_rank(xp, classes, labels.ndim + 1)
+
+
 def one_hot(xp: Any, labels: Any, num_classes: int, dtype: Any) -> Any:
     """One-hot encode integer ``labels`` on a new last axis, in ``dtype`` on the labels' device.
 
     Out-of-range labels give an all-zero row.
     """
-    classes = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
-    return xp.astype(labels[..., None] == expand_rank(xp, classes, labels.ndim + 1), dtype)
+    return xp.astype(label_mask(xp, labels, num_classes), dtype)
 
 
 def sanitize_labels(

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dispatch import device_of
 from .._numerics import (
     clamp_min_zero,
     expand_rank,
     gather_labels,
     invalid_to_nan,
+    label_mask,
     log_sigmoid_pair,
-    one_hot,
     relu,
     sanitize_labels,
     softplus,
@@ -126,8 +125,7 @@ def multiclass_hinge(xp: Any, scores: Any, labels: Any) -> Any:
     num_classes = scores.shape[-1]
     safe, valid, _ = sanitize_labels(xp, labels, num_classes)
     target = gather_labels(xp, scores, safe)
-    classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
-    is_target = safe[..., None] == expand_rank(xp, classes, scores.ndim)
+    is_target = label_mask(xp, safe, num_classes)
     masked = target == float("-inf")
     shift = xp.where(masked, 0.0, target)
     terms = xp.where(is_target, 0.0, (scores - shift[..., None]) + 1.0)
@@ -149,8 +147,7 @@ def multi_margin(xp: Any, x: Any, target: Any, p: int, margin: float, weight: An
     num_classes = x.shape[-1]
     safe, valid, _ = sanitize_labels(xp, target, num_classes)
     x_y = gather_labels(xp, x, safe)
-    classes = xp.arange(num_classes, dtype=safe.dtype, device=device_of(safe))
-    is_label = safe[..., None] == expand_rank(xp, classes, x.ndim)
+    is_label = label_mask(xp, safe, num_classes)
     # The label's own term is set to 0 before the hinge, with a where on a sanitised operand
     # (double where): a product with a mask after it was NaN at an infinite label score
     # (x_y - x_y = inf - inf), and so was its gradient (0 * inf) where p = 2.
@@ -178,8 +175,7 @@ def multilabel_margin(xp: Any, x: Any, target: Any) -> Any:
     invalid = xp.any((seen_pad == 0) & ((target < -1) | (target >= num_classes)), axis=-1)
     safe = xp.where(kept, target, xp.zeros_like(target))
     # targeted[i]: class i appears among the kept targets
-    hits = one_hot(xp, safe, num_classes, x.dtype) * xp.astype(kept, x.dtype)[..., None]
-    targeted = xp.sum(hits, axis=-2) > 0.0
+    targeted = xp.any(label_mask(xp, safe, num_classes) & kept[..., None], axis=-2)
     # The pairs that do not count are masked with where (a product with the mask was NaN at
     # an infinite score), and their operands are sanitised first (double where): a padded slot
     # reads class 0's score and a target class's score is no `i`, either of which may be
