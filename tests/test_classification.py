@@ -514,6 +514,59 @@ class TestFocal:
         _finite(value, g)
         assert g[1, 2] == 0.0
 
+    @pytest.mark.parametrize("gamma", [0.5, 2.0])
+    def test_sigmoid_focal_at_infinite_logits(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest, gamma: float
+    ) -> None:
+        # an infinite logit against a soft or opposite label costs inf; the gradient is the
+        # limit (1 - p_t)^gamma (sigmoid(x) - y), not 0 * inf = NaN from the factor's
+        # vanishing derivative times the infinite cross entropy
+        x = np.asarray([INF, -INF, INF, -INF, 1.0])
+        y = np.asarray([0.95, 0.05, 0.0, 1.0, 0.5])
+        value = _to_numpy(run(sigmoid_focal_loss, make(x), make(y), gamma=gamma))
+        assert np.all(np.isinf(value[:4]))
+        assert np.isfinite(value[4])
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        _, (g,) = grad(sigmoid_focal_loss, (make(x), make(y)), {"gamma": gamma})
+        s = 1.0 / (1.0 + np.exp(-1.0))
+        one_minus_pt = np.asarray([0.05, 0.05, 1.0, 1.0, 0.5])
+        expected = one_minus_pt**gamma * (np.asarray([1.0, 0.0, 1.0, 0.0, s]) - y)
+        # the finite logit, label 1/2: 1 - p_t = 1/2 for every x, so the factor is constant
+        np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-12)
+
+    @pytest.mark.parametrize("gamma", [0.0, 2.0])
+    def test_softmax_focal_at_a_masked_labelled_class(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest, gamma: float
+    ) -> None:
+        # a masked (-inf) class with label 1 costs inf; its factor is (1 - 0)^gamma = 1 with
+        # derivative gamma p log p -> 0, so the gradient is alpha times cross entropy's,
+        # alpha (p - y), not 0 * inf = NaN
+        x = np.asarray([[0.0, -INF, 1.0]])
+        y = np.asarray([[0.0, 1.0, 0.0]])
+        value = _to_numpy(run(softmax_focal_loss, make(x), make(y), gamma=gamma))
+        np.testing.assert_array_equal(value, [INF])
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        _, (g,) = grad(softmax_focal_loss, (make(x), make(y)), {"gamma": gamma})
+        e = np.e
+        expected = 0.25 * np.asarray([[1.0 / (1.0 + e), -1.0, e / (1.0 + e)]])
+        np.testing.assert_allclose(g, expected, rtol=1e-5)
+        # soft labels on a masked class, keras's class-weighted focal loss from logits
+        from agnostic_losses.keras import categorical_focal_crossentropy
+
+        soft = make([[0.3, 0.5, 0.2]])
+        _, (g,) = grad(
+            categorical_focal_crossentropy,
+            (soft, make(x)),
+            {"alpha": make([0.2, 0.3, 0.5]), "gamma": gamma, "from_logits": True},
+            argnums=(1,),
+        )
+        _finite(g)
+        assert g[0, 1] == pytest.approx(-0.3 * 0.5)
+
     def test_softmax_focal_gamma_zero_is_alpha_ce(self, make: Any, close: Any) -> None:
         x, y = make([[2.0, 1.0, 0.1]]), make([[0.0, 1.0, 0.0]])
         close(softmax_focal_loss(x, y, alpha=1.0, gamma=0.0), softmax_cross_entropy(x, y))

@@ -15,7 +15,7 @@ from array_api_extra.testing import lazy_xp_function
 
 from agnostic_losses import keras as K
 from agnostic_losses._docs import parameter_entries
-from agnostic_losses._testing.backends import Backend
+from agnostic_losses._testing.backends import Backend, to_numpy
 
 lazy_xp_function(K.binary_crossentropy)
 lazy_xp_function(K.binary_focal_crossentropy)
@@ -115,6 +115,29 @@ class TestMasks:
         close(loss(labels, logits), np.asarray((per[0] + per[2]) / 2), check_dtype=False)
         all_ignored = make(np.asarray([-1, -1, -1]), "int64")
         close(loss(all_ignored, logits), np.asarray(0.0), check_dtype=False)
+
+    @pytest.mark.parametrize("from_logits", [True, False])
+    def test_an_ignored_row_gets_no_gradient_whatever_it_holds(
+        self, backend: Any, make: Any, run: Any, request: pytest.FixtureRequest, from_logits: bool
+    ) -> None:
+        # an ignored row holding an infinite logit, or probabilities of 0 (0 / 0 when keras
+        # normalises them), cost 0 with a zero gradient, as keras's; the loss was replaced by 0
+        # after a NaN in that row, whose gradient 0 * NaN was NaN
+        odd = [np.inf, 0.0, 0.0] if from_logits else [0.0, 0.0, 0.0]
+        y_pred = np.asarray([[1.0, 2.0, 3.0], odd, [0.2, 0.3, 0.5]])
+        labels = make(np.asarray([0, -1, 2]), "int64")
+        kwargs = {"from_logits": from_logits, "ignore_class": -1}
+        value = np.asarray(
+            to_numpy(run(K.sparse_categorical_crossentropy, labels, make(y_pred), **kwargs))
+        )
+        assert value[1] == 0.0
+        assert np.all(np.isfinite(value))
+        if not backend.differentiable:
+            return
+        grad = request.getfixturevalue("grad")
+        _, (g,) = grad(K.sparse_categorical_crossentropy, (labels, make(y_pred)), kwargs, (1,))
+        assert np.all(np.isfinite(g))
+        np.testing.assert_array_equal(g[1], 0.0)
 
     def test_circle_averages_over_positive_rows(self) -> None:
         e = np.asarray([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])

@@ -277,7 +277,12 @@ def sigmoid_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any
     ``xmul`` keeps ``0 ** 0 = 1`` (``gamma = 0`` with ``1 - p_t = 0``).
     """
     ce = sigmoid_binary_cross_entropy(xp, logits, labels)
-    loss = ce * xp.exp(xmul(xp, gamma, _log_one_minus_pt(xp, logits, labels)))
+    factor = xp.exp(xmul(xp, gamma, _log_one_minus_pt(xp, logits, labels)))
+    # An infinite logit against a soft or opposite label: ce is inf, the factor's derivative
+    # 0 (a sigmoid's tail, which beats ce's linear growth): the product's limit is factor * ce',
+    # so the factor is a constant there instead of sending 0 * inf = NaN into the gradient.
+    factor = xp.where(xp.isinf(ce), stop_gradient(factor), factor)
+    loss = ce * factor
     if alpha is None:
         return loss
     return (alpha * labels + (1.0 - alpha) * (1.0 - labels)) * loss
@@ -299,7 +304,10 @@ def softmax_focal_loss(xp: Any, logits: Any, labels: Any, alpha: Any, gamma: Any
         at_one = xp.astype(at_one, log_p.dtype)
     factor = xp.where(below, xp.exp(gamma * log_1mp), at_one)
     # factor multiplies y log p (0 where y = 0), not log p: factor * (-inf) would send
-    # 0 * inf = NaN into the factor's gradient at masked classes.
+    # 0 * inf = NaN into the factor's gradient at masked classes. Where a labelled class is
+    # masked (p = 0, y log p = -inf) the factor is exactly 1 with derivative gamma p log p -> 0:
+    # a constant there, so the gradient is cross entropy's, p - y, not 0 * inf.
+    factor = xp.where(log_p == -math.inf, 1.0, factor)
     return -alpha * xp.sum(factor * xmul(xp, labels, log_p), axis=-1)
 
 
