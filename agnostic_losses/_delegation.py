@@ -39,7 +39,12 @@ torch (eager; the same calls trace under ``torch.compile``):
   slower than it since they became arithmetic). Taking the lse from the log-softmax at the
   argmax: 0.56-0.69x.
 
-JAX (``jax.jit``): nothing. XLA fuses the generic compositions, so the library functions are no
+JAX (``jax.jit``): ``absolute`` only, ``jnp.abs`` with a JVP rule giving the derivative
+``sign(x)`` (0 at 0, as the generic ``maximum(x, -x)``; ``jnp.abs``'s own is 1 there): 1.1x
+forward, 1.3x forward+backward, 1.4x with a mean over the last axis (the L1 and percentage
+losses) forward, where XLA:CPU computes ``maximum(x, -x)`` in two passes. ``relu`` stays
+generic (``jax.nn.relu`` no faster). Otherwise
+XLA fuses the generic compositions, so the library functions are no
 faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise: the generic
 ``log_softmax`` and ``logsumexp`` guard with arithmetic, not ``where``, and compile to one fused
 kernel each, as ``jax.nn``'s do, where ``jax.nn.log_softmax`` is NaN on an all ``-inf`` row;
@@ -114,13 +119,43 @@ def _torch_floating(x: Any) -> bool:
 _NO_AUTODIFF = frozenset({"numpy", "cupy", "dask", "array_api_strict"})
 
 
+# ``jnp.abs`` with the derivative ``sign(x)``, built on first use (JAX is imported only then)
+_JAX_ABSOLUTE: Any = None
+
+
+def _jax_absolute() -> Any:
+    global _JAX_ABSOLUTE
+    if _JAX_ABSOLUTE is None:
+        import jax
+        import jax.numpy as jnp
+
+        @jax.custom_jvp
+        def fused(x: Any) -> Any:
+            return jnp.abs(x)
+
+        @fused.defjvp
+        def _(primals: Any, tangents: Any) -> Any:
+            (x,), (t,) = primals, tangents
+            return jnp.abs(x), jnp.sign(x) * t
+
+        _JAX_ABSOLUTE = fused
+    return _JAX_ABSOLUTE
+
+
 def absolute(x: Any) -> Any:
     """``|x|`` with derivative ``sign(x)`` (0 at 0) fused, or ``None``."""
-    if _torch_floating(x):
+    if not ENABLED:
+        return None
+    library = library_name(x)
+    if library == "torch" and x.is_floating_point():
         import torch
 
         return torch.abs(x)
-    if ENABLED and library_name(x) in _NO_AUTODIFF:
+    if library == "jax":
+        import jax.numpy as jnp
+
+        return _jax_absolute()(x) if jnp.issubdtype(x.dtype, jnp.floating) else None
+    if library in _NO_AUTODIFF:
         return abs(x)
     return None
 

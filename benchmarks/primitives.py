@@ -307,6 +307,14 @@ def _jax_primitives(rows: list[tuple[str, ...]], shape: tuple[int, int], repeats
             lambda v: (jax.nn.log_softmax(v, -1), jax.nn.logsumexp(v, -1, keepdims=True)),
         ),
         ("logaddexp", 2, lambda u, v, d: N.logaddexp(xp, u, v, delegate=d), jnp.logaddexp),
+        ("absolute", 1, lambda v, d: N.absolute(xp, v, delegate=d), jnp.abs),
+        (
+            "absolute, mean over the last axis",
+            1,
+            lambda v, d: jnp.mean(N.absolute(xp, v, delegate=d), axis=-1),
+            lambda v: jnp.mean(jnp.abs(v), axis=-1),
+        ),
+        ("relu", 1, lambda v, d: N.relu(xp, v, delegate=d), jax.nn.relu),
         (
             "log_softmax [masked fused: rejected]",
             1,

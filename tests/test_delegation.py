@@ -39,7 +39,7 @@ ROWWISE = {"logsumexp", "log_softmax", "log_softmax_and_lse"}
 # What _delegation decides per library (its module docstring has the measured reasons).
 DELEGATED = {
     "torch": {"absolute", "softplus", "log_sigmoid", "log_sigmoid_pair", "relu"},
-    "jax": set(),
+    "jax": {"absolute"},
 }
 
 ELEMENTWISE_EDGES = [-INF, -1e4, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1e4, INF]
@@ -497,8 +497,12 @@ def test_jax_decision_table(jax_ns: Any) -> None:
         "log_softmax": _delegation.log_softmax(x, -1) is not None,
         "log_softmax_and_lse": _delegation.log_softmax_and_lse(x, -1) is not None,
         "take_last": _delegation.take_last(x, jnp.zeros((2, 1), dtype=jnp.int32)) is not None,
+        "relu": _delegation.relu(x) is not None,
+        "absolute": _delegation.absolute(x) is not None,
     }
     assert {k for k, v in delegated.items() if v} == DELEGATED["jax"]
+    # integer arrays stay generic (no derivative to define)
+    assert _delegation.absolute(jnp.zeros(3, dtype=jnp.int32)) is None
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32"])
@@ -519,14 +523,15 @@ def test_jax_logaddexp_gradient_at_large_ties(jax_ns: Any, dtype: str) -> None:
 
 def test_absolute_without_autodiff_is_the_library_abs(backend: Any, make: Any) -> None:
     """NumPy, Dask, array-api-strict (and CuPy) have no derivative to keep: ``absolute`` is
-    their one-pass ``abs``, equal to ``maximum(x, -x)`` (NaN and infinities included); JAX
-    keeps the generic form (its ``abs`` has derivative 1 at 0), torch its ``torch.abs``."""
+    their one-pass ``abs``, equal to ``maximum(x, -x)`` (NaN and infinities included); JAX's
+    is ``jnp.abs`` with the derivative ``sign(x)`` (its own has 1 at 0), torch's ``torch.abs``.
+    """
     from agnostic_losses._testing.backends import to_numpy
 
     x = make([-INF, -1e4, -1.5, -0.0, 0.0, 2.0, INF, math.nan])
     fused = _delegation.absolute(x)
     if backend.differentiable:
-        assert (fused is None) == (backend.value.startswith("jax"))
+        assert fused is not None
         return
     assert fused is not None
     want = np.abs([-INF, -1e4, -1.5, -0.0, 0.0, 2.0, INF, math.nan])
@@ -534,3 +539,24 @@ def test_absolute_without_autodiff_is_the_library_abs(backend: Any, make: Any) -
     np.testing.assert_array_equal(np.signbit(to_numpy(fused)), np.signbit(want))
     with _delegation.enabled(False):
         assert _delegation.absolute(x) is None
+
+
+def test_jax_absolute_forward_mode_second_derivative_and_vmap(jax_ns: Any) -> None:
+    # the custom derivative is a JVP rule: forward mode, reverse mode, second derivatives
+    # and vmap all see sign(x) (0 at 0, as the generic maximum(x, -x)), under jit too
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray([-2.0, -0.0, 0.0, 3.0, INF, -INF])
+    sign = [-1.0, 0.0, 0.0, 1.0, 1.0, -1.0]
+    for delegate in (True, False):
+
+        def f(v: Any, d: bool = delegate) -> Any:
+            return N.absolute(jax_ns, v, delegate=d)
+
+        _, tangent = jax.jvp(f, (x,), (jnp.ones_like(x),))
+        np.testing.assert_array_equal(np.asarray(tangent), sign)
+        g = jax.jit(jax.vmap(jax.grad(f)))(x)
+        np.testing.assert_array_equal(np.asarray(g), sign)
+        h = jax.jit(jax.vmap(jax.grad(jax.grad(f))))(x[:4])
+        np.testing.assert_array_equal(np.asarray(h), 0.0)

@@ -165,6 +165,14 @@ class TestHuberSmoothL1:
         _, (g,) = grad(huber_loss, (make(r),))
         np.testing.assert_allclose(g, np.clip(r, -1.0, 1.0))
 
+    def test_gradient_at_an_infinite_residual_is_delta(self, make: Any, grad: Any) -> None:
+        # the quadratic piece squares x set to 0 outside [-delta, delta]: an unselected
+        # inf * inf would send 0 * inf = NaN into the gradient
+        r = [-math.inf, math.inf, 0.5]
+        value, (g,) = grad(huber_loss, (make(r),), {"delta": 2.0})
+        np.testing.assert_array_equal(value, [math.inf, math.inf, 0.125])
+        np.testing.assert_array_equal(g, [-2.0, 2.0, 0.5])
+
     def test_huber_array_delta(self, make: Any, close: Any) -> None:
         out = huber_loss(make([3.0, 3.0]), None, make([1.0, 2.0]))
         close(out, np.asarray([2.5, 4.0]), check_dtype=False)

@@ -38,12 +38,17 @@ def squared(xp: Any, x: Any) -> Any:
 def huber(xp: Any, x: Any, delta: Any) -> Any:
     """Huber loss of the residual ``x``: ``x**2 / 2`` inside ``[-delta, delta]``, linear outside.
 
-    Written as ``q**2 / 2 + delta * (|x| - q)`` with ``q = min(|x|, delta)``: no branch, and the
-    two pieces meet with matching slope, so the gradient is ``clip(x, -delta, delta)`` exactly.
+    The two pieces meet with matching slope, so the gradient is ``clip(x, -delta, delta)``
+    exactly (at ``|x| = delta`` both give ``+-delta``). A double ``where``: the square sees ``x``
+    set to 0 outside, so an infinite residual's unselected square sends no ``0 * inf`` into the
+    gradient. Under ``jax.jit`` XLA:CPU fuses the selects with the mean into one pass; the
+    select-free ``q**2 / 2 + delta * (|x| - q)``, ``q = min(|x|, delta)``, ran 1.2x slower
+    forward ((4096, 1000) float32).
     """
     a = absolute(xp, x)
-    q = xp.minimum(a, delta)
-    return 0.5 * (q * q) + delta * (a - q)
+    inside = a <= delta
+    x_in = xp.where(inside, x, 0.0)
+    return xp.where(inside, 0.5 * (x_in * x_in), delta * (a - 0.5 * delta))
 
 
 def smooth_l1(xp: Any, x: Any, beta: float) -> Any:
