@@ -43,23 +43,23 @@ JAX (``jax.jit``): ``absolute`` only, ``jnp.abs`` with a JVP rule giving the der
 ``sign(x)`` (0 at 0, as the generic ``maximum(x, -x)``; ``jnp.abs``'s own is 1 there): 1.1x
 forward, 1.3x forward+backward, 1.4x with a mean over the last axis (the L1 and percentage
 losses) forward, where XLA:CPU computes ``maximum(x, -x)`` in two passes. ``relu`` stays
-generic (``jax.nn.relu`` no faster). Otherwise
-XLA fuses the generic compositions, so the library functions are no
-faster (``logsumexp``, ``log_softmax``, ``softplus``, ``log_sigmoid`` within noise: the generic
-``log_softmax`` and ``logsumexp`` guard with arithmetic, not ``where``, and compile to one fused
-kernel each, as ``jax.nn``'s do, where ``jax.nn.log_softmax`` is NaN on an all ``-inf`` row;
-masked ``log_softmax`` 0.3-0.8x), and the one that is (masked ``jnp.logaddexp``, 3x
-forward+backward)
-differentiates as ``exp(a - out)`` with ``out`` rounded: 1 instead of 1/2 per operand at a
-float16 tie at -1e4, 2e-4 off at -1e4 in float32 (``jax.nn.softplus`` is ``logaddexp(x, 0)``:
-its gradient is 1.8% off in bfloat16 where the generic one is 1.0%).
+generic (``jax.nn.relu`` no faster). Otherwise XLA fuses the generic compositions, so the
+library functions are no faster (``logsumexp``, ``log_softmax``, ``softplus``,
+``log_sigmoid`` within noise: the generic ``log_softmax`` and ``logsumexp`` guard with
+arithmetic, not ``where``, and compile to one fused kernel each, as ``jax.nn``'s do, where
+``jax.nn.log_softmax`` is NaN on an all ``-inf`` row; masked ``log_softmax`` 0.3-0.8x), and
+the one that is (masked ``jnp.logaddexp``, 3x forward+backward) differentiates as
+``exp(a - out)`` with ``out`` rounded: 1 instead of 1/2 per operand at a float16 tie at
+-1e4, 2e-4 off at -1e4 in float32 (``jax.nn.softplus`` is ``logaddexp(x, 0)``: its gradient
+is 1.8% off in bfloat16 where the generic one is 1.0%).
 
 NumPy, CuPy, Dask, array-api-strict (no autodiff): ``absolute`` is the library's ``abs``, one
 pass where ``maximum(x, -x)`` is two (NumPy ``absolute_error`` at (4096, 1000) float32: 1.6x).
 
-Everything here is traceable: no host reads of values, no caches, only ``import`` statements
-and static Python (dtype, shape, module flag), so ``torch.compile(fullgraph=True)``,
-``torch.func``, meta tensors and ``jax.jit`` all see plain library calls.
+Everything here is traceable: no host reads of values, no caches of values (JAX's
+``absolute`` is built once, on first use), only ``import`` statements and static Python
+(dtype, shape, module flag), so ``torch.compile(fullgraph=True)``, ``torch.func``, meta
+tensors and ``jax.jit`` all see plain library calls.
 
 :data:`ENABLED` (or :func:`enabled`) switches every delegation off at once; the primitives in
 :mod:`agnostic_losses._numerics` also take ``delegate=False`` for one call. Tests compare both
