@@ -23,6 +23,10 @@ Forward mode reaches ``jvp`` on torch only (``torch.func.jvp``/``jacfwd``/``hess
 and a ``jax.custom_jvp`` one would be transposed into a reverse pass that saves every chunk, so
 ``jax.jvp`` of such a loss raises JAX's ``TypeError`` (``jax.hessian``, forward over reverse,
 works: the backward is ordinary JAX code).
+
+Not here: :func:`._delegation.absolute`'s ``jax.custom_jvp``, which gives a library primitive
+(``jnp.abs``) its derivative at one point (``sign(0) = 0``); a JVP rule, so that forward mode
+keeps working, where this module's gradients are reverse-mode rules of whole kernels.
 """
 
 from __future__ import annotations

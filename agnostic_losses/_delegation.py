@@ -144,13 +144,13 @@ def _jax_absolute() -> Any:
 
 def absolute(x: Any) -> Any:
     """``|x|`` with derivative ``sign(x)`` (0 at 0) fused, or ``None``."""
-    if not ENABLED:
-        return None
-    library = library_name(x)
-    if library == "torch" and x.is_floating_point():
+    if _torch_floating(x):
         import torch
 
         return torch.abs(x)
+    if not ENABLED:
+        return None
+    library = library_name(x)
     if library == "jax":
         import jax.numpy as jnp
 

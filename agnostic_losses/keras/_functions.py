@@ -851,19 +851,19 @@ def sparse_masked(
     c, y, p, num_classes = _class_labels(y_true, y_pred, axis, hint, ignore_class)
     safe, keep, bad = sanitize_labels(c.xp, y, num_classes, ignore_class)
     c.widen_half()  # keras's one_hot(y_true) is float32
-    if ignore_class is not None:
+    valid = None if ignore_class is None else keep | bad
+    if valid is not None:
         # an ignored row's loss is replaced by 0 below, but its gradient would still be
         # 0 times the row's local derivative, NaN at an infinite logit or a row of zero
         # probabilities: the row is replaced by ones first (the double where)
-        p = c.xp.where((keep | bad)[..., None], p, 1.0)
+        p = c.xp.where(valid[..., None], p, 1.0)
     if from_logits:
         loss = _kc.softmax_cross_entropy_with_integer_labels(c.xp, p, safe)[0]
     else:
         loss = -gather_labels(c.xp, _clip.normalized_log_probs(c.xp, p, EPSILON), safe)
     loss = invalid_to_nan(c.xp, loss, ~bad)
-    if ignore_class is None:
+    if valid is None:
         return c.finish(loss), None
-    valid = keep | bad
     return c.finish(c.xp.where(valid, loss, 0.0)), valid
 
 
