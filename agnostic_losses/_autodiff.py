@@ -24,9 +24,10 @@ and a ``jax.custom_jvp`` one would be transposed into a reverse pass that saves 
 ``jax.jvp`` of such a loss raises JAX's ``TypeError`` (``jax.hessian``, forward over reverse,
 works: the backward is ordinary JAX code).
 
-Not here: :func:`._delegation.absolute`'s ``jax.custom_jvp``, which gives a library primitive
-(``jnp.abs``) its derivative at one point (``sign(0) = 0``); a JVP rule, so that forward mode
-keeps working, where this module's gradients are reverse-mode rules of whole kernels.
+Not here: the ``jax.custom_jvp`` rules of :func:`._delegation.absolute` (``jnp.abs`` with the
+derivative ``sign(0) = 0``) and :func:`._delegation.xmul` (``0 * inf = 0`` with a derivative
+that XLA fuses): JVP rules of single elementwise primitives, so that forward mode keeps
+working, where this module's gradients are reverse-mode rules of whole kernels.
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ Gradient conventions, shared by every loss:
   gradient, never NaN.
 
 Delegation: ``absolute``, ``relu``, ``softplus``, ``log_sigmoid``, ``log_sigmoid_pair``,
-``log_softmax``, ``log_softmax_and_lse``, ``logsumexp``, ``logaddexp`` and ``take_last`` first
-ask the dispatch layer (:mod:`agnostic_losses._delegation`) for the library's own fused
-function, which is used only where it keeps the contract above (values and gradients) and was
-measured faster; otherwise, or with ``delegate=False``, the generic composition below runs.
+``log_softmax``, ``log_softmax_and_lse``, ``logsumexp``, ``logaddexp``, ``xmul`` and
+``take_last`` first ask the dispatch layer (:mod:`agnostic_losses._delegation`) for the
+library's own fused function (or, for ``xmul`` under JAX, the same composition with a derivative
+rule XLA fuses), which is used only where it keeps the contract above (values and gradients)
+and was measured faster; otherwise, or with ``delegate=False``, the generic composition below
+runs.
 """
 
 from __future__ import annotations
@@ -305,7 +307,7 @@ def _same_rank(xp: Any, x: Any, y: Any) -> tuple[Any, Any]:
     return expand_rank(xp, x, ndim), expand_rank(xp, y, ndim)
 
 
-def xmul(xp: Any, x: Any, y: Any) -> Any:
+def xmul(xp: Any, x: Any, y: Any, *, delegate: bool = True) -> Any:
     """``x * y`` with the convention ``0 * (+-inf) = 0``; ``y`` is typically ``log q``.
 
     Only the pairs ``x == 0`` with ``y`` infinite are replaced (by 0, before the product), so
@@ -313,6 +315,10 @@ def xmul(xp: Any, x: Any, y: Any) -> Any:
     the replaced pairs both are 0 (the true ``d/dx`` is infinite there).
     """
     x, y = _same_rank(xp, x, y)
+    if delegate:
+        fused = _delegation.xmul(x, y)
+        if fused is not None:
+            return fused
     zero_times_inf = (x == 0) & ~xp.isfinite(y)
     return x * xp.where(zero_times_inf, 0.0, y)
 

@@ -316,6 +316,18 @@ def _jax_primitives(rows: list[tuple[str, ...]], shape: tuple[int, int], repeats
         ),
         ("relu", 1, lambda v, d: N.relu(xp, v, delegate=d), jax.nn.relu),
         (
+            # soft-label cross entropy sum(p * log_softmax(v)), differentiated in v: p is an
+            # argument (a captured constant would let XLA fold the guard away) behind
+            # stop_gradient (labels); library: the plain product (NaN at 0 * inf), optax's
+            # softmax_cross_entropy
+            "xmul in sum(p * log_softmax(v))",
+            2,
+            lambda v, p, d: jnp.sum(
+                N.xmul(xp, jax.lax.stop_gradient(p), N.log_softmax(xp, v), delegate=d), axis=-1
+            ),
+            lambda v, p: jnp.sum(jax.lax.stop_gradient(p) * jax.nn.log_softmax(v), axis=-1),
+        ),
+        (
             "log_softmax [masked fused: rejected]",
             1,
             masked_log_softmax,

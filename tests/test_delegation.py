@@ -34,12 +34,14 @@ PRIMITIVES = [
     "log_softmax",
     "log_softmax_and_lse",
     "relu",
+    "xmul",
 ]
+PAIRS = {"logaddexp", "xmul"}
 ROWWISE = {"logsumexp", "log_softmax", "log_softmax_and_lse"}
 # What _delegation decides per library (its module docstring has the measured reasons).
 DELEGATED = {
     "torch": {"absolute", "softplus", "log_sigmoid", "log_sigmoid_pair", "relu"},
-    "jax": {"absolute"},
+    "jax": {"absolute", "xmul"},
 }
 
 ELEMENTWISE_EDGES = [-INF, -1e4, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1e4, INF]
@@ -57,6 +59,20 @@ PAIR_EDGES = [
     (-INF, INF),
     (INF, 2.0),
     (-1e4, -1e4),
+]
+# xmul operand pairs: 0 (either sign) times +-inf, 0, finite and large; no nonzero times an
+# infinity (an infinite value with an infinite d/dx: see test_jax_xmul_infinite_products)
+XMUL_EDGES = [
+    (0.0, -INF),
+    (0.0, INF),
+    (-0.0, -INF),
+    (0.0, 0.0),
+    (0.0, -3.0),
+    (-0.0, 1e4),
+    (0.5, -1e4),
+    (2.0, 0.0),
+    (-1.5, 3.0),
+    (1.0, -100.0),
 ]
 ROW_EDGES = [
     [1e4, -1e4, 0.0, 5.0],
@@ -82,11 +98,11 @@ def _inputs(name: str, case: str) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(zlib.crc32(f"{name}/{case}".encode()))
     if case == "random":
         shape = (5, 7)
-        if name == "logaddexp":
+        if name in PAIRS:
             return rng.normal(size=shape) * 5, rng.normal(size=shape) * 5
         return (rng.normal(size=shape) * 5,)
-    if name == "logaddexp":
-        a, b = np.asarray(PAIR_EDGES).T
+    if name in PAIRS:
+        a, b = np.asarray(XMUL_EDGES if name == "xmul" else PAIR_EDGES).T
         return a, b
     if name in ROWWISE:
         return (np.asarray(ROW_EDGES),)
@@ -207,6 +223,7 @@ def test_torch_decision_table(torch_ns: Any) -> None:
         "log_softmax_and_lse": lambda: _delegation.log_softmax_and_lse(x, -1),
         "relu": lambda: _delegation.relu(x),
         "absolute": lambda: _delegation.absolute(x),
+        "xmul": lambda: _delegation.xmul(x, x),
         "take_last": lambda: _delegation.take_last(x, torch.zeros(2, 1, dtype=torch.int64)),
     }
     # take_last (an index primitive) has its own tests below
@@ -382,8 +399,7 @@ def test_torch_meta_tensors(torch_ns: Any, name: str) -> None:
     shape = (3, 4)
     for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         args = tuple(
-            torch.empty(shape, dtype=dtype, device="meta")
-            for _ in range(2 if name == "logaddexp" else 1)
+            torch.empty(shape, dtype=dtype, device="meta") for _ in range(2 if name in PAIRS else 1)
         )
         fast = _call(name, torch_ns, args, True)
         slow = _call(name, torch_ns, args, False)
@@ -499,10 +515,17 @@ def test_jax_decision_table(jax_ns: Any) -> None:
         "take_last": _delegation.take_last(x, jnp.zeros((2, 1), dtype=jnp.int32)) is not None,
         "relu": _delegation.relu(x) is not None,
         "absolute": _delegation.absolute(x) is not None,
+        "xmul": _delegation.xmul(x, x) is not None,
     }
     assert {k for k, v in delegated.items() if v} == DELEGATED["jax"]
     # integer arrays stay generic (no derivative to define)
     assert _delegation.absolute(jnp.zeros(3, dtype=jnp.int32)) is None
+    # so do Python scalars, mixed dtypes and integer products
+    assert _delegation.xmul(0.5, x) is None
+    assert _delegation.xmul(x, x.astype(jnp.float32)) is None
+    assert _delegation.xmul(x.astype(jnp.int32), x.astype(jnp.int32)) is None
+    with _delegation.enabled(False):
+        assert _delegation.xmul(x, x) is None
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32"])
@@ -560,3 +583,73 @@ def test_jax_absolute_forward_mode_second_derivative_and_vmap(jax_ns: Any) -> No
         np.testing.assert_array_equal(np.asarray(g), sign)
         h = jax.jit(jax.vmap(jax.grad(jax.grad(f))))(x[:4])
         np.testing.assert_array_equal(np.asarray(h), 0.0)
+
+
+# every XMUL_EDGES pair and the products of a nonzero with an infinity (value and d/dx
+# infinite, d/dy finite)
+XMUL_ALL = [*XMUL_EDGES, (0.5, -INF), (-2.0, INF), (1.0, INF), (-0.25, -INF), (3.0, math.nan)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_jax_xmul_derivatives_of_every_order_match_generic(jax_ns: Any, dtype: str) -> None:
+    """JAX's ``xmul`` is ``x * where(0 * inf pair, 0, y)`` with a JVP rule whose ``d/dy`` is
+    ``x`` itself (no select in the first-order pass). Forward and reverse mode, full
+    Hessians (both orders of the mixed partials: 0 at the replaced pairs), vmap and jit must
+    give what the generic composition gives, NaN and infinity pattern included."""
+    import jax
+    import jax.numpy as jnp
+
+    x, y = (jnp.asarray(v, dtype=getattr(jnp, dtype)) for v in np.asarray(XMUL_ALL).T)
+    weights = jnp.linspace(0.5, 1.5, x.shape[0], dtype=x.dtype)
+    results = []
+    for delegate in (True, False):
+
+        def f(u: Any, v: Any, d: bool = delegate) -> Any:
+            return N.xmul(jax_ns, u, v, delegate=d)
+
+        def total(u: Any, v: Any, d: bool = delegate) -> Any:
+            return jnp.sum(f(u, v, d) * weights)
+
+        value = f(x, y)
+        _, tangent = jax.jvp(f, (x, y), (jnp.ones_like(x), jnp.full_like(y, 0.5)))
+        grads = jax.jit(jax.grad(total, argnums=(0, 1)))(x, y)
+        forward_grads = jax.jacfwd(total, argnums=(0, 1))(x, y)
+        rows = jax.vmap(jax.grad(lambda u, v: total(u, v) / weights[0], argnums=(0, 1)))(
+            x[:, None], y[:, None]
+        )
+        hessian = jax.jit(jax.hessian(total, argnums=(0, 1)))(x, y)
+        reverse_hessian = jax.jacrev(jax.grad(total, argnums=(0, 1)), argnums=(0, 1))(x, y)
+        results.append(
+            [value, tangent, *grads, *forward_grads, *rows]
+            + [hessian[i][j] for i in range(2) for j in range(2)]
+            + [reverse_hessian[i][j] for i in range(2) for j in range(2)]
+        )
+    for i, (fast, slow) in enumerate(zip(*results, strict=True)):
+        _assert_same(np.asarray(fast), np.asarray(slow), dtype, f"xmul output {i}")
+    # the replaced pairs (0 * inf) have value 0 and zero first and second derivatives
+    replaced = np.asarray([a == 0 and math.isinf(b) for a, b in XMUL_ALL])
+    (value, _, gx, gy, *_), hessian = results[0][:4], results[0][-8:-4]
+    assert np.all(np.asarray(value)[replaced] == 0)
+    assert np.all(np.asarray(gx)[replaced] == 0)
+    assert np.all(np.asarray(gy)[replaced] == 0)
+    for block in hessian:
+        assert np.all(np.diag(np.asarray(block))[replaced] == 0)
+
+
+def test_jax_xmul_first_order_pass_has_no_select(jax_ns: Any) -> None:
+    """What the JVP rule is for: the gradient w.r.t. ``y`` of a ``sum(x * log q)``-shaped loss
+    compiles without a compare or select (XLA:CPU fuses it into one reduction), where the
+    generic ``where`` leaves one in the backward pass."""
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.zeros((8, 16), dtype=jnp.float32)
+    ops = {}
+    for delegate in (True, False):
+        grad = jax.jit(
+            jax.grad(lambda u, v, d=delegate: jnp.sum(N.xmul(jax_ns, u, v, delegate=d)), 1)
+        )
+        ops[delegate] = grad.lower(x, x).compile().as_text()
+    assert "select" not in ops[True], ops[True]
+    assert "compare" not in ops[True], ops[True]
+    assert "select" in ops[False]
