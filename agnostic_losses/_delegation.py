@@ -194,7 +194,10 @@ def xmul(x: Any, y: Any) -> Any:
     Both operands are JAX floating arrays of one dtype (rank already matched); anything else
     (Python scalars, mixed dtypes, the other libraries) stays generic.
     """
-    if not ENABLED or library_name(x) != "jax" or library_name(y) != "jax":
+    # Python scalars first: torch.compile cannot trace library_name on a float's type
+    if not ENABLED or not hasattr(x, "dtype") or not hasattr(y, "dtype"):
+        return None
+    if library_name(x) != "jax" or library_name(y) != "jax":
         return None
     import jax.numpy as jnp
 
