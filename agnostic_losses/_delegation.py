@@ -52,9 +52,8 @@ reads the selected array): ``sum(p * log_softmax(v))`` forward+backward 1.2x (on
 ``softmax_cross_entropy`` went from 1.6x optax's to 1.0x, ``poly_loss_cross_entropy``'s from
 2.3x to 1.2x. The forward pass keeps its select (a select-free product measured slower: a
 nonzero times an infinity must stay infinite, which takes several more operations per
-entry). The second derivatives are the generic ones (tests compare full Hessians).
-``relu`` stays
-generic (``jax.nn.relu`` no faster). Otherwise XLA fuses the generic compositions, so the
+entry). The second derivatives are the generic ones (tests compare full Hessians). ``relu``
+stays generic (``jax.nn.relu`` no faster). Otherwise XLA fuses the generic compositions, so the
 library functions are no faster (``logsumexp``, ``log_softmax``, ``softplus``,
 ``log_sigmoid`` within noise: the generic ``log_softmax`` and ``logsumexp`` guard with
 arithmetic, not ``where``, and compile to one fused kernel each, as ``jax.nn``'s do, where
@@ -177,7 +176,9 @@ def _jax_xmul() -> Any:
         def _(primals: Any, tangents: Any) -> Any:
             (x, y), (dx, dy) = primals, tangents
             replaced, y_safe = safe(x, y)
-            # d/dy is x * [not replaced]; x is 0 where replaced, so x itself has that value.
+            # d/dy is x * [not replaced]; x is 0 where replaced, so x itself has that value
+            # (y's cotangent differs only where the product's own cotangent is NaN or infinite
+            # at a replaced pair: 0 * NaN; no registry loss gives one, tests/test_delegation).
             # Written as where(replaced, stop_gradient(x), x): XLA folds the select of two
             # equal operands away (no compare or select in the first-order pass), while its
             # derivative in x keeps the generic second derivative (0 at the replaced pairs).

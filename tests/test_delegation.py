@@ -653,3 +653,61 @@ def test_jax_xmul_first_order_pass_has_no_select(jax_ns: Any) -> None:
     assert "select" not in ops[True], ops[True]
     assert "compare" not in ops[True], ops[True]
     assert "select" in ops[False]
+
+
+def test_jax_xmul_losses_match_generic_at_zeros_and_infinities(jax_ns: Any) -> None:
+    """Every registry case whose JAX evaluation reaches the delegated ``xmul``: with entries of
+    its floating arguments set to ``+inf``, ``-inf`` and 0 in turn, the value and the gradients
+    w.r.t. every floating argument are the same with delegation on and off (NaN and infinity
+    pattern included). The JVP rule's ``d/dy = x`` equals the generic ``x * [not replaced]``
+    unless a cotangent reaching a replaced pair is itself NaN or infinite; none does here."""
+    from agnostic_losses._registry import CASES
+    from agnostic_losses._testing.backends import (
+        Backend,
+        from_numpy,
+        to_numpy,
+        value_and_grad_arrays,
+    )
+
+    backend = Backend.JAX
+    reached: list[int] = []
+    original = _delegation.xmul
+
+    def spy(x: Any, y: Any) -> Any:
+        out = original(x, y)
+        reached.append(out is not None)
+        return out
+
+    checked = 0
+    for case in CASES:
+        inputs = case.inputs(0)
+        args = list(inputs.args)
+        floats, names = case.differentiable(inputs)
+        kwargs = {k: from_numpy(backend, v, "float64") for k, v in inputs.kwargs.items()}
+        reached.clear()
+        _delegation.xmul = spy
+        try:
+            case.func(*[from_numpy(backend, a, "float64") for a in args], **kwargs)
+        finally:
+            _delegation.xmul = original
+        if not floats or not any(reached):
+            continue
+        checked += 1
+        for i in floats:
+            for position in range(min(args[i].size, 2)):
+                for v in (INF, -INF, 0.0):
+                    edited = args[i].copy()
+                    edited.flat[position] = v
+                    full = [*args[:i], edited, *args[i + 1 :]]
+                    results = []
+                    for flag in (True, False):
+                        call = [from_numpy(backend, a, "float64") for a in full]
+                        with _delegation.enabled(flag):
+                            value, grads = value_and_grad_arrays(
+                                backend, case.func, call, kwargs, argnums=floats, argnames=names
+                            )
+                        results.append([to_numpy(value), *(to_numpy(g) for g in grads)])
+                    for j, (fast, slow) in enumerate(zip(*results, strict=True)):
+                        what = f"{case.id} arg {i}[{position}] = {v}: output {j}"
+                        _assert_same(fast, slow, "float64", what)
+    assert checked >= 10, checked
