@@ -62,7 +62,7 @@ PAIR_EDGES = [
     (-1e4, -1e4),
 ]
 # xmul operand pairs: 0 (either sign) times +-inf, 0, finite and large; no nonzero times an
-# infinity (an infinite value with an infinite d/dx: see test_jax_xmul_infinite_products)
+# infinity (an infinite value with an infinite d/dx: XMUL_ALL below adds those)
 XMUL_EDGES = [
     (0.0, -INF),
     (0.0, INF),
@@ -673,7 +673,7 @@ def test_jax_xmul_losses_match_generic_at_zeros_and_infinities(jax_ns: Any) -> N
     )
 
     backend = Backend.JAX
-    reached: list[int] = []
+    reached: list[bool] = []
     original = _delegation.xmul
 
     def spy(x: Any, y: Any) -> Any:
