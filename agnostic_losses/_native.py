@@ -227,16 +227,27 @@ def native_torch(
         # triplet_margin_with_distance_loss options are keyword-only.)
         parameters = inspect.signature(generic).parameters
         extras = {k: parameters[k].default for k in extensions}
+        # Options passed by position (torch's order, which ours mirrors: weight, p, margin...)
+        # are passed on by name, so the call's form does not decide the path.
+        by_position = [
+            k for k, p in parameters.items() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ][arity:]
 
         @functools.wraps(generic)
         def loss(*args: Any, **kwargs: Any) -> Any:
-            if _STATE["enabled"] and len(args) == arity:
+            n = len(args)
+            if _STATE["enabled"] and arity <= n <= arity + len(by_position):
                 native_kwargs = kwargs
-                if extras and any(k in kwargs for k in extras):
-                    if any(kwargs.get(k, d) != d for k, d in extras.items()):
+                if n > arity:
+                    named = dict(zip(by_position, args[arity:]))
+                    if any(k in kwargs for k in named):
+                        return generic(*args, **kwargs)  # its TypeError: a value given twice
+                    native_kwargs = {**named, **kwargs}
+                if extras and any(k in native_kwargs for k in extras):
+                    if any(native_kwargs.get(k, d) != d for k, d in extras.items()):
                         return generic(*args, **kwargs)
-                    native_kwargs = {k: v for k, v in kwargs.items() if k not in extras}
-                out = _try_native(name, guard, args, native_kwargs)
+                    native_kwargs = {k: v for k, v in native_kwargs.items() if k not in extras}
+                out = _try_native(name, guard, args[:arity], native_kwargs)
                 if out is not None:
                     return out
             return generic(*args, **kwargs)

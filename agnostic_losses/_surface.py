@@ -32,6 +32,7 @@ import functools
 import inspect
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +56,7 @@ from ._dispatch import (
     normalize_axes,
     promoted,
     resolve,
+    warn_at_caller,
 )
 from ._numerics import expand_rank, move_axis_last
 from ._reductions import legacy_reduction
@@ -421,19 +423,36 @@ class Call:
 Validator = Callable[[str, Any], None]
 
 
-def choice(*allowed: Any) -> Validator:
-    """The value must be one of ``allowed``."""
+def choice(*allowed: Any, deprecated: dict[str, str] | None = None) -> Validator:
+    """The value must be one of ``allowed``; ``deprecated`` maps old spellings the peer still
+    takes (with a warning) to their current value: :func:`options` substitutes them and warns
+    at the call, as the peer does; a class constructor's validation accepts them silently."""
+    aliases = dict(deprecated or {})
 
     def validate(name: str, value: Any) -> None:
-        if value not in allowed:
+        if value not in allowed and not (isinstance(value, str) and value in aliases):
             options_ = ", ".join(repr(a) for a in allowed)
             msg = f"`{name}` must be one of {options_}; got {value!r}."
             raise ValueError(msg)
 
+    validate.deprecated = aliases  # type: ignore[attr-defined]
     return validate
 
 
 REDUCTION = choice("none", "mean", "sum")
+# torch's _Reduction.get_enum still maps 'elementwise_mean' to 'mean' with a warning (every
+# torch loss but gaussian_nll_loss, poisson_nll_loss, multilabel_soft_margin_loss and
+# triplet_margin_with_distance_loss, which check the string themselves and refuse it).
+TORCH_REDUCTION = choice("none", "mean", "sum", deprecated={"elementwise_mean": "mean"})
+
+
+def _warn_deprecated(name: str, old: str, new: str) -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.compiler.is_compiling():
+        return  # dynamo cannot trace warnings.warn (see warn_at_caller)
+    # torch's words, so that a filter written for torch's warning catches ours
+    message = f"{name}={old!r} is deprecated. Please use {name}={new!r} instead."
+    warn_at_caller(message, None)
 
 
 def flag(name: str, value: Any) -> None:
@@ -512,15 +531,23 @@ def options(**validators: Validator) -> Callable[[Callable[..., Any]], Callable[
         if unknown:
             msg = f"{fn.__name__} has no argument(s) {sorted(unknown)}"
             raise TypeError(msg)
-        plan = tuple((name, index[name], defaults[name], v) for name, v in validators.items())
+        plan = tuple(
+            (name, index[name], defaults[name], v, getattr(v, "deprecated", None))
+            for name, v in validators.items()
+        )
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
             n = len(args)
-            for name, i, default, validate in plan:
+            for name, i, default, validate, deprecated in plan:
                 value = args[i] if i < n else kwargs.get(name, default)
-                if isinstance(value, np.generic):
+                replace = isinstance(value, np.generic)
+                if replace:
                     value = python_scalar(value)
+                if deprecated and isinstance(value, str) and value in deprecated:
+                    _warn_deprecated(name, value, deprecated[value])
+                    value, replace = deprecated[value], True
+                if replace:
                     if i < n:
                         args = (*args[:i], value, *args[i + 1 :])
                     else:

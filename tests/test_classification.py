@@ -1050,9 +1050,16 @@ class TestPeerInputs:
 class TestTorchErrors:
     """Errors torch raises and we must too, naming the argument and value (issue 8.6)."""
 
-    def test_ignore_index_with_probability_targets(self, make: Any) -> None:
-        with pytest.raises(ValueError, match=r"`ignore_index` is not supported .* got ignore_"):
-            cross_entropy(make(_YS), make(_TS), ignore_index=1)
+    def test_ignore_index_with_probability_targets(self, make: Any, close: Any) -> None:
+        # torch refuses a class index (>= 0) there and ignores any negative value, not only -100
+        for ignore in (0, 1):
+            with pytest.raises(ValueError, match=r"`ignore_index` is not supported .* got ignore_"):
+                cross_entropy(make(_YS), make(_TS), ignore_index=ignore)
+        for ignore in (-1, -5):
+            close(
+                cross_entropy(make(_YS), make(_TS), ignore_index=ignore),
+                cross_entropy(make(_YS), make(_TS)),
+            )
 
     def test_weight_of_another_dtype(self, backend: Any, make: Any) -> None:
         if not backend.x64:

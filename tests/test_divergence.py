@@ -123,6 +123,22 @@ class TestKlDiv:
             run(kl_div, x, t, size_average=False), np.asarray(total), atol=1e-6, check_dtype=False
         )
 
+    def test_batchmean_with_legacy_flags_divides_their_reduction(
+        self, make: Any, run: Any, close: Any
+    ) -> None:
+        # torch reduces by the legacy flags, then still divides by the batch size (2)
+        x, t = make(np.log(Q)), make(T)
+        total = 0.1732868
+        for legacy, want in (
+            ({"size_average": False}, total / 2),
+            ({"size_average": True}, total / 6 / 2),
+            ({"reduce": True}, total / 6 / 2),
+        ):
+            got = run(kl_div, x, t, reduction="batchmean", **legacy)
+            close(got, np.asarray(want), atol=1e-6, check_dtype=False)
+        unreduced = run(kl_div, x, t, reduction="batchmean", reduce=False)
+        close(unreduced, run(kl_div, x, t, reduction="none") / 2, check_dtype=False)
+
     def test_mean_warns_as_torch(self, make: Any, run: Any) -> None:
         # torch's kl_div warns at every reduction='mean' (its default); ours on every backend
         x, t = make(np.log(Q)), make(T)

@@ -385,6 +385,16 @@ class TestFunctional:
         a = f_linear_cross_entropy(h, w, y, options=object(), ignore_index=None)
         np.testing.assert_allclose(a, _materialised(h, w, np.zeros(w.shape[0]), y), rtol=1e-12)
 
+    def test_ignore_index_with_probabilities_raises(self) -> None:
+        # torch: "ignore_index cannot be specified when target contains probabilities", even
+        # -100 (its default is None)
+        h, w, _, _ = _problem()
+        p = np.full((6, 11), 1 / 11)
+        for ignore in (-100, -1, 0):
+            with pytest.raises(ValueError, match=r"`ignore_index` cannot be given .* got ignore"):
+                f_linear_cross_entropy(h, w, p, ignore_index=ignore)
+        f_linear_cross_entropy(h, w, p, ignore_index=None)
+
     def test_softcap_with_probabilities_raises(self) -> None:
         h, w, _, _ = _problem()
         with pytest.raises(ValueError, match="`logit_softcap` needs class-index targets"):

@@ -458,12 +458,32 @@ def test_fast_path_is_taken_and_skipped(monkeypatch: pytest.MonkeyPatch) -> None
     F.cross_entropy(x, y)
     al.CrossEntropyLoss(weight=torch.ones(3))(x, y)
     assert spy.calls == 2
-    F.cross_entropy(x, y, None)  # positional beyond (input, target)
     F.cross_entropy(x, y, size_average=False)  # legacy arguments: torch would warn
+    F.cross_entropy(x, y, None, False)  # legacy arguments by position too
     F.cross_entropy(x.numpy(), y.numpy())  # not torch
     with _native.disabled():
         F.cross_entropy(x, y)
     assert spy.calls == 2
+
+
+def test_options_by_position_take_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An option passed by position (torch's order) reaches the kernel as one passed by name:
+    the call's form does not decide the path (``multi_margin_loss(x, y, 2)`` once took the
+    generic path, with a second derivative where torch's raises)."""
+    ce, mm = _Spy(monkeypatch, "cross_entropy"), _Spy(monkeypatch, "multi_margin_loss")
+    x, y, w = torch.randn(4, 3), torch.tensor([0, 1, 2, 1]), torch.rand(3)
+    by_position = F.cross_entropy(x, y, w)
+    torch.testing.assert_close(by_position, F.cross_entropy(x, y, weight=w))
+    F.cross_entropy(x, y, w, ignore_index=1)
+    assert ce.calls == 3
+    with pytest.raises(TypeError, match="weight"):
+        F.cross_entropy(x, y, w, weight=w)  # given twice: Python's error, as torch's
+    assert ce.calls == 3
+    x.requires_grad_(True)
+    (g,) = torch.autograd.grad(F.multi_margin_loss(x, y, 2), x, create_graph=True)
+    assert mm.calls == 1
+    with pytest.raises(RuntimeError, match="not implemented"):
+        g.sum().backward()  # torch's kernel has no double backward, by position as by name
 
 
 def test_options_reach_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -467,6 +467,48 @@ def test_sample(name: str, index: int, path: str) -> None:
             _assert_close(got, want, f"{where} jvp")
 
 
+def _deprecated_mean(fn: Callable[..., Any], sample: Any) -> tuple[Any, list[Any]]:
+    """``fn`` on ``sample`` with ``reduction='elementwise_mean'``: (value or the exception
+    type, the warnings naming it)."""
+    kwargs = {**sample.kwargs, "reduction": "elementwise_mean"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = fn(sample.input, *sample.args, **kwargs)
+        except ValueError:
+            out = ValueError
+    return out, [w for w in caught if "elementwise_mean" in str(w.message)]
+
+
+@pytest.mark.parametrize("name", sorted({n.split(".")[0] for n in NAMES}))
+@pytest.mark.parametrize("path", ["native", "generic"])
+def test_deprecated_elementwise_mean_as_torch(name: str, path: str) -> None:
+    """torch's deprecated ``reduction='elementwise_mean'``: where torch takes it (its
+    ``_Reduction.get_enum``) ours gives torch's value and torch's warning, attributed to the
+    caller's line; where torch refuses it (four losses check the string themselves), ours
+    raises too. Both paths: an option by position or a legacy flag takes the generic one."""
+    sample = _samples(name)[0]
+    want, want_warnings = _deprecated_mean(OPS[name].op, sample)
+    with _native.disabled() if path == "generic" else contextlib.nullcontext():
+        got, got_warnings = _deprecated_mean(_ours(name), sample)
+    if want is ValueError:
+        assert got is ValueError, f"{name}: torch refuses 'elementwise_mean', ours returned"
+        return
+    assert got is not ValueError, f"{name}: torch takes 'elementwise_mean', ours raised"
+    _assert_close(got, want, f"{name} value")
+    assert [str(w.message) for w in got_warnings] == [str(w.message) for w in want_warnings]
+    assert got_warnings[0].filename == __file__
+
+
+def test_triplet_distance_function_default_as_torch() -> None:
+    """``TripletMarginWithDistanceLoss().distance_function`` is callable, as torch's
+    ``nn.PairwiseDistance()`` there, with its values; the loss keeps torch's value."""
+    ours, theirs = al.TripletMarginWithDistanceLoss(), torch.nn.TripletMarginWithDistanceLoss()
+    a, p, n = torch.randn(3, 5, 4, generator=torch.Generator().manual_seed(SEED))
+    _assert_close(ours.distance_function(a, p), theirs.distance_function(a, p), "distance")
+    _assert_close(ours(a, p, n), theirs(a, p, n), "loss")
+
+
 class DocumentedMismatch(AssertionError):
     """The documented difference itself (the xfail of a test that first checks its shape)."""
 

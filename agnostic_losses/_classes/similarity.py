@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import functional as F
+from ..functional._similarity import PairwiseDistance
 from ._base import Loss
 
 __all__ = [
@@ -59,3 +62,9 @@ class TripletMarginWithDistanceLoss(Loss, function=F.triplet_margin_with_distanc
     >>> float(loss(a, p, n))
     2.0
     """
+
+    def _set_option(self, name: str, value: Any) -> None:
+        # torch stores its default distance, so that ``loss.distance_function(a, b)`` works
+        if name == "distance_function" and value is None:
+            value = PairwiseDistance()
+        super()._set_option(name, value)

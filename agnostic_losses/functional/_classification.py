@@ -10,11 +10,11 @@ from .._kernels import classification as _k
 from .._loops import rowwise
 from .._native import cross_entropy_guard, native_torch, probability_target, same_shape
 from .._reductions import legacy_reduction
-from .._surface import REDUCTION, Call, flag, number, options
+from .._surface import TORCH_REDUCTION, Call, flag, number, options
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
 
-_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": TORCH_REDUCTION}
 _TARGET_HINT = "Cast 0/1 labels to the input's dtype, as torch requires."
 
 
@@ -209,10 +209,11 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     c = Call("torch", input=input, target=target, weight=weight)
     soft = _soft_target(c)
-    if soft and ignore_index != -100:
+    if soft and ignore_index >= 0:  # torch ignores a negative one there, whatever its value
         msg = (
             "`ignore_index` is not supported with probability targets (a floating `target` "
-            f"of the input's shape); got ignore_index={ignore_index!r}."
+            f"of the input's shape); got ignore_index={ignore_index!r}, expected a negative "
+            "value (the default -100)."
         )
         raise ValueError(msg)
     x, t, num_classes = _layout(c, soft=soft)

@@ -21,7 +21,7 @@ from .._docs import fill_doc
 from .._kernels import ctc as _k
 from .._native import autocast_float32
 from .._reductions import check_reduction
-from .._surface import REDUCTION, flag, number, options, with_companions
+from .._surface import TORCH_REDUCTION, flag, number, options, with_companions
 
 __all__ = ["ctc_loss"]
 
@@ -62,7 +62,7 @@ def _check_max(xp: Any, name: str, lengths: Any, limit: int, what: str) -> None:
 
 
 @autocast_float32
-@options(blank=number(low=0, integer=True), reduction=REDUCTION, zero_infinity=flag)
+@options(blank=number(low=0, integer=True), reduction=TORCH_REDUCTION, zero_infinity=flag)
 @fill_doc
 def ctc_loss(
     log_probs: Any,

@@ -24,7 +24,12 @@ KL_MEAN_WARNING = (
 )
 
 
-@options(size_average=flag, reduce=flag, reduction=choice(*KL_REDUCTIONS), log_target=flag)
+@options(
+    size_average=flag,
+    reduce=flag,
+    reduction=choice(*KL_REDUCTIONS, deprecated={"elementwise_mean": "mean"}),
+    log_target=flag,
+)
 @native_torch("kl_div", same_shape_input_grad)
 @fill_doc
 def kl_div(
@@ -60,7 +65,8 @@ def kl_div(
     {legacy}
     reduction : {'mean', 'batchmean', 'sum', 'none'}, default 'mean'
         ``'none'``: elementwise; ``'sum'``; ``'mean'``: sum / number of elements;
-        ``'batchmean'``: sum / ``input.shape[0]`` (sum for a 0-d input).
+        ``'batchmean'``: sum / ``input.shape[0]`` (sum for a 0-d input); with the legacy
+        flags, their reduction / ``input.shape[0]``, as in torch.
     log_target : bool, default False
         Whether ``target`` is given in log space.
 
@@ -87,7 +93,9 @@ def kl_div(
     c = Call("torch", input=input, target=target)
     x, t = c.input("input", promote=("target",)), c.target("target", "input")
     loss = _k.kl_terms_log_target(c.xp, x, t) if log_target else _k.kl_terms(c.xp, x, t)
-    reduction = torch_reduction(size_average, reduce, reduction)
-    if reduction == "batchmean":
+    if reduction == "batchmean" and (size_average is not None or reduce is not None):
+        # torch reduces by the legacy flags, then still divides by the batch size.
+        loss = loss / x.shape[0] if x.ndim else loss
+    elif reduction == "batchmean":
         return c.reduce(loss, "mean", divisor="batch")
-    return c.reduce(loss, reduction)
+    return c.reduce(loss, torch_reduction(size_average, reduce, reduction))

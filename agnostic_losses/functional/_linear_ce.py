@@ -9,7 +9,7 @@ from .._bodies import CHUNKING, chunked
 from .._docs import fill_doc
 from .._native import autocast_float32
 from .._numerics import expand_rank
-from .._surface import REDUCTION, Call, number, options
+from .._surface import TORCH_REDUCTION, Call, number, options
 from ._classification import cross_entropy
 
 __all__ = ["linear_cross_entropy"]
@@ -17,7 +17,7 @@ __all__ = ["linear_cross_entropy"]
 
 @autocast_float32
 @options(
-    reduction=REDUCTION,
+    reduction=TORCH_REDUCTION,
     ignore_index=number(integer=True, none=True),
     label_smoothing=number(low=0, high=1),
     z_loss=number(low=0),
@@ -76,7 +76,8 @@ def linear_cross_entropy(
         Class weights.
     {reduction}
     ignore_index : int, optional
-        Ignored target value (class-index targets); None means -100, as torch.
+        Ignored target value (class-index targets); None means -100, as torch. Probability
+        targets refuse any value, as torch does.
     label_smoothing : float, default 0.0
         ``eps`` in [0, 1], as :func:`cross_entropy`.
     options : object, optional
@@ -120,6 +121,12 @@ def linear_cross_entropy(
     )
     t, w = c["target"], c["linear_weight"]
     floating = hasattr(t, "dtype") and c.xp.isdtype(t.dtype, "real floating")
+    if floating and ignore_index is not None:
+        msg = (
+            "`ignore_index` cannot be given with probability targets (a floating `target`), "
+            f"as in torch; got ignore_index={ignore_index!r}, expected None."
+        )
+        raise ValueError(msg)
     if floating or getattr(w, "ndim", 2) > 2:
         if logit_softcap is not None:
             msg = (

@@ -8,7 +8,7 @@ from .._dispatch import check_integer, check_same_shape
 from .._docs import fill_doc
 from .._kernels import margin as _k
 from .._native import autocast_float32, native_torch, only_input_grad, same_shape_input_grad
-from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
+from .._surface import REDUCTION, TORCH_REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
     "hinge_embedding_loss",
@@ -19,7 +19,7 @@ __all__ = [
     "soft_margin_loss",
 ]
 
-_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": TORCH_REDUCTION}
 
 
 def _one_or_two(name: str, value: Any) -> None:
@@ -199,7 +199,7 @@ def soft_margin_loss(
     return c.reduce(_k.soft_margin(c.xp, x, y), torch_reduction(size_average, reduce, reduction))
 
 
-@options(**_LEGACY)
+@options(**{**_LEGACY, "reduction": REDUCTION})  # torch refuses 'elementwise_mean' here
 @native_torch("multilabel_soft_margin_loss", same_shape_input_grad)
 @fill_doc
 def multilabel_soft_margin_loss(

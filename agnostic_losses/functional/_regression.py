@@ -14,7 +14,7 @@ from .._dispatch import cast, check_same_shape, compute_dtype, message_value, pr
 from .._docs import fill_doc
 from .._kernels import regression as _k
 from .._native import native_torch, only_input_grad, same_shape
-from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
+from .._surface import REDUCTION, TORCH_REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = [
     "gaussian_nll_loss",
@@ -25,7 +25,7 @@ __all__ = [
     "smooth_l1_loss",
 ]
 
-_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": TORCH_REDUCTION}
 
 
 def _one_dim_of_one(input: Any, target: Any) -> bool:
@@ -265,7 +265,7 @@ def smooth_l1_loss(
     )
 
 
-@options(reduction=REDUCTION, delta=number(low=0, low_open=True))
+@options(reduction=TORCH_REDUCTION, delta=number(low=0, low_open=True))
 @native_torch("huber_loss", same_shape)
 @fill_doc
 def huber_loss(
@@ -329,7 +329,7 @@ def _poisson_guard(input: Any, target: Any, **kwargs: Any) -> bool:
     return same_shape(input, target) and (not full or only_input_grad(input, target, **kwargs))
 
 
-@options(**_LEGACY, log_input=flag, full=flag, eps=number())
+@options(**{**_LEGACY, "reduction": REDUCTION}, log_input=flag, full=flag, eps=number())
 @native_torch("poisson_nll_loss", _poisson_guard)
 @fill_doc
 def poisson_nll_loss(

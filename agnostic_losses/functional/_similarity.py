@@ -9,11 +9,11 @@ from .._dispatch import check_same_shape, namespace
 from .._docs import fill_doc
 from .._kernels import similarity as _k
 from .._native import autocast_float32, native_torch, triplet
-from .._surface import REDUCTION, Call, flag, number, options, torch_reduction
+from .._surface import REDUCTION, TORCH_REDUCTION, Call, flag, number, options, torch_reduction
 
 __all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
-_LEGACY = {"size_average": flag, "reduce": flag, "reduction": REDUCTION}
+_LEGACY = {"size_average": flag, "reduce": flag, "reduction": TORCH_REDUCTION}
 
 
 def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, Any, Any, Any]:
@@ -33,14 +33,21 @@ def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, An
     return c, a, pos, neg
 
 
-def _pairwise_distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
-    """torch's ``pairwise_distance``: ``||x1 - x2 + eps||_p`` over the last axis."""
+class PairwiseDistance:
+    """torch's ``pairwise_distance``: ``||x1 - x2 + eps||_p`` over the last axis, on any
+    library. ``PairwiseDistance()`` is the triplet losses' default distance, and
+    ``TripletMarginWithDistanceLoss().distance_function``, as torch's ``nn.PairwiseDistance()``
+    is there."""
 
-    def distance(x1: Any, x2: Any) -> Any:
+    def __init__(self, p: float = 2.0, eps: float = 1e-6) -> None:
+        self.p, self.eps = p, eps
+
+    def __call__(self, x1: Any, x2: Any) -> Any:
         xp = namespace(x1=x1, x2=x2)
-        return _k.pnorm(xp, x1 - x2 + eps, p)
+        return _k.pnorm(xp, x1 - x2 + self.eps, self.p)
 
-    return distance
+    def __repr__(self) -> str:
+        return f"PairwiseDistance(p={self.p!r}, eps={self.eps!r})"
 
 
 def _triplet(
@@ -195,7 +202,7 @@ def triplet_margin_loss(
     5.0
     """
     reduction = torch_reduction(size_average, reduce, reduction)
-    return _triplet(anchor, positive, negative, _pairwise_distance(p, eps), margin, swap, reduction)
+    return _triplet(anchor, positive, negative, PairwiseDistance(p, eps), margin, swap, reduction)
 
 
 @options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
@@ -257,5 +264,5 @@ def triplet_margin_with_distance_loss(
     if distance_function is not None and not callable(distance_function):
         msg = f"`distance_function` must be callable or None, got {type(distance_function)}."
         raise TypeError(msg)
-    distance = distance_function or _pairwise_distance(2.0, 1e-6)
+    distance = distance_function or PairwiseDistance()
     return _triplet(anchor, positive, negative, distance, margin, swap, reduction)
