@@ -21,6 +21,9 @@ SNIPPETS = {
         gradient. A row with nothing included gives 0.""",
     "axis": """axis : int, default -1
         Axis holding the classes.""",
+    "class_axes": """axis : int, tuple of ints or None, default -1
+        Axis holding the classes; a tuple is flattened into one class axis (in the order
+        given), None takes every axis, as in optax.""",
     "backends": """Works on any Array API library (NumPy, CuPy, JAX, PyTorch, Dask,
     array-api-strict): the result has the input's library, dtype and device. Half-precision
     inputs are accumulated in float32 and returned in their own dtype.""",

@@ -301,21 +301,22 @@ class Call:
         return cast(self.xp, x, self.work)
 
     def classes(
-        self, name: str, axis: Any, *arrays: Any, tuples: bool = True
+        self, name: str, axis: Any, *arrays: Any, tuples: bool = True, none: bool = False
     ) -> tuple[tuple[int, ...], int, list[Any]]:
         """The class axis of argument ``name``, moved last in each of ``arrays``.
 
         ``axis`` is an int or (with ``tuples``, optax's convention) a tuple of axes whose
         product is the number of classes: they are moved last in the order given and flattened
         into one (so class index ``c`` of ``axis=(3, 2)`` is ``(c // n2, c % n2)`` there, as in
-        optax). Arrays must have ``name``'s shape (None passes). Returns ``(axes, C, arrays)``,
-        ``axes`` in that order.
+        optax). ``none``: ``axis=None`` takes every axis (optax's soft-label losses). Arrays
+        must have ``name``'s shape (None passes). Returns ``(axes, C, arrays)``, ``axes`` in
+        that order.
         """
         x = self.args[name]
         if x.ndim == 0:
             msg = f"`{name}` must have at least one dimension (the classes), got a 0-d array."
             raise ValueError(msg)
-        axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=False, ordered=True)
+        axes = normalize_axes("axis", axis, x.ndim, tuples=tuples, none=none, ordered=True)
         shape = tuple(x.shape)
         num_classes = math.prod([shape[a] for a in axes])
         if len(axes) == 1:

@@ -841,6 +841,41 @@ def test_tuple_axis_flattens_in_the_order_given(make: Any, close: Any) -> None:
     assert not np.allclose(want, sorted_order)  # the order is observable on these inputs
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["softmax_cross_entropy", "poly_loss_cross_entropy", "softmax_focal_loss", "smooth_labels"],
+)
+def test_axis_none_takes_every_axis(name: str, make: Any, close: Any) -> None:
+    """optax's soft-label losses take ``axis=None``: every axis is the class axis (the integer
+    labels' loss refuses it, in optax too)."""
+    loss = globals()[name]  # looked up at run time: the lazy cells patch the module's names
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(2, 3)), rng.dirichlet(np.ones(6)).reshape(2, 3)
+    where = np.asarray([[True, False, True], [True, True, False]])
+    labels = name == "smooth_labels"
+    other, flat_other = (0.1, 0.1) if labels else (make(y), y.reshape(6))
+    shape = (2, 3) if labels else ()
+    want = np.reshape(np.asarray(loss(x.reshape(6), flat_other)), shape)
+    close(loss(make(x), other, axis=None), want, check_dtype=False)
+    if name != "softmax_focal_loss":  # the one without `where`
+        masked = loss(make(x), other, axis=None, where=make(where, dtype="bool"))
+        want = np.reshape(np.asarray(loss(x.reshape(6), flat_other, where=where.reshape(6))), shape)
+        close(masked, want, check_dtype=False)
+    with pytest.raises(TypeError, match="`axis` must be an int or a tuple of ints, got None"):
+        softmax_cross_entropy_with_integer_labels(make(x), make([0, 1], dtype="int64"), None)
+
+
+def test_axis_none_matches_optax() -> None:
+    optax = pytest.importorskip("optax")
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(2, 3)), rng.dirichlet(np.ones(6)).reshape(2, 3)
+    for name in ("softmax_cross_entropy", "poly_loss_cross_entropy"):
+        want = getattr(optax.losses, name)(x, y, axis=None)
+        np.testing.assert_allclose(globals()[name](x, y, axis=None), want, rtol=1e-6)
+    want = optax.losses.smooth_labels(y, 0.1, axis=None)
+    np.testing.assert_allclose(smooth_labels(y, 0.1, axis=None), want, rtol=1e-6)
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=_SEEDS, smoothing=st.sampled_from([0.0, 0.1]))
 def test_kdim_equals_flattened(seed: int, smoothing: float) -> None:

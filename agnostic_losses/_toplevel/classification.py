@@ -165,8 +165,8 @@ def _soft(
     optax's arithmetic promotes the logits' dtype with the labels')."""
     x = c.input("logits", promote=promote)
     y = c.target("labels", "logits", hint=_INT_HINT.format(name=integer_alternative))
-    axes, _, (x, y) = c.classes("logits", axis, x, y)
-    _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes))
+    axes, _, (x, y) = c.classes("logits", axis, x, y, none=True)
+    _, _, (w,) = c.classes("logits", axis, c.mask("where", "logits", axes), none=True)
     return x, y, w
 
 
@@ -211,7 +211,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, axis: Any = -1, where: Any =
         Unnormalised log-probabilities, real floating.
     labels : array, same shape as ``logits``
         Probabilities (one-hot or soft) along ``axis``.
-    {axis}
+    {class_axes}
     {where}
 
     Returns
@@ -364,7 +364,7 @@ def poly_loss_cross_entropy(
         Probabilities along ``axis``.
     epsilon : float or array, default 2.0
         Weight of the polynomial term.
-    {axis}
+    {class_axes}
     {where}
 
     Returns
@@ -409,7 +409,7 @@ def smooth_labels(labels: Any, alpha: Any, *, axis: Any = -1, where: Any = None)
         One-hot (or soft) labels, real floating.
     alpha : float or array
         Smoothing factor in [0, 1].
-    {axis}
+    {class_axes}
     {where}
 
     Returns
@@ -430,7 +430,7 @@ def smooth_labels(labels: Any, alpha: Any, *, axis: Any = -1, where: Any = None)
     """
     c = Call("top", labels=labels, alpha=alpha, where=where)
     y = c.input("labels")
-    axes = c.classes("labels", axis)[0]
+    axes = c.classes("labels", axis, none=True)[0]
     w = c.mask("where", "labels", axes)
     if w is None:
         count: Any = 1
@@ -631,7 +631,7 @@ def softmax_focal_loss(
     gamma : float or array, default 2.0
         Focusing exponent, ``>= 0`` (a scalar array may be traced: a schedule or a learned
         exponent, differentiable).
-    {axis}
+    {class_axes}
 
     Returns
     -------
