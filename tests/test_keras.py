@@ -168,6 +168,17 @@ class TestDtype:
         with pytest.raises(TypeError, match="`dtype='bfloat16'`: numpy has no bfloat16"):
             K.MeanSquaredError(dtype="bfloat16")(y, y)
 
+    def test_half_dtype_is_the_result_dtype(self) -> None:
+        """keras reduces in the class's ``dtype``: the sparse cross entropy and CTC, which
+        compute in float32, return a half ``dtype`` too (they returned float32)."""
+        jnp = pytest.importorskip("jax.numpy")
+        y, p = jnp.asarray([0, 2]), jnp.asarray([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]])
+        labels, log_probs = jnp.asarray([[1, 2]]), jnp.zeros((1, 4, 3))
+        for dtype in ("float16", "bfloat16"):
+            out = K.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype)(y, p)
+            assert out.dtype == dtype
+            assert K.CTC(dtype=dtype)(labels, log_probs).dtype == dtype
+
     def test_integer_predictions_become_float32(self, make: Any, run: Any, close: Any) -> None:
         """keras converts integer and boolean predictions to ``floatx()`` (float32), in its
         classes and its functions; so do ours, on every backend."""
@@ -205,6 +216,13 @@ class TestConfig:
             K.CategoricalGeneralizedCrossEntropy(q=1.5)
         with pytest.raises(ValueError, match="`label_smoothing`"):
             K.BinaryCrossentropy(label_smoothing=2.0)
+
+    def test_deserialize_signature_is_keras(self) -> None:
+        keras = _keras()
+        assert inspect.signature(K.deserialize).parameters.keys() == (
+            inspect.signature(keras.losses.deserialize).parameters.keys()
+        )
+        assert K.deserialize(name="mse") is K.mean_squared_error
 
     @pytest.mark.parametrize("name", CLASSES)
     def test_signature_is_keras(self, name: str) -> None:

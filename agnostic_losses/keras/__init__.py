@@ -152,12 +152,12 @@ def serialize(loss: Any) -> Any:
     raise ValueError(msg)
 
 
-def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+def deserialize(name: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """The loss that :func:`serialize` (or ``keras.losses.serialize``) described.
 
     Parameters
     ----------
-    config : str, dict or None
+    name : str, dict or None
         A function name or alias gives the function, a class name an instance with default
         arguments; a dictionary with ``class_name`` and ``config`` gives
         ``from_config(config)`` (``class_name='function'``: the function named by ``config``).
@@ -183,6 +183,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     >>> K.deserialize({"class_name": "Huber", "config": {"delta": 2.0}}).delta
     2.0
     """
+    config = name
     if config is None:
         return None
     objects = {**_OBJECTS, **(custom_objects or {})}
@@ -193,11 +194,11 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
         if obj is not None:
             return obj
     elif isinstance(config, dict):
-        name, options = config.get("class_name"), config.get("config", {})
-        if name == "function" and isinstance(options, str):
+        class_name, options = config.get("class_name"), config.get("config", {})
+        if class_name == "function" and isinstance(options, str):
             return deserialize(options, custom_objects)
         registered = config.get("registered_name")
-        cls = objects.get(name) if isinstance(name, str) else None
+        cls = objects.get(class_name) if isinstance(class_name, str) else None
         if cls is None and isinstance(registered, str):
             cls = objects.get(registered.rpartition(">")[2])
         if isinstance(cls, type) and hasattr(cls, "from_config"):

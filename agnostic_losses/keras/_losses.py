@@ -265,6 +265,10 @@ class Loss:
             ):
                 y_true = cast(xp, y_true, dtype)
         losses, out_mask = self._call_masked(y_true, y_pred)
+        if name is not None:
+            # keras reduces in the class's dtype (its sparse cross entropy and CTC compute in
+            # float32 and come back in a half `dtype` so)
+            losses = cast(xp, losses, dtype)
         mask = args["mask"]
         if mask is not None and not xp.isdtype(mask.dtype, "bool"):
             mask = mask != 0
