@@ -512,12 +512,15 @@ def warn_at_caller(message: str, like: Any, category: type[Warning] = UserWarnin
     """``warnings.warn(message, category)`` attributed to the first frame outside this package
     (the user's call, whatever decorators and fallbacks lie between).
 
-    Silent while ``torch.compile`` traces a call on ``like``: dynamo cannot trace
+    Silent while ``torch.compile`` traces a call on ``like`` (``like=None``: a call of no
+    known library, silent while torch, if imported, compiles): dynamo cannot trace
     ``warnings.warn`` (a graph break, an error under ``fullgraph=True``); eager calls and
     JAX's trace (which runs once per compilation) still warn.
     """
-    if library_name(like) == "torch" and sys.modules["torch"].compiler.is_compiling():
-        return
+    if like is None or library_name(like) == "torch":
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.compiler.is_compiling():
+            return
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1

@@ -32,7 +32,6 @@ import functools
 import inspect
 import math
 import numbers
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -448,12 +447,9 @@ TORCH_REDUCTION = choice("none", "mean", "sum", deprecated={"elementwise_mean": 
 
 
 def _warn_deprecated(name: str, old: str, new: str) -> None:
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.compiler.is_compiling():
-        return  # dynamo cannot trace warnings.warn (see warn_at_caller)
-    # torch's words, so that a filter written for torch's warning catches ours
-    message = f"{name}={old!r} is deprecated. Please use {name}={new!r} instead."
-    warn_at_caller(message, None)
+    # torch's words, so that a filter written for torch's warning catches ours (the call's
+    # arrays are not at hand here: like=None, silent while torch compiles)
+    warn_at_caller(f"{name}={old!r} is deprecated. Please use {name}={new!r} instead.", None)
 
 
 def flag(name: str, value: Any) -> None:

@@ -486,7 +486,8 @@ def test_deprecated_elementwise_mean_as_torch(name: str, path: str) -> None:
     """torch's deprecated ``reduction='elementwise_mean'``: where torch takes it (its
     ``_Reduction.get_enum``) ours gives torch's value and torch's warning, attributed to the
     caller's line; where torch refuses it (four losses check the string themselves), ours
-    raises too. Both paths: an option by position or a legacy flag takes the generic one."""
+    raises too. Both paths: legacy flags, accelerator tensors and other libraries take the
+    generic one."""
     sample = _samples(name)[0]
     want, want_warnings = _deprecated_mean(OPS[name].op, sample)
     with _native.disabled() if path == "generic" else contextlib.nullcontext():

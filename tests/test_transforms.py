@@ -474,3 +474,25 @@ def test_compile_in_a_fresh_process(eager_first: bool) -> None:
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().splitlines()[-1] == "0", run.stdout
+
+
+def test_compile_with_the_deprecated_reduction() -> None:
+    """``reduction='elementwise_mean'`` warns in eager calls and traces under
+    ``torch.compile(fullgraph=True)`` (the warning, which dynamo cannot trace, is silent
+    there: the option's validator holds no array to ask, so it asks torch itself)."""
+    torch = _torch()
+    import agnostic_losses.functional as F
+
+    x, y = torch.randn(4, 3), torch.randn(4, 3)
+
+    def loss(a: Any, b: Any) -> Any:
+        return F.mse_loss(a, b, reduction="elementwise_mean")
+
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        want = loss(x, y)
+    torch._dynamo.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = torch.compile(loss, fullgraph=True, backend="eager")(x, y)
+    torch._dynamo.reset()
+    torch.testing.assert_close(got, want)
