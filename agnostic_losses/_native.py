@@ -728,7 +728,14 @@ _AUTOCAST_FLOAT32_BOTH = frozenset(
 )
 _AUTOCAST_FLOAT32 = {
     "cpu": _AUTOCAST_FLOAT32_BOTH | {"binary_cross_entropy", "ctc_loss"},
-    "cuda": _AUTOCAST_FLOAT32_BOTH | {"gaussian_nll_loss", "multilabel_soft_margin_loss"},
+    # (pairwise_distance: torch's CUDA policy casts the norm it ends with)
+    "cuda": _AUTOCAST_FLOAT32_BOTH
+    | {
+        "cosine_similarity",
+        "gaussian_nll_loss",
+        "multilabel_soft_margin_loss",
+        "pairwise_distance",
+    },
 }
 
 

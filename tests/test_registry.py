@@ -783,12 +783,15 @@ def test_every_case_has_an_oracle() -> None:
 
 
 # Cases whose first floating argument may hold integers: torch computes its ranking, triplet,
-# cosine and Poisson losses in floating point; the top-level tversky_loss takes (targets,
+# cosine and Poisson losses, pairwise_distance and cosine_similarity (beside a floating
+# argument) in floating point; the top-level tversky_loss takes (targets,
 # predictions), keras's order, and casts its targets. (keras's own surface converts integer
 # predictions, its second argument: tests/test_keras.py.)
 _INTEGER_VALUES_TAKEN = {
     "margin_ranking_loss",
     "cosine_embedding_loss",
+    "cosine_similarity",
+    "pairwise_distance",
     "poisson_nll_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from agnostic_losses import (
     CosineEmbeddingLoss,
+    CosineSimilarity,
+    PairwiseDistance,
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
     circle_loss,
@@ -39,6 +41,8 @@ for _f in (
     pairwise_cosine_similarity,
     triplet_margin_loss,
     F.cosine_embedding_loss,
+    F.cosine_similarity,
+    F.pairwise_distance,
     F.triplet_margin_loss,
     F.triplet_margin_with_distance_loss,
 ):
@@ -127,6 +131,92 @@ class TestCosine:
         with pytest.raises(ValueError, match=r"`reduction` must be one of"):
             F.cosine_embedding_loss(a, a, make([1], dtype="int64"), reduction="batchmean")
         assert type(cosine_similarity(a, np.asarray([[1.0, 0.0]]))) is type(a)
+
+
+class TestTorchDistances:
+    """torch's ``pairwise_distance`` and ``cosine_similarity`` (the distances of
+    ``triplet_margin_with_distance_loss``); values and gradients against torch itself in
+    ``test_registry.py`` and on torch's OpInfo samples in ``test_torch_conformance.py``."""
+
+    # |x1 - x2| = (3, 0, 4) with eps=0: every p of torch's vector norm, by hand
+    NORMS = (
+        (0.0, 2.0),
+        (0.5, (3**0.5 + 4**0.5) ** 2),
+        (1.0, 7.0),
+        (2.0, 5.0),
+        (3.0, 91 ** (1 / 3)),
+        (float("inf"), 4.0),
+        (float("-inf"), 0.0),
+        (-1.0, 0.0),
+    )
+
+    @pytest.mark.parametrize(("p", "expected"), NORMS)
+    def test_every_p_with_a_zero_difference(
+        self, make: Any, grad: Any, p: float, expected: float
+    ) -> None:
+        # torch's norm has derivative 0 at a zero entry for every p (|0|^(p-1) is inf for p < 1:
+        # the powered form alone gives nan there)
+        x1, x2 = make([[1.0, 2.0, -1.0]]), make([[-2.0, 2.0, -5.0]])
+        value, grads = grad(F.pairwise_distance, (x1, x2), {"p": p, "eps": 0.0}, argnums=(0, 1))
+        np.testing.assert_allclose(value, [expected], rtol=1e-6)
+        _finite(*grads)
+        assert grads[0][0, 1] == 0.0
+        np.testing.assert_array_equal(grads[0], -grads[1])
+
+    def test_shapes_as_torch(self, make: Any, run: Any, close: Any) -> None:
+        x = make([[0.0, 0.0], [1.0, 1.0]])
+        close(run(F.pairwise_distance, x, make([3.0, 4.0]), eps=0.0), np.asarray([5.0, 13**0.5]))
+        out = run(F.pairwise_distance, x, x, keepdim=True, eps=0.0)
+        assert tuple(out.shape) == (2, 1)
+        out = run(F.pairwise_distance, make(1.0), make(3.0), keepdim=True, eps=0.0)
+        assert tuple(out.shape) == ()  # torch: a 0-d pair stays 0-d, keepdim or not
+        close(out, np.asarray(2.0))
+        close(run(F.cosine_similarity, make(2.0), make(-3.0), dim=0), np.asarray(-1.0))
+        out = run(F.cosine_similarity, make(np.ones((1, 2, 3))), make(np.ones((2, 1, 3))), dim=-2)
+        assert tuple(out.shape) == (2, 3)
+        close(PairwiseDistance(p=1.0, eps=0.0)(x, make([[1.0, 0.0]])), np.asarray([1.0, 1.0]))
+        close(CosineSimilarity(dim=0)(x, x), np.asarray([1.0, 1.0]))
+
+    def test_cosine_floors_each_norm(self, make: Any, grad: Any) -> None:
+        # torch floors each norm, not their product (its docs' formula): |x| |y| = 1e-10 < eps
+        # must not shrink the similarity of two tiny vectors (it would give 0.01)
+        tiny = make([[1e-5, 0.0]])
+        value, _ = grad(F.cosine_similarity, (tiny, tiny))
+        np.testing.assert_allclose(value, [1.0], rtol=1e-6)
+        zero = make([[0.0, 0.0]])
+        value, grads = grad(F.cosine_similarity, (zero, make([[3.0, 4.0]])), argnums=(0, 1))
+        np.testing.assert_array_equal(value, [0.0])
+        _finite(*grads)
+
+    def test_cosine_gradient_below_eps_is_the_derivative(self, make: Any, grad: Any) -> None:
+        # |x1| < eps: s = <x1, x2> / (eps |x2|), linear in x1 (README: torch's gradient also
+        # differentiates the replaced norm and gives 6.12e7 and 5.17e7 here)
+        value, (g,) = grad(F.cosine_similarity, (make([[1e-9, 2e-9]]), make([[1.0, 1.0]])))
+        slope = 1.0 / (1e-8 * 2**0.5)
+        np.testing.assert_allclose(value, [3e-9 * slope], rtol=1e-5)
+        np.testing.assert_allclose(g, [[slope, slope]], rtol=1e-5)
+
+    def test_integer_inputs(self, make: Any, run: Any, close: Any) -> None:
+        ints = make([[1, 2]], dtype="int64"), make([[4, 6]], dtype="int64")
+        close(run(F.pairwise_distance, *ints, eps=0.0), np.asarray([5.0]), check_dtype=False)
+        close(
+            run(F.cosine_similarity, ints[0], make([[2.0, 4.0]])),
+            np.asarray([1.0]),
+            check_dtype=False,
+        )
+        with pytest.raises(TypeError, match=r"`x1` and `x2` must not both be integral"):
+            F.cosine_similarity(*ints)
+
+    def test_errors(self, make: Any) -> None:
+        a = make([[1.0, 0.0]])
+        with pytest.raises(ValueError, match=r"must broadcast to one shape, got \(1, 2\) and"):
+            F.pairwise_distance(a, make([1.0, 0.0, 2.0]))
+        with pytest.raises(AxisError, match=r"`dim`=2 is out of range"):
+            F.cosine_similarity(a, a, dim=2)
+        with pytest.raises(ValueError, match=r"`eps` must be a real number in \[0, inf\]"):
+            CosineSimilarity(eps=-1.0)
+        with pytest.raises(TypeError, match=r"`keepdim` must be a bool"):
+            PairwiseDistance(keepdim="yes")
 
 
 class TestTriplet:

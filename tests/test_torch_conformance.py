@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import math
 import types
 import warnings
@@ -480,7 +481,16 @@ def _deprecated_mean(fn: Callable[..., Any], sample: Any) -> tuple[Any, list[Any
     return out, [w for w in caught if "elementwise_mean" in str(w.message)]
 
 
-@pytest.mark.parametrize("name", sorted({n.split(".")[0] for n in NAMES}))
+_REDUCED = sorted(
+    {
+        n.split(".")[0]
+        for n in NAMES
+        if "reduction" in inspect.signature(getattr(F, n.split(".")[0])).parameters
+    }
+)
+
+
+@pytest.mark.parametrize("name", _REDUCED)
 @pytest.mark.parametrize("path", ["native", "generic"])
 def test_deprecated_elementwise_mean_as_torch(name: str, path: str) -> None:
     """torch's deprecated ``reduction='elementwise_mean'``: where torch takes it (its
@@ -574,23 +584,31 @@ def _sample_as(sample: Any, keep: Callable[[Any], bool], dtype: Any) -> Any:
 
 def _unsigned_wraps(name: str, index: int, sample: Any, path: str) -> bool:
     """torch subtracts uint8 inputs in uint8 before promoting (``2 - 5`` is 253): the sample's
-    answer changes when its uint8 tensors are widened first."""
+    answer changes (beyond float32's tolerance) when its uint8 tensors are widened first.
+    (``pairwise_distance(p=-1)`` can hide it: a zero difference decides the norm either way.)"""
     if not path.startswith("dtype") or sample.input.dtype != torch.uint8:
         return False
     wide = _sample_as(sample, lambda t: t.dtype == torch.uint8, torch.int16)
     first, _ = _torch_value(name, sample)
     second, _ = _torch_value(name, wide)
-    return not torch.equal(first, second)
+    return not torch.allclose(first.double(), second.double(), rtol=1.3e-6, atol=1e-5)
 
 
 def _complex_embeddings(name: str, index: int, sample: Any, path: str) -> bool:
     return path.startswith("dtype") and name.startswith("triplet") and sample.input.is_complex()
 
 
+def _complex_distance(name: str, index: int, sample: Any, path: str) -> bool:
+    return path.startswith("dtype") and name == "pairwise_distance" and sample.input.is_complex()
+
+
 DOCUMENTED += [
     Difference("torch subtracts unsigned integer inputs before it promotes", _unsigned_wraps),
     Difference(
         "complex embeddings (torch's triplet losses take them)", _complex_embeddings, TypeError
+    ),
+    Difference(
+        "complex inputs (torch's `pairwise_distance` takes them)", _complex_distance, TypeError
     ),
 ]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from ..functional._similarity import PairwiseDistance
 from ._base import Loss
 
 __all__ = [
     "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "PairwiseDistance",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
@@ -28,6 +29,42 @@ class CosineEmbeddingLoss(Loss, function=F.cosine_embedding_loss, data=3, defaul
     >>> x = np.asarray([[1.0, 0.0]])
     >>> float(loss(x, x, np.asarray([-1])))
     0.5
+    """
+
+
+class PairwiseDistance(Loss, function=F.pairwise_distance):
+    """p-norm distance between rows, as ``torch.nn.PairwiseDistance``.
+
+    Not a loss: the default ``distance_function`` of :class:`TripletMarginWithDistanceLoss`,
+    as torch's is there.
+
+    See :func:`agnostic_losses.functional.pairwise_distance`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import PairwiseDistance
+    >>> distance = PairwiseDistance(p=1.0, eps=0.0)
+    >>> distance(np.asarray([[0.0, 0.0]]), np.asarray([[1.0, -2.0]]))
+    array([3.])
+    """
+
+
+class CosineSimilarity(Loss, function=F.cosine_similarity):
+    """Cosine similarity along ``dim``, as ``torch.nn.CosineSimilarity``.
+
+    Not a loss: ``1 - s`` is a common ``distance_function`` of
+    :class:`TripletMarginWithDistanceLoss`.
+
+    See :func:`agnostic_losses.functional.cosine_similarity`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses import CosineSimilarity
+    >>> similarity = CosineSimilarity(dim=-1)
+    >>> similarity(np.asarray([[1.0, 0.0]]), np.asarray([[3.0, 0.0]]))
+    array([1.])
     """
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "optax_triplet_distance",
     "pairwise_cosine_similarity",
     "pnorm",
+    "torch_cosine_similarity",
     "triplet_hinge",
 ]
 
@@ -61,14 +62,43 @@ def pairwise_cosine_similarity(xp: Any, x: Any, y: Any, eps: float) -> Any:
 
 
 def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:
-    """``||x||_p`` along ``axis``; gradient 0 (not NaN) at the zero vector, as torch's norm."""
+    """``||x||_p`` along ``axis`` for every ``p``, as torch's ``linalg.vector_norm``.
+
+    ``p = 0`` counts the non-zero entries, ``p = +-inf`` is the largest / smallest ``|x_i|``,
+    any other ``p`` (negative too) is ``(sum |x_i|^p)^(1/p)``. Zero entries are replaced by 1
+    before the power (double ``where``): ``|0|^p`` is 0 or ``inf`` by the sign of ``p``, with
+    derivative 0 there as torch's, where ``p |0|^(p-1) sign(0)`` is ``inf * 0 = nan`` for
+    ``p < 1``. A zero ``sum`` (``p > 0``) gives norm 0 and gradient 0; an infinite one
+    (``p < 0``: a zero entry) gives 0 through ``inf^(1/p)``, whose derivative is 0 too.
+    """
+    if p == 0:
+        # the 0 of the other branch, ``0 * x``, keeps the count in the graph (zero gradient)
+        return xp.sum(xp.where(x != 0, 1.0, 0.0 * x), axis=axis)
     if math.isinf(p):
-        return xp.max(absolute(xp, x), axis=axis)
+        magnitude = absolute(xp, x)
+        return xp.max(magnitude, axis=axis) if p > 0 else xp.min(magnitude, axis=axis)
     if p == 2:
         return _sqrt_or_zero(xp, xp.sum(x * x, axis=axis))
-    total = xp.sum(absolute(xp, x) ** p, axis=axis)
-    zero = total == 0
-    return xp.where(zero, 0.0, xp.where(zero, 1.0, total) ** (1.0 / p))
+    zero = x == 0
+    powered = xp.where(zero, 0.0 if p > 0 else math.inf, xp.where(zero, 1.0, absolute(xp, x)) ** p)
+    total = xp.sum(powered, axis=axis)
+    if p < 0:
+        return total ** (1.0 / p)
+    empty = total == 0
+    return xp.where(empty, 0.0, xp.where(empty, 1.0, total) ** (1.0 / p))
+
+
+def torch_cosine_similarity(xp: Any, x1: Any, x2: Any, eps: float, axis: int) -> Any:
+    """torch's ``cosine_similarity``: ``sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps))``.
+
+    Each norm is floored on its own (torch's implementation; its documented formula floors
+    their product, which would shrink the similarity of two tiny vectors), and each vector is
+    divided by it before the product, in torch's order. The norms' square root is guarded at
+    0, so a zero vector gives similarity 0 and a finite gradient, as torch's.
+    """
+    n1 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x1 * x1, axis=axis, keepdims=True)), eps)
+    n2 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x2 * x2, axis=axis, keepdims=True)), eps)
+    return xp.sum((x1 / n1) * (x2 / n2), axis=axis)
 
 
 def optax_triplet_distance(xp: Any, a: Any, b: Any, p: float, eps: float, axis: int) -> Any:

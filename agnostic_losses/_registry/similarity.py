@@ -130,6 +130,24 @@ def ref_triplet_with_distance(
     return _reduce(np.maximum(d_pos - d_neg + margin, 0.0), reduction)
 
 
+def ref_pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    d = np.abs(x1 - x2 + eps)
+    if p == 0:
+        out = (d != 0).sum(-1).astype(d.dtype)
+    elif np.isinf(p):
+        out = d.max(-1) if p > 0 else d.min(-1)
+    else:
+        out = (d**p).sum(-1) ** (1.0 / p)
+    return out[..., None] if keepdim else out
+
+
+def ref_torch_cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    n1 = np.maximum(np.sqrt((x1 * x1).sum(dim, keepdims=True)), eps)
+    n2 = np.maximum(np.sqrt((x2 * x2).sum(dim, keepdims=True)), eps)
+    return (x1 / n1 * (x2 / n2)).sum(dim)
+
+
 def squared_euclidean(x: Any, y: Any) -> Any:
     """A user distance written once for every library (resolves its namespace from ``x``)."""
     xp = array_api_compat.array_namespace(x, y)
@@ -161,6 +179,18 @@ def _triplets_options(**kwargs: Any) -> Callable[[np.random.Generator], Inputs]:
         return Inputs(_triplets(rng).args, dict(kwargs))
 
     return make
+
+
+def _pairs_options(**kwargs: Any) -> Callable[[np.random.Generator], Inputs]:
+    def make(rng: np.random.Generator) -> Inputs:
+        return Inputs(_pairs(rng).args, dict(kwargs))
+
+    return make
+
+
+def _broadcast_pairs(rng: np.random.Generator) -> Inputs:
+    """torch's broadcasting: (4, 1, 3) against (2, 3), vectors along the last axis."""
+    return Inputs((rng.normal(size=(4, 1, 3)), rng.normal(size=(2, 3))), {"dim": -1})
 
 
 def _groups(rng: np.random.Generator) -> Inputs:
@@ -308,6 +338,71 @@ CASES = [
         _KERAS_CIRCLE,
         variant="reference-set",
         grad_argnums=(0, 2),
+    ),
+    LossCase(
+        "pairwise_distance",
+        "functional",
+        FAMILY,
+        F.pairwise_distance,
+        _pairs,
+        ref_pairwise_distance,
+        Peer.path("torch", _TORCH + "pairwise_distance"),
+        grad_argnums=(0, 1),
+        properties=frozenset({"nonnegative"}),
+    ),
+    LossCase(
+        "pairwise_distance",
+        "functional",
+        FAMILY,
+        F.pairwise_distance,
+        _pairs_options(p=3.0, eps=0.0, keepdim=True),
+        ref_pairwise_distance,
+        Peer.path("torch", _TORCH + "pairwise_distance"),
+        variant="p3-keepdim",
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
+        "cosine_similarity",
+        "functional",
+        FAMILY,
+        F.cosine_similarity,
+        _pairs,
+        ref_torch_cosine_similarity,
+        Peer.path("torch", _TORCH + "cosine_similarity"),
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
+        "cosine_similarity",
+        "functional",
+        FAMILY,
+        F.cosine_similarity,
+        _broadcast_pairs,
+        ref_torch_cosine_similarity,
+        Peer.path("torch", _TORCH + "cosine_similarity"),
+        variant="broadcast",
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
+        "PairwiseDistance",
+        "class",
+        FAMILY,
+        construct_and_call(C.PairwiseDistance),
+        _pairs_options(p=1.0),
+        ref_pairwise_distance,
+        Peer.torch_class("PairwiseDistance"),
+        variant="p1",
+        grad_argnums=(0, 1),
+    ),
+    LossCase(
+        "CosineSimilarity",
+        "class",
+        FAMILY,
+        construct_and_call(C.CosineSimilarity),
+        _pairs_options(dim=-1, eps=1e-6),
+        ref_torch_cosine_similarity,
+        Peer.torch_class("CosineSimilarity"),
+        variant="last-axis",
+        grad_argnums=(0, 1),
     ),
     LossCase(
         "cosine_embedding_loss",

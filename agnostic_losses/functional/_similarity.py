@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._dispatch import check_same_shape, namespace
+from .._dispatch import check_same_shape, namespace, normalize_axes
 from .._docs import fill_doc
 from .._kernels import similarity as _k
 from .._native import autocast_float32, native_torch, triplet
 from .._surface import REDUCTION, TORCH_REDUCTION, Call, flag, number, options, torch_reduction
 
-__all__ = ["cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+__all__ = [
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "pairwise_distance",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+]
 
 _LEGACY = {"size_average": flag, "reduce": flag, "reduction": TORCH_REDUCTION}
 
@@ -33,21 +39,145 @@ def _triplet_inputs(anchor: Any, positive: Any, negative: Any) -> tuple[Call, An
     return c, a, pos, neg
 
 
-class PairwiseDistance:
-    """torch's ``pairwise_distance``: ``||x1 - x2 + eps||_p`` over the last axis, on any
-    library. ``PairwiseDistance()`` is the triplet losses' default distance, and
-    ``TripletMarginWithDistanceLoss().distance_function``, as torch's ``nn.PairwiseDistance()``
-    is there."""
+def _distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
+    """The triplet losses' distance: :func:`pairwise_distance` on arrays already validated."""
+    return lambda x1, x2: _k.pnorm(namespace(x1=x1, x2=x2), x1 - x2 + eps, p)
 
-    def __init__(self, p: float = 2.0, eps: float = 1e-6) -> None:
-        self.p, self.eps = p, eps
 
-    def __call__(self, x1: Any, x2: Any) -> Any:
-        xp = namespace(x1=x1, x2=x2)
-        return _k.pnorm(xp, x1 - x2 + self.eps, self.p)
+def _broadcast_pair(c: Call, x1: Any, x2: Any) -> tuple[Any, Any]:
+    """``x1`` and ``x2`` broadcast to one shape (torch's rule; shapes are static here)."""
+    s1, s2 = tuple(x1.shape), tuple(x2.shape)
+    n = max(len(s1), len(s2))
+    padded = [(1,) * (n - len(s)) + s for s in (s1, s2)]
+    if any(a != b and 1 not in (a, b) for a, b in zip(*padded)):
+        msg = f"`x1` and `x2` must broadcast to one shape, got {s1} and {s2}."
+        raise ValueError(msg)
+    shape = tuple(b if a == 1 else a for a, b in zip(*padded))
+    return c.xp.broadcast_to(x1, shape), c.xp.broadcast_to(x2, shape)
 
-    def __repr__(self) -> str:
-        return f"PairwiseDistance(p={self.p!r}, eps={self.eps!r})"
+
+@autocast_float32
+@options(p=number(), eps=number(), keepdim=flag)
+@fill_doc
+def pairwise_distance(
+    x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Any:
+    r"""p-norm distance between the rows of two arrays, as torch's ``pairwise_distance``.
+
+    .. math::
+
+        d = \lVert x_1 - x_2 + \varepsilon \rVert_p
+
+    over the last axis of the broadcast shape. ``p = 0`` counts the non-zero differences,
+    ``p = \pm\infty`` takes the largest / smallest ``|x_1 - x_2 + eps|``, a negative ``p``
+    follows the same formula (0 where a difference is 0), as torch's ``linalg.vector_norm``.
+    This is the default ``distance_function`` of :func:`triplet_margin_with_distance_loss`.
+
+    {backends}
+
+    Parameters
+    ----------
+    x1, x2 : array, shape (..., D)
+        Broadcast against each other; integer arrays compute in floating point, as in torch.
+    p : float, default 2.0
+        The norm's degree.
+    eps : float, default 1e-6
+        Added to every difference (torch's convention: it keeps the 2-norm's gradient finite
+        when ``x1 == x2``).
+    keepdim : bool, default False
+        Keep the reduced axis, with length 1.
+
+    Returns
+    -------
+    array
+        Shape ``(...)`` (``(..., 1)`` with ``keepdim``); a 0-d result for 0-d inputs.
+
+    References
+    ----------
+    torch.nn.functional.pairwise_distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import pairwise_distance
+    >>> x1, x2 = np.asarray([[0.0, 0.0], [1.0, 1.0]]), np.asarray([[3.0, 4.0], [1.0, 1.0]])
+    >>> np.round(pairwise_distance(x1, x2, eps=0.0), 6)
+    array([5., 0.])
+    """
+    c = Call("torch", x1=x1, x2=x2)
+    a = c.input("x1", promote=("x2",), values=("integral",))
+    b = c.floating("x2", values=("integral",))
+    a, b = _broadcast_pair(c, a, b)
+    if a.ndim == 0:  # torch takes the norm of a 0-d difference, still 0-d
+        a, b = c.xp.reshape(a, (1,)), c.xp.reshape(b, (1,))
+        keepdim = False
+    d = _k.pnorm(c.xp, a - b + eps, p)
+    return c.finish(d[..., None] if keepdim else d)
+
+
+@autocast_float32
+@options(dim=number(integer=True), eps=number(low=0))
+@fill_doc
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+    r"""Cosine similarity along one axis, as torch's ``cosine_similarity``.
+
+    .. math::
+
+        s = \sum_d \frac{x_{1,d}}{\max(\lVert x_1 \rVert_2, \varepsilon)}
+            \frac{x_{2,d}}{\max(\lVert x_2 \rVert_2, \varepsilon)}
+
+    Each norm is floored on its own and each vector divided by it first, as torch computes
+    it (its docs write ``max(|x1| |x2|, eps)``); a zero vector gives 0 with a finite
+    gradient. (Not optax's :func:`agnostic_losses.cosine_similarity`, which floors the
+    squared norms and takes the last axis.)
+
+    {backends}
+
+    Parameters
+    ----------
+    x1, x2 : array
+        Broadcast against each other; one of them may have an integer or boolean dtype, as in
+        torch (both integral: torch and we raise).
+    dim : int, default 1
+        The axis of the broadcast shape that holds the vectors.
+    eps : float, default 1e-8
+        Floor of each norm, non-negative.
+
+    Returns
+    -------
+    array
+        The broadcast shape without ``dim``.
+
+    References
+    ----------
+    torch.nn.functional.cosine_similarity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from agnostic_losses.functional import cosine_similarity
+    >>> x1, x2 = np.asarray([[1.0, 0.0], [1.0, 1.0]]), np.asarray([[0.0, 2.0], [2.0, 2.0]])
+    >>> np.round(cosine_similarity(x1, x2), 6)
+    array([0., 1.])
+    """
+    c = Call("torch", x1=x1, x2=x2)
+    xp = c.xp
+    kinds = ("integral", "bool")
+    floats = [xp.isdtype(c[n].dtype, "real floating") for n in ("x1", "x2")]
+    if not any(floats) and all(xp.isdtype(c[n].dtype, kinds) for n in ("x1", "x2")):
+        msg = (
+            f"`x1` and `x2` must not both be integral: one needs a floating dtype, got "
+            f"{c['x1'].dtype} and {c['x2'].dtype}."
+        )
+        raise TypeError(msg)
+    first, second = ("x1", "x2") if floats[0] else ("x2", "x1")
+    a = c.input(first, promote=(second,), values=kinds)
+    b = c.floating(second, values=kinds)
+    a, b = _broadcast_pair(c, a, b) if first == "x1" else _broadcast_pair(c, b, a)
+    (axis,) = normalize_axes("dim", dim, max(a.ndim, 1), tuples=False, none=False)
+    if a.ndim == 0:  # torch takes dim 0 (or -1) of a 0-d pair as the pair itself
+        a, b = xp.reshape(a, (1,)), xp.reshape(b, (1,))
+    return c.finish(_k.torch_cosine_similarity(xp, a, b, eps, axis))
 
 
 def _triplet(
@@ -202,7 +332,7 @@ def triplet_margin_loss(
     5.0
     """
     reduction = torch_reduction(size_average, reduce, reduction)
-    return _triplet(anchor, positive, negative, PairwiseDistance(p, eps), margin, swap, reduction)
+    return _triplet(anchor, positive, negative, _distance(p, eps), margin, swap, reduction)
 
 
 @options(margin=number(low=0, low_open=True), swap=flag, reduction=REDUCTION)
@@ -264,5 +394,5 @@ def triplet_margin_with_distance_loss(
     if distance_function is not None and not callable(distance_function):
         msg = f"`distance_function` must be callable or None, got {type(distance_function)}."
         raise TypeError(msg)
-    distance = distance_function or PairwiseDistance()
+    distance = distance_function or _distance(2.0, 1e-6)
     return _triplet(anchor, positive, negative, distance, margin, swap, reduction)
