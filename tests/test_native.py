@@ -67,6 +67,7 @@ def test_native_set() -> None:
         "multilabel_margin_loss",
         "multilabel_soft_margin_loss",
         "nll_loss",
+        "pairwise_distance",
         "poisson_nll_loss",
         "smooth_l1_loss",
         "soft_margin_loss",

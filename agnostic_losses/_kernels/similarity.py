@@ -79,6 +79,8 @@ def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:
         return xp.max(magnitude, axis=axis) if p > 0 else xp.min(magnitude, axis=axis)
     if p == 2:
         return _sqrt_or_zero(xp, xp.sum(x * x, axis=axis))
+    if p == 1:
+        return xp.sum(absolute(xp, x), axis=axis)
     zero = x == 0
     powered = xp.where(zero, 0.0 if p > 0 else math.inf, xp.where(zero, 1.0, absolute(xp, x)) ** p)
     total = xp.sum(powered, axis=axis)
@@ -89,16 +91,18 @@ def pnorm(xp: Any, x: Any, p: float, axis: int = -1) -> Any:
 
 
 def torch_cosine_similarity(xp: Any, x1: Any, x2: Any, eps: float, axis: int) -> Any:
-    """torch's ``cosine_similarity``: ``sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps))``.
+    """torch's ``cosine_similarity``: ``<x1, x2> / (max(|x1|, eps) max(|x2|, eps))``.
 
     Each norm is floored on its own (torch's implementation; its documented formula floors
-    their product, which would shrink the similarity of two tiny vectors), and each vector is
-    divided by it before the product, in torch's order. The norms' square root is guarded at
-    0, so a zero vector gives similarity 0 and a finite gradient, as torch's.
+    their product, which would shrink the similarity of two tiny vectors). torch divides each
+    vector by its norm before the product; dividing the dot product instead is the same
+    number up to rounding, with three full passes instead of six (and the product of two
+    finite norms cannot overflow where their squares did not). The norms' square root is
+    guarded at 0, so a zero vector gives similarity 0 and a finite gradient, as torch's.
     """
-    n1 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x1 * x1, axis=axis, keepdims=True)), eps)
-    n2 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x2 * x2, axis=axis, keepdims=True)), eps)
-    return xp.sum((x1 / n1) * (x2 / n2), axis=axis)
+    n1 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x1 * x1, axis=axis)), eps)
+    n2 = xp.maximum(_sqrt_or_zero(xp, xp.sum(x2 * x2, axis=axis)), eps)
+    return xp.sum(x1 * x2, axis=axis) / (n1 * n2)
 
 
 def optax_triplet_distance(xp: Any, a: Any, b: Any, p: float, eps: float, axis: int) -> Any:

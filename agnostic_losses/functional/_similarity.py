@@ -56,8 +56,8 @@ def _broadcast_pair(c: Call, x1: Any, x2: Any) -> tuple[Any, Any]:
     return c.xp.broadcast_to(x1, shape), c.xp.broadcast_to(x2, shape)
 
 
-@autocast_float32
 @options(p=number(), eps=number(), keepdim=flag)
+@native_torch("pairwise_distance")
 @fill_doc
 def pairwise_distance(
     x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
