@@ -137,7 +137,7 @@ def ref_pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     elif np.isinf(p):
         out = d.max(-1) if p > 0 else d.min(-1)
     else:
-        out = (d**p).sum(-1) ** (1.0 / p)
+        out = _torch_distance(x1, x2, p, eps)
     return out[..., None] if keepdim else out
 
 
@@ -174,18 +174,15 @@ def _triplets(rng: np.random.Generator) -> Inputs:
     return Inputs(tuple(rng.normal(size=(4, 3)) for _ in range(3)))
 
 
-def _triplets_options(**kwargs: Any) -> Callable[[np.random.Generator], Inputs]:
-    def make(rng: np.random.Generator) -> Inputs:
-        return Inputs(_triplets(rng).args, dict(kwargs))
+def _options(
+    make: Callable[[np.random.Generator], Inputs], **kwargs: Any
+) -> Callable[[np.random.Generator], Inputs]:
+    """``make``'s arrays with these options."""
 
-    return make
+    def with_options(rng: np.random.Generator) -> Inputs:
+        return Inputs(make(rng).args, dict(kwargs))
 
-
-def _pairs_options(**kwargs: Any) -> Callable[[np.random.Generator], Inputs]:
-    def make(rng: np.random.Generator) -> Inputs:
-        return Inputs(_pairs(rng).args, dict(kwargs))
-
-    return make
+    return with_options
 
 
 def _broadcast_pairs(rng: np.random.Generator) -> Inputs:
@@ -355,7 +352,7 @@ CASES = [
         "functional",
         FAMILY,
         F.pairwise_distance,
-        _pairs_options(p=3.0, eps=0.0, keepdim=True),
+        _options(_pairs, p=3.0, eps=0.0, keepdim=True),
         ref_pairwise_distance,
         Peer.path("torch", _TORCH + "pairwise_distance"),
         variant="p3-keepdim",
@@ -387,7 +384,7 @@ CASES = [
         "class",
         FAMILY,
         construct_and_call(C.PairwiseDistance),
-        _pairs_options(p=1.0),
+        _options(_pairs, p=1.0),
         ref_pairwise_distance,
         Peer.torch_class("PairwiseDistance"),
         variant="p1",
@@ -398,7 +395,7 @@ CASES = [
         "class",
         FAMILY,
         construct_and_call(C.CosineSimilarity),
-        _pairs_options(dim=-1, eps=1e-6),
+        _options(_pairs, dim=-1, eps=1e-6),
         ref_torch_cosine_similarity,
         Peer.torch_class("CosineSimilarity"),
         variant="last-axis",
@@ -431,7 +428,7 @@ CASES = [
         "functional",
         FAMILY,
         F.triplet_margin_loss,
-        _triplets_options(p=1.0, swap=True, margin=2.0, reduction="none"),
+        _options(_triplets, p=1.0, swap=True, margin=2.0, reduction="none"),
         ref_torch_triplet,
         Peer.path("torch", _TORCH + "triplet_margin_loss"),
         variant="p1-swap-none",
@@ -452,7 +449,7 @@ CASES = [
         "functional",
         FAMILY,
         F.triplet_margin_with_distance_loss,
-        _triplets_options(distance_function=squared_euclidean, swap=True, reduction="sum"),
+        _options(_triplets, distance_function=squared_euclidean, swap=True, reduction="sum"),
         ref_triplet_with_distance,
         Peer.path("torch", _TORCH + "triplet_margin_with_distance_loss"),
         variant="custom-distance-swap-sum",
@@ -474,7 +471,7 @@ CASES = [
         "class",
         FAMILY,
         construct_and_call(C.TripletMarginLoss),
-        _triplets_options(margin=0.5, reduction="none"),
+        _options(_triplets, margin=0.5, reduction="none"),
         ref_torch_triplet,
         Peer.torch_class("TripletMarginLoss"),
         variant="none",
@@ -485,7 +482,7 @@ CASES = [
         "class",
         FAMILY,
         construct_and_call(C.TripletMarginWithDistanceLoss),
-        _triplets_options(distance_function=squared_euclidean, margin=3.0),
+        _options(_triplets, distance_function=squared_euclidean, margin=3.0),
         ref_triplet_with_distance,
         Peer.torch_class("TripletMarginWithDistanceLoss"),
         variant="custom-distance",

@@ -45,7 +45,8 @@ def _distance(p: float, eps: float) -> Callable[[Any, Any], Any]:
 
 
 def _broadcast_pair(c: Call, x1: Any, x2: Any) -> tuple[Any, Any]:
-    """``x1`` and ``x2`` broadcast to one shape (torch's rule; shapes are static here)."""
+    """``x1`` and ``x2`` broadcast to one shape (torch's rule). Written out, not
+    ``np.broadcast_shapes``: a symbolic size (``jax.export``, ``torch.export``) is no int."""
     s1, s2 = tuple(x1.shape), tuple(x2.shape)
     n = max(len(s1), len(s2))
     padded = [(1,) * (n - len(s)) + s for s in (s1, s2)]
@@ -163,17 +164,15 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
     c = Call("torch", x1=x1, x2=x2)
     xp = c.xp
     kinds = ("integral", "bool")
-    floats = [xp.isdtype(c[n].dtype, "real floating") for n in ("x1", "x2")]
-    if not any(floats) and all(xp.isdtype(c[n].dtype, kinds) for n in ("x1", "x2")):
+    if all(xp.isdtype(c[n].dtype, kinds) for n in ("x1", "x2")):
         msg = (
             f"`x1` and `x2` must not both be integral: one needs a floating dtype, got "
             f"{c['x1'].dtype} and {c['x2'].dtype}."
         )
         raise TypeError(msg)
-    first, second = ("x1", "x2") if floats[0] else ("x2", "x1")
-    a = c.input(first, promote=(second,), values=kinds)
-    b = c.floating(second, values=kinds)
-    a, b = _broadcast_pair(c, a, b) if first == "x1" else _broadcast_pair(c, b, a)
+    # an integral x1 takes x2's floating dtype (Call.input's `values`), as torch promotes
+    a = c.input("x1", promote=("x2",), values=kinds)
+    a, b = _broadcast_pair(c, a, c.floating("x2", values=kinds))
     (axis,) = normalize_axes("dim", dim, max(a.ndim, 1), tuples=False, none=False)
     if a.ndim == 0:  # torch takes dim 0 (or -1) of a 0-d pair as the pair itself
         a, b = xp.reshape(a, (1,)), xp.reshape(b, (1,))
