@@ -64,6 +64,14 @@ def _jax_x64_by_default() -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+@pytest.fixture
+def require() -> Callable[[Backend], Backend]:
+    """``require(Backend.JAX)``: a library a test needs outside its own matrix cell (``jax.jit``
+    of a case, a peer on JAX). It skips where that library is not installed and fails where it
+    was requested, as the ``backend`` fixture does."""
+    return _resolve
+
+
 @pytest.fixture(params=list(Backend), ids=[b.value for b in Backend])
 def backend(request: pytest.FixtureRequest) -> Backend:
     return _resolve(request.param)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -837,11 +838,10 @@ def _floating_array(a: Any) -> bool:
 # --- the ways JAX users call a loss: constants captured by jit, vmap, default 32-bit mode -------
 
 
-def _jax32() -> Backend:
-    backend = Backend.JAX32
-    reason = backend.unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
+@pytest.fixture
+def jax32(require: Callable[[Backend], Backend]) -> Backend:
+    """JAX in its default 32-bit mode (x64 off for the test), for tests outside the matrix."""
+    backend = require(Backend.JAX32)
     backend.namespace()
     return backend
 
@@ -883,17 +883,15 @@ def _float_options(case: LossCase, inputs: Inputs) -> dict[str, float]:
 
 @pytest.mark.autodiff
 @pytest.mark.parametrize("case", TOP_CASES, ids=[c.id for c in TOP_CASES])
-def test_traced_scalar_options(case: LossCase) -> None:
+def test_traced_scalar_options(case: LossCase, require: Callable[[Backend], Backend]) -> None:
     """A float option (``gamma``, ``q``, ``delta``, ``temperature``, ``margin``...) passed as a
     traced JAX scalar, as a schedule or a learned parameter is (CLIP's learned temperature):
     under ``jax.jit(jax.value_and_grad)`` w.r.t. the option, the Python-number call's value and
     the central differences' derivative (float64)."""
+    require(Backend.JAX).namespace()  # float64
     import jax
     import jax.numpy as jnp
 
-    if reason := Backend.JAX.unavailable_reason():
-        pytest.skip(reason)
-    Backend.JAX.namespace()  # float64
     inputs = case.inputs(SEED)
     options = _float_options(case, inputs)
     if not options:
@@ -916,7 +914,7 @@ def test_traced_scalar_options(case: LossCase) -> None:
         np.testing.assert_allclose(float(grad), want_grad, rtol=1e-5, atol=1e-7, err_msg=err)
 
 
-def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
+def test_jax_export_with_a_symbolic_batch(case: LossCase, jax32: Backend) -> None:
     """``jax.export`` of the jitted loss with a symbolic batch size (shape polymorphism, as a
     serialised training step is exported), called on the case's arrays: the eager value. The
     batch axes are those of the sharding checks; CTC's concatenated targets get a symbol of
@@ -926,7 +924,7 @@ def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
 
     from agnostic_losses._testing.sharding import batch_layout, place_arrays
 
-    backend = _jax32()
+    backend = jax32
     inputs = case.inputs(SEED)
     layout = batch_layout(case, inputs)
     if isinstance(layout, str):
@@ -956,12 +954,12 @@ def test_jax_export_with_a_symbolic_batch(case: LossCase) -> None:
     assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
 
 
-def test_jit_with_captured_arguments(case: LossCase) -> None:
+def test_jit_with_captured_arguments(case: LossCase, jax32: Backend) -> None:
     """``jax.jit(lambda x: loss(x, t))``: every argument but the first floating one is a
     concrete array closed over by the trace (value checks must not read it, issue 8.2)."""
     import jax
 
-    backend = _jax32()
+    backend = jax32
     args, kwargs = _convert(backend, case.inputs(SEED), "float32")
     i, first = _split(args, kwargs)
 
@@ -976,12 +974,12 @@ def test_jit_with_captured_arguments(case: LossCase) -> None:
     assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
 
 
-def test_vmap_over_a_leading_axis(case: LossCase) -> None:
+def test_vmap_over_a_leading_axis(case: LossCase, jax32: Backend) -> None:
     """``jax.vmap`` over a new leading axis of every array argument equals the stacked calls."""
     import jax
     import jax.numpy as jnp
 
-    backend = _jax32()
+    backend = jax32
     first, second = case.inputs(SEED), case.inputs(SEED + 1)
     shapes = [np.shape(a) for a in first.args], [np.shape(a) for a in second.args]
     if shapes[0] != shapes[1] or first.kwargs.keys() != second.kwargs.keys():
@@ -1005,13 +1003,13 @@ def test_vmap_over_a_leading_axis(case: LossCase) -> None:
     assert_close(got, expected, rtol=rtol * case.rtol, atol=atol * case.rtol, err_msg=case.id)
 
 
-def test_jax_array_wrappers(case: LossCase) -> None:
+def test_jax_array_wrappers(case: LossCase, jax32: Backend) -> None:
     """Every JAX array argument wrapped in an object that only implements ``__jax_array__``
     (optax's losses accept those, through ``jnp``): the unwrapped call's value, and its
     gradient with respect to the first floating argument, wrapped inside ``jax.grad``."""
     import jax
 
-    backend = _jax32()
+    backend = jax32
     args, kwargs = _convert(backend, case.inputs(SEED), "float32")
     i, first = _split(args, kwargs)
 
@@ -1040,7 +1038,7 @@ def test_jax_array_wrappers(case: LossCase) -> None:
         assert_close(B.to_numpy(grad), B.to_numpy(expected_grad), **tol)
 
 
-def test_jax_strict_promotion_settings(case: LossCase) -> None:
+def test_jax_strict_promotion_settings(case: LossCase, jax32: Backend) -> None:
     """Under JAX's ``jax_numpy_rank_promotion="raise"`` (which refuses an implicit broadcast
     between arrays of different ranks) and ``jax_numpy_dtype_promotion="strict"``, settings
     users turn on to catch those in their own code, the value and the gradient w.r.t. the first
@@ -1049,7 +1047,7 @@ def test_jax_strict_promotion_settings(case: LossCase) -> None:
     (checked by the gradient tests); here its shape and dtype are checked."""
     import jax
 
-    backend = _jax32()
+    backend = jax32
     inputs = case.inputs(SEED)
     args, kwargs = _convert(backend, inputs, "float32")
     i, first = _split(args, kwargs)
