@@ -1,7 +1,9 @@
-"""Sessions: ``tests`` (every CPU backend in one env), one per backend, ``lint``, ``bench``,
-``docs`` (Sphinx; warnings are errors) and ``readme`` (regenerate README's generated parts).
+"""Sessions: ``tests`` (every CPU backend in one env), one per backend, ``minimum`` (the oldest
+versions allowed), ``py310`` (Python 3.10), ``lint``, ``bench``, ``docs`` (Sphinx; warnings are
+errors) and ``readme`` (regenerate README's generated parts).
 
-Every install goes through requirements/constraints.txt so each run tests the same versions.
+Every install goes through a pinned file so each run tests the same versions:
+requirements/constraints.txt, or minimum.txt and py310.txt for the sessions of those names.
 """
 
 from __future__ import annotations
@@ -72,10 +74,8 @@ def minimum(session: nox.Session) -> None:
     """The matrix at the oldest versions pyproject.toml allows (requirements/minimum.txt).
 
     No peers: they are the oracles of the pinned matrix, not dependencies of the package.
-    Two tests are left out: README's generated check output counts the pinned environment's
-    checks, and matplotlib before 3.11 lays the plot's title out 1.4 px above the figure box
-    (``bbox_inches="tight"`` still saves it whole; the test asks for the box). CI runs the
-    registry tests here (``nox -s minimum -- tests/test_registry.py``).
+    README's generated check output is left out: it counts the pinned environment's checks.
+    CI runs the registry tests here (``nox -s minimum -- tests/test_registry.py``).
 
     PyPI's torch 2.10 is the CUDA build: about 3 GB to download and 5.5 GB installed (it runs
     on the CPU too). ``AGNOSTIC_LOSSES_MINIMUM_TORCH=2.13.0`` takes that torch instead (the
@@ -96,9 +96,24 @@ def minimum(session: nox.Session) -> None:
         CPU_BACKENDS,
         "--deselect",
         "tests/test_readme.py::test_check_output_is_current",
-        "--deselect",
-        "tests/test_cli.py::test_plot_fits_its_labels",
     )
+
+
+# Python 3.10's interpreter: a path in AGNOSTIC_LOSSES_PY310 (.ci/run finds pyenv's, which is
+# not on PATH), else python3.10 on PATH.
+PY310 = os.environ.get("AGNOSTIC_LOSSES_PY310", "3.10")
+
+
+@nox.session(python=PY310)
+def py310(session: nox.Session) -> None:
+    """The matrix on Python 3.10, the oldest ``requires-python`` allows (requirements/py310.txt).
+
+    NumPy, array-api-strict and Dask: JAX's lower bound (0.7) needs Python 3.11, and the CPU
+    wheel of torch on this disk is for Python 3.11 (PyPI's would be the 3 GB CUDA build). The
+    tests of JAX and torch skip with that reason.
+    """
+    session.install("-c", "requirements/py310.txt", "-e", ".[test,dask]")
+    _pytest(session, "numpy,array_api_strict,dask")
 
 
 @nox.session
